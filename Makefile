@@ -1,0 +1,28 @@
+# The two set-up commands of the README. Each creates .venv when missing and installs the project.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/depthgauge assess examples/breast_cancer.csv --target diagnosis --time-budget 2m \
+		--value tp=100,fp=-20,fn=-500,tn=0
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/assess_tabular.py
+	$(BIN)/python bench/lightgbm_overhead.py
+	$(BIN)/python bench/mlp_throughput.py
+
+clean:
+	rm -rf $(VENV) .depthgauge .pytest_cache

@@ -1,0 +1,3 @@
+from depthgauge.cli.main import run
+
+run()

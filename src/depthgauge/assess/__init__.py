@@ -1,0 +1,1 @@
+"""Evaluate candidates on the five dimensions, test significance, give the verdict, write the report."""

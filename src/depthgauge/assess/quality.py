@@ -1,0 +1,161 @@
+"""Model-quality metrics with bootstrap 95% intervals, and the paired bootstrap between two models.
+
+Every metric is written for row weights: weight 1 for every row gives the point estimate
+(equal to scikit-learn's), and multinomial resampling counts give bootstrap replicates, all
+vectorized. Two models scored with the same counts give a paired bootstrap for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+METRICS = {
+    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
+    "multiclass": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
+    "regression": ("mae", "rmse", "r2"),
+}
+LOWER_IS_BETTER = {"log_loss", "mae", "rmse"}
+PRIMARY = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse"}
+LABELS = {"accuracy": "accuracy", "precision": "precision", "recall": "recall", "f1": "F1", "roc_auc": "ROC-AUC",
+          "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE", "r2": "R²"}
+BOOTSTRAP_RESAMPLES = 1000
+_CHUNK = 100
+
+
+@dataclass
+class Outcome:
+    """What a candidate produced on the test rows. Classes are integer codes; `positive` is the positive class."""
+
+    y: np.ndarray
+    pred: np.ndarray
+    proba: np.ndarray | None = None
+    positive: int = 1
+
+
+@dataclass
+class Interval:
+    value: float
+    low: float
+    high: float
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
+
+
+def _weighted_auc(scores: np.ndarray, is_positive: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores, positive = scores[order], is_positive[order]
+    w = weights[:, order]
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    group = np.repeat(np.arange(len(first)), counts)
+    negative_w = w * (~positive)
+    positive_w = w * positive
+    cumulative = np.concatenate([np.zeros((len(w), 1)), np.cumsum(negative_w, axis=1)], axis=1)
+    below = cumulative[:, first]
+    tied = cumulative[:, first + counts] - below
+    credit = (below + 0.5 * tied)[:, group]
+    numerator = (positive_w * credit).sum(axis=1)
+    denominator = positive_w.sum(axis=1) * negative_w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / denominator, np.nan)
+
+
+def _log_loss_rows(outcome: Outcome) -> np.ndarray:
+    p = np.clip(outcome.proba[np.arange(len(outcome.y)), outcome.y], 1e-15, 1.0)
+    return -np.log(p)
+
+
+def weighted_metrics(task: str, outcome: Outcome, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Return each metric of `task` for every row of `weights` (shape: replicates × rows)."""
+    y, pred = outcome.y, outcome.pred
+    total = weights.sum(axis=1)
+    if task == "regression":
+        error = pred.astype(float) - y.astype(float)
+        squared = weights @ (error ** 2)
+        centred = weights @ (y ** 2) - (weights @ y) ** 2 / total
+        return {
+            "mae": (weights @ np.abs(error)) / total,
+            "rmse": np.sqrt(squared / total),
+            "r2": 1.0 - _divide(squared, centred),
+        }
+    out = {"accuracy": (weights @ (y == pred)) / total}
+    if task == "binary":
+        pos = outcome.positive
+        actual, said = y == pos, pred == pos
+        tp, fp, fn = weights @ (actual & said), weights @ (~actual & said), weights @ (actual & ~said)
+        out["precision"] = _divide(tp, tp + fp)
+        out["recall"] = _divide(tp, tp + fn)
+        out["f1"] = _divide(2 * tp, 2 * tp + fp + fn)
+        if outcome.proba is not None:
+            out["roc_auc"] = _weighted_auc(outcome.proba[:, pos], actual, weights)
+    else:
+        n_classes = outcome.proba.shape[1] if outcome.proba is not None else int(max(y.max(), pred.max())) + 1
+        precision, recall, f1, auc = [], [], [], []
+        for k in range(n_classes):
+            actual, said = y == k, pred == k
+            if not (actual.any() or said.any()):
+                continue
+            tp, fp, fn = weights @ (actual & said), weights @ (~actual & said), weights @ (actual & ~said)
+            precision.append(_divide(tp, tp + fp))
+            recall.append(_divide(tp, tp + fn))
+            f1.append(_divide(2 * tp, 2 * tp + fp + fn))
+            if outcome.proba is not None and actual.any() and (~actual).any():
+                auc.append(_weighted_auc(outcome.proba[:, k], actual, weights))
+        out["precision"], out["recall"], out["f1"] = (np.mean(m, axis=0) for m in (precision, recall, f1))
+        if auc:
+            out["roc_auc"] = np.nanmean(auc, axis=0)
+    if outcome.proba is not None:
+        out["log_loss"] = (weights @ _log_loss_rows(outcome)) / total
+    return out
+
+
+def _resample_counts(n: int, resamples: int, seed: int):
+    rng = np.random.default_rng(seed)
+    uniform = np.full(n, 1.0 / n)
+    for start in range(0, resamples, _CHUNK):
+        yield rng.multinomial(n, uniform, size=min(_CHUNK, resamples - start)).astype(np.float64)
+
+
+def quality_with_intervals(task: str, outcome: Outcome, resamples: int = BOOTSTRAP_RESAMPLES,
+                           seed: int = 0) -> dict[str, Interval]:
+    """Return every metric with its bootstrap 95% percentile interval."""
+    point = weighted_metrics(task, outcome, np.ones((1, len(outcome.y))))
+    replicates: dict[str, list[np.ndarray]] = {k: [] for k in point}
+    for counts in _resample_counts(len(outcome.y), resamples, seed):
+        for name, values in weighted_metrics(task, outcome, counts).items():
+            replicates[name].append(values)
+    result = {}
+    for name, value in point.items():
+        values = np.concatenate(replicates[name])
+        low, high = np.nanpercentile(values, [2.5, 97.5])
+        result[name] = Interval(float(value[0]), float(low), float(high))
+    return result
+
+
+def paired_bootstrap_delta(task: str, metric: str, challenger: Outcome, reference: Outcome,
+                           resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> Interval:
+    """Return how much better `challenger` is than `reference` on `metric` (positive = better), with a 95% interval.
+
+    Both are scored on the same resampled rows each time, so the interval reflects the
+    difference between the models, not the noise each has alone.
+    """
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    ones = np.ones((1, len(challenger.y)))
+    point = sign * (weighted_metrics(task, challenger, ones)[metric] - weighted_metrics(task, reference, ones)[metric])
+    deltas = []
+    for counts in _resample_counts(len(challenger.y), resamples, seed):
+        a = weighted_metrics(task, challenger, counts)[metric]
+        b = weighted_metrics(task, reference, counts)[metric]
+        deltas.append(sign * (a - b))
+    low, high = np.nanpercentile(np.concatenate(deltas), [2.5, 97.5])
+    return Interval(float(point[0]), float(low), float(high))
+
+
+def is_better(metric: str, a: float, b: float) -> bool:
+    return a < b if metric in LOWER_IS_BETTER else a > b

@@ -1,0 +1,136 @@
+"""Plain data passed between the assessment's stages: one candidate's five dimensions, and the whole assessment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from depthgauge.assess.operations import Operations
+from depthgauge.assess.quality import Interval, Outcome
+from depthgauge.cost.estimate import CostEstimate
+
+
+@dataclass
+class CandidateResult:
+    name: str
+    display_name: str
+    family: str
+    is_deep: bool
+    status: str  # ok, failed or skipped
+    params: dict
+    fit_seconds: float = 0.0
+    error: str | None = None
+    quality: dict[str, Interval] = field(default_factory=dict)
+    operations: Operations | None = None
+    cost: CostEstimate | None = None
+    risk: dict = field(default_factory=dict)
+    business: dict = field(default_factory=dict)
+    learning_curve: dict | None = None
+    rules: list[str] | None = None
+    artifact_digest: str | None = None
+    outcome: Outcome | None = field(default=None, repr=False)
+    model: Any = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def scorecard_dict(self) -> dict:
+        """Return the five dimensions as JSON-ready data."""
+        ops = self.operations
+        return {
+            "quality": {k: v.as_dict() for k, v in self.quality.items()},
+            "operations": None if ops is None else {
+                "latency_p50_ms": ops.latency_p50_ms, "latency_p99_ms": ops.latency_p99_ms,
+                "throughput_rows_per_s": ops.throughput_rows_per_s, "fit_seconds": ops.fit_seconds,
+                "peak_memory_mb": ops.peak_memory_mb, "artifact_bytes": ops.artifact_bytes,
+            },
+            "cost": None if self.cost is None else self.cost.as_dict(),
+            "risk": self.risk,
+            "business": self.business,
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "display_name": self.display_name, "family": self.family, "is_deep": self.is_deep,
+            "status": self.status, "error": self.error, "params": self.params, "fit_seconds": self.fit_seconds,
+            "artifact_digest": self.artifact_digest, "scorecard": self.scorecard_dict(),
+            "learning_curve": self.learning_curve, "rules": self.rules,
+        }
+
+    def scorecard_row(self) -> dict:
+        row: dict = {"candidate": self.name, "model": self.display_name, "deep": self.is_deep, "status": self.status}
+        for metric, interval in self.quality.items():
+            row[metric] = interval.value
+            row[f"{metric}_low"] = interval.low
+            row[f"{metric}_high"] = interval.high
+        if self.operations is not None:
+            ops = self.operations
+            row.update(latency_p50_ms=ops.latency_p50_ms, latency_p99_ms=ops.latency_p99_ms,
+                       throughput_rows_per_s=ops.throughput_rows_per_s, fit_seconds=ops.fit_seconds,
+                       peak_memory_mb=ops.peak_memory_mb, artifact_bytes=ops.artifact_bytes)
+        if self.cost is not None:
+            row.update(training_cost_usd=self.cost.training_cost_usd,
+                       cost_per_1k_predictions_usd=self.cost.cost_per_1k_predictions_usd,
+                       monthly_inference_cost_usd=self.cost.monthly_inference_cost_usd)
+        for key in ("false_positive_rate", "false_negative_rate", "calibration_error", "review_share", "explainability"):
+            if key in self.risk:
+                row[key] = self.risk[key]
+        if self.risk.get("group_gaps"):
+            row.update({f"group_gap_{k}": v for k, v in self.risk["group_gaps"]["gaps"].items()})
+        if self.business.get("net_value_per_1k") is not None:
+            row["net_value_per_1k"] = self.business["net_value_per_1k"]
+        return row
+
+
+@dataclass
+class Verdict:
+    recommended: str
+    deep_recommended: bool
+    headline: str
+    reasons: list[str]
+    primary_metric: str
+    best_simple: str | None = None
+    deep: str | None = None
+    deep_vs_simple: Interval | None = None
+    simple_vs_baseline: Interval | None = None
+    cost_ratio: float | None = None
+    max_cost_ratio: float = 3.0
+
+    def to_dict(self) -> dict:
+        out = dict(self.__dict__)
+        for key in ("deep_vs_simple", "simple_vs_baseline"):
+            out[key] = None if out[key] is None else out[key].as_dict()
+        return out
+
+
+@dataclass
+class Assessment:
+    """What `depthgauge.assess` gives back: the verdict, the scorecard and where the report is."""
+
+    id: str
+    verdict: Verdict
+    candidates: list[CandidateResult]
+    profile: dict
+    split: dict
+    options: dict
+    dataset_fingerprint: str
+    report_path: Path
+    duration_s: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scorecard(self) -> pd.DataFrame:
+        """Return one row per candidate with all five dimensions."""
+        return pd.DataFrame([c.scorecard_row() for c in self.candidates]).set_index("candidate")
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "verdict": self.verdict.to_dict(), "candidates": [c.to_dict() for c in self.candidates],
+            "profile": self.profile, "split": self.split, "options": self.options,
+            "dataset_fingerprint": self.dataset_fingerprint, "report_path": str(self.report_path),
+            "duration_s": self.duration_s, "warnings": self.warnings,
+        }

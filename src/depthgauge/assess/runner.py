@@ -1,0 +1,258 @@
+"""`assess`: load, profile, split, train every candidate side by side, score five dimensions, give the verdict.
+
+Every input is validated before the workspace is touched, so bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from depthgauge.assess import business, operations, quality, risk
+from depthgauge.assess.options import parse_duration, parse_value, parse_volume
+from depthgauge.assess.results import Assessment, CandidateResult
+from depthgauge.assess.verdict import decide_verdict
+from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
+from depthgauge.cost.estimate import estimate_cost
+from depthgauge.data.fingerprint import dataset_fingerprint
+from depthgauge.data.load import load_table
+from depthgauge.data.profile import find_leaky_features, profile_table
+from depthgauge.data.split import split_rows
+from depthgauge.errors import DepthgaugeError
+from depthgauge.zoo import FAMILIES, TABULAR_CANDIDATES
+
+MIN_BUDGET_S = 10.0
+EVALUATION_SHARE = 0.25  # of the budget, kept for measuring latency, throughput and intervals
+
+
+class Reporter:
+    """Receives progress; the CLI renders it with rich. The default says nothing."""
+
+    def stage(self, text: str) -> None: ...
+    def candidate_started(self, name: str, budget_s: float) -> None: ...
+    def candidate_finished(self, result: CandidateResult) -> None: ...
+
+
+def _positive_class(classes: list[str], balance: dict, positive: str | None) -> str | None:
+    if len(classes) != 2:
+        return None
+    if positive is not None:
+        if str(positive) not in classes:
+            raise DepthgaugeError(f"--positive '{positive}' is not a class of the target. Classes: {', '.join(classes)}.")
+        return str(positive)
+    return min(classes, key=lambda c: (balance[c], c == classes[0]))
+
+
+def assess(
+    data: pd.DataFrame | str | os.PathLike,
+    target: str,
+    *,
+    task: str | None = None,
+    time_budget: str | float = "5m",
+    volume: str | int = "1000000/month",
+    instance: str = DEFAULT_INSTANCE,
+    prices: str | os.PathLike | None = None,
+    value: str | None = None,
+    sensitive: str | None = None,
+    time_column: str | None = None,
+    group_column: str | None = None,
+    drop: tuple[str, ...] | list[str] = (),
+    positive: str | None = None,
+    metric: str | None = None,
+    max_cost_ratio: float = 3.0,
+    review_threshold: float = 0.6,
+    seed: int = 0,
+    encoding: str | None = None,
+    home: str | os.PathLike | None = None,
+    db_url: str | None = None,
+    candidates: tuple[str, ...] = TABULAR_CANDIDATES,
+    resamples: int = quality.BOOTSTRAP_RESAMPLES,
+    reporter: Reporter | None = None,
+) -> Assessment:
+    """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
+    started = time.perf_counter()
+    reporter = reporter or Reporter()
+    budget_s = parse_duration(time_budget)
+    if budget_s < MIN_BUDGET_S:
+        raise DepthgaugeError(
+            f"A time budget of {budget_s:g}s is too small to train anything: the candidates and their measurements "
+            f"need at least {MIN_BUDGET_S:g}s. Pass --time-budget 1m or more (the default is 5m)."
+        )
+    monthly_volume = parse_volume(volume)
+    catalog = load_catalog(prices)
+    chosen_instance = catalog.get(instance)
+    if max_cost_ratio <= 0:
+        raise DepthgaugeError(f"--max-cost-ratio must be positive, not {max_cost_ratio}. The default is 3.")
+    if not 0 < review_threshold < 1:
+        raise DepthgaugeError(f"--review-threshold must be between 0 and 1, not {review_threshold}. The default is 0.6.")
+    unknown = [c for c in candidates if c not in FAMILIES]
+    if unknown:
+        raise DepthgaugeError(f"Unknown candidate {unknown[0]!r}. Known: {', '.join(FAMILIES)}.")
+
+    reporter.stage("Loading data")
+    if isinstance(data, pd.DataFrame):
+        frame, source = data, "<DataFrame>"
+    elif isinstance(data, (str, os.PathLike)):
+        frame, source = load_table(data, encoding=encoding), str(Path(data).resolve())
+    else:
+        raise DepthgaugeError(f"assess() takes a pandas DataFrame or a file path, not {type(data).__name__}.")
+
+    reporter.stage("Profiling")
+    profile, frame = profile_table(frame, target, task, tuple(drop), sensitive, time_column, group_column)
+    task = profile.task
+    metric = metric or quality.PRIMARY[task]
+    if metric not in quality.METRICS[task]:
+        raise DepthgaugeError(f"--metric {metric} does not apply to a {task} task. Use one of: {', '.join(quality.METRICS[task])}.")
+    matrix = parse_value(value, task) if value else None
+    positive_label = _positive_class(profile.classes or [], profile.class_balance or {}, positive)
+
+    features = profile.features()
+    roles = {role: profile.features(role) for role in ("numeric", "categorical", "boolean", "datetime")}
+    X = frame[features]
+    y_raw = frame[target]
+    y = y_raw.astype(str).to_numpy() if task != "regression" else y_raw.to_numpy(float)
+    split = split_rows(frame, y_raw.astype(str) if task != "regression" else y_raw, task, seed, time_column, group_column)
+    warnings = list(profile.warnings)
+    warnings += find_leaky_features(X.iloc[split.train], y[split.train], X.iloc[split.validation], y[split.validation],
+                                    features, task)
+    groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
+    fingerprint = dataset_fingerprint(frame)
+
+    # Everything is validated: from here on the workspace is written.
+    from depthgauge.workspace import Workspace
+
+    workspace = Workspace.open(home, db_url)
+    evaluation_s = budget_s * EVALUATION_SHARE
+    fit_deadline = started + budget_s - evaluation_s
+    per_candidate_eval_s = evaluation_s / max(len(candidates), 1)
+    results: list[CandidateResult] = []
+    X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
+    y_test = y[split.test]
+    with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
+        for index, name in enumerate(candidates):
+            remaining = fit_deadline - time.perf_counter()
+            slice_s = remaining / (len(candidates) - index)
+            cls = FAMILIES[name]
+            model = cls(task, roles, seed=seed, time_limit_s=max(slice_s, 0.0))
+            result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, "ok", model.get_params())
+            if slice_s < 0.5:
+                result.status, result.error = "skipped", "the time budget ran out before this candidate's turn"
+                results.append(result)
+                reporter.candidate_finished(result)
+                continue
+            reporter.candidate_started(name, slice_s)
+            try:
+                with operations.PeakMemory() as memory:
+                    fit_started = time.perf_counter()
+                    model.fit(X_train, y[split.train], validation=(X_val, y[split.validation]))
+                    result.fit_seconds = time.perf_counter() - fit_started
+                _evaluate(result, model, task, X_test, y_test, positive_label, per_candidate_eval_s, memory.peak_mb,
+                          chosen_instance, monthly_volume, matrix, review_threshold, groups, resamples, seed)
+                folder = model.save(Path(scratch) / name)
+                result.artifact_digest = workspace.artifacts.put_dir(folder)
+                result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
+            except DepthgaugeError:
+                raise
+            except Exception as exc:  # a candidate that crashes is reported, not hidden, and the others go on
+                result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+                result.params["traceback"] = traceback.format_exc(limit=5)
+            results.append(result)
+            reporter.candidate_finished(result)
+
+    reporter.stage("Verdict")
+    verdict = decide_verdict(task, metric, results, matrix is not None, max_cost_ratio, resamples, seed)
+    options = {
+        "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
+        "price_catalog": {"as_of": catalog.as_of, "source": catalog.source}, "value": matrix.values if matrix else None,
+        "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
+        "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
+        "review_threshold": review_threshold, "seed": seed, "source": source,
+    }
+    from depthgauge.assess.report import write_report
+    from depthgauge.store.tables import new_id
+
+    assessment = Assessment(
+        id=new_id(), verdict=verdict, candidates=results, profile=profile.to_dict(), split=split.summary(),
+        options=options, dataset_fingerprint=fingerprint, report_path=Path(), duration_s=0.0, warnings=warnings,
+    )
+    reporter.stage("Writing report")
+    assessment.report_path = workspace.reports_dir / f"assessment-{assessment.id}.html"
+    assessment.duration_s = time.perf_counter() - started
+    write_report(assessment, chosen_instance, assessment.report_path)
+    try:
+        _store(workspace, assessment, frame, source)
+    except BaseException:
+        assessment.report_path.unlink(missing_ok=True)
+        raise
+    finally:
+        workspace.close()
+    return assessment
+
+
+def _evaluate(result, model, task, X_test, y_test, positive_label, eval_s, peak_mb, instance, monthly_volume,
+              matrix, review_threshold, groups, resamples, seed) -> None:
+    if model.is_classifier:
+        proba = model.predict_proba(X_test)
+        index = {c: i for i, c in enumerate(model.classes_)}
+        codes = np.array([index[v] for v in y_test])
+        outcome = quality.Outcome(codes, proba.argmax(axis=1), proba,
+                                  index[positive_label] if positive_label is not None else 1)
+    else:
+        outcome = quality.Outcome(y_test.astype(float), model.predict(X_test))
+    result.outcome, result.model = outcome, model
+    result.quality = quality.quality_with_intervals(task, outcome, resamples, seed)
+    latencies = operations.measure_latency_ms(model, X_test, max_seconds=eval_s * 0.5)
+    throughput = operations.measure_throughput(model, X_test, min_seconds=min(0.5, eval_s * 0.2))
+    result.operations = operations.Operations(
+        latency_p50_ms=operations.percentile(latencies, 50), latency_p99_ms=operations.percentile(latencies, 99),
+        throughput_rows_per_s=throughput, fit_seconds=result.fit_seconds, peak_memory_mb=peak_mb, artifact_bytes=0,
+        latencies_ms=latencies,
+    )
+    result.cost = estimate_cost(result.fit_seconds, throughput, instance, monthly_volume)
+    result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, model.explainability)
+    result.business = business.business_impact(task, outcome, matrix, result.cost.cost_per_1k_predictions_usd)
+    history = getattr(model, "history_", None)
+    if history is not None:
+        result.learning_curve = {"train_loss": history.train_loss, "val_loss": history.val_loss,
+                                 "best_epoch": history.best_epoch, "stopped_because": history.stopped_because}
+        result.params["epochs_run"] = len(history.train_loss)
+    if hasattr(model, "rules_text"):
+        result.rules = model.rules_text()
+    if hasattr(model, "best_iteration_"):
+        result.params["best_iteration"] = model.best_iteration_
+
+
+def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str) -> None:
+    from sqlalchemy import select
+
+    from depthgauge.store.tables import AssessmentRow, DatasetRow, RunRow
+
+    with workspace.transaction() as session:
+        dataset = session.scalars(select(DatasetRow).where(DatasetRow.fingerprint == assessment.dataset_fingerprint)).first()
+        if dataset is None:
+            dataset = DatasetRow(fingerprint=assessment.dataset_fingerprint, source=source, n_rows=len(frame),
+                                 n_columns=frame.shape[1], columns=[str(c) for c in frame.columns])
+            session.add(dataset)
+            session.flush()
+        runs = []
+        for c in assessment.candidates:
+            params = {k: v for k, v in c.params.items() if k != "traceback"}
+            runs.append(RunRow(candidate=c.name, family=c.family, is_deep=c.is_deep, status=c.status, error=c.error,
+                               params=params, scorecard=c.to_dict(), artifact_digest=c.artifact_digest,
+                               fit_seconds=c.fit_seconds))
+        row = AssessmentRow(
+            id=assessment.id, dataset_id=dataset.id, target=assessment.profile["target"], task=assessment.profile["task"],
+            primary_metric=assessment.verdict.primary_metric, options=assessment.options, profile=assessment.profile,
+            split=assessment.split, verdict=assessment.verdict.to_dict(), report_path=str(assessment.report_path),
+            duration_s=assessment.duration_s, runs=runs,
+        )
+        session.add(row)
+        session.flush()
+        recommended = next(r for r, c in zip(runs, assessment.candidates) if c.name == assessment.verdict.recommended)
+        row.recommended_run_id = recommended.id

@@ -1,0 +1,107 @@
+"""The verdict: deep learning only when it wins significantly on the holdout and pays for its extra cost."""
+
+from __future__ import annotations
+
+import math
+
+from depthgauge.assess.quality import LABELS, LOWER_IS_BETTER, Interval, is_better, paired_bootstrap_delta
+from depthgauge.assess.results import CandidateResult, Verdict
+
+_BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
+
+
+def describe_delta(metric: str, delta: Interval) -> str:
+    """Return e.g. '2.1 points of ROC-AUC better (95% CI +0.9 to +3.3)'."""
+    label = LABELS[metric]
+    if metric in _BOUNDED:
+        size, unit = abs(delta.value) * 100, f"points of {label}"
+        low, high = delta.low * 100, delta.high * 100
+    else:
+        size, unit, low, high = abs(delta.value), f"in {label}", delta.low, delta.high
+    direction = "better" if delta.value > 0 else ("worse" if delta.value < 0 else "different")
+    digits = 2 if metric in _BOUNDED else 3
+    return f"{size:.{digits}f} {unit} {direction} (95% CI {low:+.{digits}f} to {high:+.{digits}f})"
+
+
+def money(x: float) -> str:
+    """Return dollars with enough decimals to show two significant digits of small amounts."""
+    if x == 0 or not math.isfinite(x):
+        return f"${x:g}"
+    if abs(x) >= 0.01:
+        return f"${x:,.2f}"
+    return f"${x:.{-math.floor(math.log10(abs(x))) + 1}f}"
+
+
+def _best(candidates: list[CandidateResult], metric: str) -> CandidateResult | None:
+    best = None
+    for c in candidates:  # candidates come simplest first, so a tie keeps the simpler model
+        if metric in c.quality and (best is None or is_better(metric, c.quality[metric].value, best.quality[metric].value)):
+            best = c
+    return best
+
+
+def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], value_given: bool,
+                   max_cost_ratio: float, resamples: int, seed: int) -> Verdict:
+    """Return the verdict for the candidates that trained, in plain English with the numbers in it."""
+    trained = [c for c in candidates if c.ok]
+    simple = _best([c for c in trained if not c.is_deep], metric)
+    deep = _best([c for c in trained if c.is_deep], metric)
+    baseline = next((c for c in trained if c.family == "dummy"), None)
+    label = LABELS[metric]
+    if simple is None:
+        raise RuntimeError("no simple candidate trained; the baselines cannot fail on validated data")
+    reasons: list[str] = []
+
+    simple_vs_baseline = None
+    if baseline is not None and simple is not baseline:
+        simple_vs_baseline = paired_bootstrap_delta(task, metric, simple.outcome, baseline.outcome, resamples, seed)
+        if simple_vs_baseline.low <= 0:
+            reasons.append(
+                f"Caution: even {simple.display_name} is not significantly better than always predicting the "
+                f"majority/mean ({describe_delta(metric, simple_vs_baseline)}). The features may carry little signal."
+            )
+
+    if deep is None:
+        failed = [c for c in candidates if c.is_deep and not c.ok]
+        why = f" ({failed[0].status}: {failed[0].error})" if failed else ""
+        headline = (f"Use {simple.display_name}. No deep model could be trained{why}, so deep learning "
+                    f"is not recommended from this run.")
+        return Verdict(simple.name, False, headline, reasons, metric, simple.name, None, None, simple_vs_baseline,
+                       None, max_cost_ratio)
+
+    delta = paired_bootstrap_delta(task, metric, deep.outcome, simple.outcome, resamples, seed)
+    significant = delta.low > 0
+    deep_cost, simple_cost = deep.cost.cost_per_1k_predictions_usd, simple.cost.cost_per_1k_predictions_usd
+    ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
+    cost_text = (f"{ratio:.1f}× the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)} "
+                 f"on {deep.cost.instance})")
+    comparison = f"{deep.display_name} is {describe_delta(metric, delta)} than {simple.display_name}"
+
+    if value_given:
+        deep_net, simple_net = deep.business["net_value_per_1k"], simple.business["net_value_per_1k"]
+        paid_back = deep_net > simple_net
+        payback_text = (f"net value per 1,000 predictions {money(deep_net)} vs {money(simple_net)} "
+                        f"from your value matrix")
+    else:
+        paid_back = ratio <= max_cost_ratio
+        payback_text = f"{cost_text}; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
+
+    if significant and paid_back:
+        headline = (f"Use {deep.display_name}: deep learning earns its keep here. {comparison}, a significant "
+                    f"gain, and it pays for itself: {payback_text}.")
+        recommended = deep.name
+    elif significant:
+        headline = (f"Use {simple.display_name}, not deep learning. {comparison}, a significant gain, but it "
+                    f"does not pay for itself: {payback_text}.")
+        recommended = simple.name
+    else:
+        headline = (f"Use {simple.display_name}, not deep learning. {comparison}: not a significant "
+                    f"difference on {len(simple.outcome.y):,} test rows, at {cost_text}.")
+        recommended = simple.name
+    reasons.insert(0, f"Primary metric: {label} on the same held-out test rows for every candidate; the interval "
+                      f"is a paired bootstrap ({resamples} resamples) of the difference.")
+    return Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
+                   simple_vs_baseline, ratio, max_cost_ratio)
+
+
+__all__ = ["decide_verdict", "describe_delta", "LOWER_IS_BETTER"]

@@ -1,0 +1,102 @@
+"""`depthgauge assess`: baselines and deep models side by side, five dimensions, one verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from depthgauge.assess.quality import LABELS
+from depthgauge.assess.runner import Reporter
+from depthgauge.assess.verdict import money
+from depthgauge.cli.main import app
+from depthgauge.cli.render import print_json, stderr_console
+
+
+class RichReporter(Reporter):
+    def __init__(self, progress: Progress, n_candidates: int):
+        self.progress = progress
+        self.task = progress.add_task("Starting", total=n_candidates)
+
+    def stage(self, text):
+        self.progress.update(self.task, description=text)
+
+    def candidate_started(self, name, budget_s):
+        self.progress.update(self.task, description=f"Training {name} (up to {budget_s:.0f}s)")
+
+    def candidate_finished(self, result):
+        status = "" if result.ok else f" [{result.status}]"
+        self.progress.console.print(f"  {result.display_name}: {result.fit_seconds:.1f}s{status}")
+        self.progress.advance(self.task)
+
+
+def _summary_table(assessment) -> Table:
+    metric = assessment.verdict.primary_metric
+    table = Table(title="Scorecard (test rows)")
+    for col in ("candidate", LABELS[metric] + " [95% CI]", "p50 ms", "rows/s", "fit s", "$/1k pred", "review", "net/1k"):
+        table.add_column(col, justify="left" if col == "candidate" else "right", no_wrap=True)
+    for c in assessment.candidates:
+        if not c.ok:
+            table.add_row(c.name, f"[red]{c.status}[/red]", "", "", "", "", "", "")
+            continue
+        q = c.quality[metric]
+        name = c.name + (" (deep)" if c.is_deep else "")
+        name = f"[bold]{name}[/bold]" if c.name == assessment.verdict.recommended else name
+        review = c.risk.get("review_share")
+        net = c.business.get("net_value_per_1k")
+        table.add_row(name, f"{q.value:.4f} [{q.low:.3f}, {q.high:.3f}]", f"{c.operations.latency_p50_ms:.2f}",
+                      f"{c.operations.throughput_rows_per_s:,.0f}", f"{c.fit_seconds:.1f}",
+                      money(c.cost.cost_per_1k_predictions_usd), "—" if review is None else f"{review:.1%}",
+                      "—" if net is None else f"{net:,.0f}")
+    return table
+
+
+@app.command()
+def assess(
+    ctx: typer.Context,
+    data: Path = typer.Argument(..., help="CSV or Parquet file with one row per example."),
+    target: str = typer.Option(..., "--target", "-t", help="Column to predict."),
+    task: Optional[str] = typer.Option(None, help="binary, multiclass or regression [default: detected]."),
+    time_budget: str = typer.Option("5m", help="Bound on the whole assessment, e.g. 90s, 5m, 1h."),
+    volume: str = typer.Option("1000000/month", help="Prediction volume for the monthly cost, e.g. 50k/day."),
+    instance: str = typer.Option("aws.m7i.large", help="Instance type from the price catalog."),
+    prices: Optional[Path] = typer.Option(None, help="Your own price catalog (YAML)."),
+    value: Optional[str] = typer.Option(None, help="Value matrix, e.g. tp=40,fp=-5,fn=-60,tn=0 (regression: error=-2)."),
+    sensitive: Optional[str] = typer.Option(None, help="Column whose groups are compared for gaps in error rates."),
+    time_column: Optional[str] = typer.Option(None, help="Split by time on this column (oldest rows train)."),
+    group_column: Optional[str] = typer.Option(None, help="Keep each group of this column in one split."),
+    drop: List[str] = typer.Option([], "--drop", help="Leave a column out (repeatable)."),
+    positive: Optional[str] = typer.Option(None, help="Positive class of a binary target [default: the rarer class]."),
+    metric: Optional[str] = typer.Option(None, help="Primary metric for the verdict [default: roc_auc, accuracy or rmse]."),
+    max_cost_ratio: float = typer.Option(3.0, help="Most extra cost per prediction a significant deep win may carry."),
+    review_threshold: float = typer.Option(0.6, help="Predictions less confident than this go to human review."),
+    seed: int = typer.Option(0, help="Seed for the split, bootstrap and training."),
+    encoding: Optional[str] = typer.Option(None, help="Text encoding of a CSV that is not UTF-8."),
+    json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
+):
+    """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
+    from depthgauge.assess.runner import assess as run_assessment
+    from depthgauge.zoo import TABULAR_CANDIDATES
+
+    console = stderr_console()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        result = run_assessment(
+            data, target, task=task, time_budget=time_budget, volume=volume, instance=instance, prices=prices,
+            value=value, sensitive=sensitive, time_column=time_column, group_column=group_column, drop=tuple(drop),
+            positive=positive, metric=metric, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
+            seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, len(TABULAR_CANDIDATES)),
+        )
+    if json_output:
+        print_json(result.to_dict())
+        return
+    out = Console(width=max(Console().width, 110))
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    out.print(_summary_table(result))
+    out.print(f"\n[bold]Verdict:[/bold] {result.verdict.headline}\n")
+    out.print(f"Assessment {result.id} stored; report: {result.report_path}")

@@ -1,0 +1,51 @@
+"""The `depthgauge` command: the root app, the shared --home option, and user errors without tracebacks."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from depthgauge.errors import DepthgaugeError
+
+app = typer.Typer(
+    help="depthgauge: find out, on your own data, whether deep learning is worth it — then run whichever model wins.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Optional[str] = typer.Option(None, "--home", help="Workspace folder [default: $DEPTHGAUGE_HOME or ./.depthgauge]."),
+):
+    ctx.obj = {"home": home}
+
+
+def _register() -> None:
+    from depthgauge.cli import assess, workspace  # noqa: F401  (each module adds its commands to `app`)
+
+
+def run() -> None:
+    """Entry point: run the app; print user errors in one line and exit 2."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except DepthgaugeError as exc:
+        typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except typer.Abort:
+        typer.secho("Aborted.", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,81 @@
+"""`depthgauge init` and `depthgauge assessments list|show`."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy import select
+
+from depthgauge.cli.main import app
+from depthgauge.cli.render import print_json
+from depthgauge.errors import DepthgaugeError
+
+assessments_app = typer.Typer(help="List and show stored assessments.", no_args_is_help=True)
+app.add_typer(assessments_app, name="assessments")
+
+
+@app.command()
+def init(ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")):
+    """Create the workspace (metadata database and artifact store)."""
+    from depthgauge.workspace import Workspace
+
+    workspace = Workspace.open(ctx.obj["home"])
+    info = {"home": str(workspace.home), "database": workspace.engine.url.render_as_string(hide_password=True)}
+    workspace.close()
+    if json_output:
+        print_json(info)
+    else:
+        typer.echo(f"Workspace ready at {info['home']} (database {info['database']}).")
+
+
+@assessments_app.command("list")
+def list_assessments(ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """List assessments, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from depthgauge.store.tables import AssessmentRow
+    from depthgauge.workspace import Workspace
+
+    workspace = Workspace.open(ctx.obj["home"])
+    with workspace.session() as session:
+        rows = session.scalars(select(AssessmentRow).order_by(AssessmentRow.created_at.desc())).all()
+        data = [{"id": r.id, "created_at": r.created_at.isoformat(), "target": r.target, "task": r.task,
+                 "recommended": r.verdict["recommended"], "deep_recommended": r.verdict["deep_recommended"],
+                 "report_path": r.report_path} for r in rows]
+    workspace.close()
+    if json_output:
+        print_json(data)
+        return
+    if not data:
+        typer.echo("No assessments yet. Run: depthgauge assess DATA --target COLUMN")
+        return
+    table = Table("id", "created", "target", "task", "use", "deep?")
+    for d in data:
+        table.add_row(d["id"], d["created_at"][:19], d["target"], d["task"], d["recommended"],
+                      "yes" if d["deep_recommended"] else "no")
+    Console().print(table)
+
+
+@assessments_app.command("show")
+def show_assessment(ctx: typer.Context, assessment_id: str = typer.Argument(..., help="Assessment id."),
+                    json_output: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Show one assessment's verdict and where its report is."""
+    from depthgauge.store.tables import AssessmentRow
+    from depthgauge.workspace import Workspace
+
+    workspace = Workspace.open(ctx.obj["home"])
+    with workspace.session() as session:
+        row = session.get(AssessmentRow, assessment_id)
+        if row is None:
+            workspace.close()
+            raise DepthgaugeError(f"No assessment '{assessment_id}'. List them with: depthgauge assessments list")
+        data = {"id": row.id, "target": row.target, "task": row.task, "verdict": row.verdict, "split": row.split,
+                "options": row.options, "report_path": row.report_path,
+                "runs": [{"id": r.id, "candidate": r.candidate, "status": r.status, "artifact_digest": r.artifact_digest}
+                         for r in row.runs]}
+    workspace.close()
+    if json_output:
+        print_json(data)
+    else:
+        typer.echo(data["verdict"]["headline"])
+        typer.echo(f"Report: {data['report_path']}")

@@ -1,0 +1,1 @@
+"""Instance prices and what training and predictions cost at them."""

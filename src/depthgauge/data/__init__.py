@@ -1,0 +1,1 @@
+"""Load, profile and split tabular data."""

@@ -1,0 +1,68 @@
+"""Split rows into train, validation and test: stratified, time-ordered or grouped, with a fixed seed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+from depthgauge.errors import DepthgaugeError
+
+TRAIN, VALIDATION, TEST = 0.70, 0.15, 0.15
+
+
+@dataclass
+class Split:
+    method: str
+    seed: int
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+    def summary(self) -> dict:
+        return {
+            "method": self.method,
+            "seed": self.seed,
+            "sizes": {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)},
+        }
+
+
+def split_rows(
+    frame: pd.DataFrame,
+    y: pd.Series,
+    task: str,
+    seed: int = 0,
+    time_column: str | None = None,
+    group_column: str | None = None,
+) -> Split:
+    """Return row positions for train / validation / test (70/15/15)."""
+    n = len(frame)
+    positions = np.arange(n)
+    if time_column is not None:
+        order = np.argsort(pd.to_datetime(frame[time_column], errors="coerce").to_numpy(), kind="stable")
+        a, b = int(n * TRAIN), int(n * (TRAIN + VALIDATION))
+        return Split("time-ordered", seed, order[:a], order[a:b], order[b:])
+    if group_column is not None:
+        groups = frame[group_column].astype("string").fillna("<missing>").to_numpy()
+        if len(set(groups)) < 3:
+            raise DepthgaugeError(
+                f"Group column '{group_column}' has fewer than 3 distinct groups; a grouped split needs at least 3. "
+                "Pick a column with more groups, or drop --group-column."
+            )
+        outer = GroupShuffleSplit(n_splits=1, test_size=TEST, random_state=seed)
+        rest, test = next(outer.split(positions, groups=groups))
+        inner = GroupShuffleSplit(n_splits=1, test_size=VALIDATION / (TRAIN + VALIDATION), random_state=seed)
+        train, val = next(inner.split(rest, groups=groups[rest]))
+        return Split("grouped", seed, rest[train], rest[val], test)
+    stratify = y.to_numpy() if task in ("binary", "multiclass") else None
+    rest, test = train_test_split(positions, test_size=TEST, random_state=seed, stratify=stratify)
+    stratify_rest = stratify[rest] if stratify is not None else None
+    train, val = train_test_split(
+        rest, test_size=VALIDATION / (TRAIN + VALIDATION), random_state=seed, stratify=stratify_rest
+    )
+    return Split("stratified" if stratify is not None else "random", seed, np.sort(train), np.sort(val), np.sort(test))
+
+
+__all__ = ["Split", "split_rows", "asdict"]

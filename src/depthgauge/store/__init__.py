@@ -1,0 +1,1 @@
+"""Tables, migrations, queries and the content-addressed artifact store."""

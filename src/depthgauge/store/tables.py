@@ -1,0 +1,68 @@
+"""The metadata tables, as SQLAlchemy 2 mapped classes (the schema itself is owned by the migrations)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DatasetRow(Base):
+    __tablename__ = "datasets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    n_rows: Mapped[int] = mapped_column(Integer)
+    n_columns: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AssessmentRow(Base):
+    __tablename__ = "assessments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"))
+    target: Mapped[str] = mapped_column(Text)
+    task: Mapped[str] = mapped_column(String(16))
+    primary_metric: Mapped[str] = mapped_column(String(32))
+    options: Mapped[dict] = mapped_column(JSON)
+    profile: Mapped[dict] = mapped_column(JSON)
+    split: Mapped[dict] = mapped_column(JSON)
+    verdict: Mapped[dict] = mapped_column(JSON)
+    recommended_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    report_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    dataset: Mapped[DatasetRow] = relationship()
+    runs: Mapped[list["RunRow"]] = relationship(back_populates="assessment", cascade="all, delete-orphan")
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    candidate: Mapped[str] = mapped_column(String(64))
+    family: Mapped[str] = mapped_column(String(32))
+    is_deep: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    params: Mapped[dict] = mapped_column(JSON)
+    scorecard: Mapped[dict] = mapped_column(JSON)
+    artifact_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fit_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    assessment: Mapped[AssessmentRow] = relationship(back_populates="runs")

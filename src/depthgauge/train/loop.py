@@ -1,0 +1,107 @@
+"""The one PyTorch training loop: forward, loss, backward, optimizer step, validation, checkpoint, early stop.
+
+A model family supplies its module and its loss; it never writes its own loop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+
+@dataclass
+class TrainConfig:
+    max_epochs: int = 200
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-5
+    patience: int = 8
+    seed: int = 0
+    time_limit_s: float | None = None
+    checkpoint_path: Path | None = None
+
+
+@dataclass
+class TrainHistory:
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_because: str = "max_epochs"
+    seconds: float = 0.0
+    rows_seen: int = 0
+
+
+def _evaluate(module: nn.Module, loss_fn, inputs: tuple[torch.Tensor, ...], target: torch.Tensor, chunk: int = 8192) -> float:
+    module.eval()
+    total, n = 0.0, len(target)
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            part = tuple(x[start:start + chunk] for x in inputs)
+            total += float(loss_fn(module(*part), target[start:start + chunk])) * len(part[0])
+    return total / max(n, 1)
+
+
+def train_module(
+    module: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    train_inputs: tuple[torch.Tensor, ...],
+    train_target: torch.Tensor,
+    val_inputs: tuple[torch.Tensor, ...] | None,
+    val_target: torch.Tensor | None,
+    config: TrainConfig,
+    on_epoch: Callable[[int, float, float | None], None] | None = None,
+) -> TrainHistory:
+    """Train `module` in place with AdamW; keep the weights of the best validation epoch; return the history."""
+    started = time.perf_counter()
+    deadline = started + config.time_limit_s if config.time_limit_s is not None else None
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(module.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    history = TrainHistory()
+    n = len(train_target)
+    best_loss, best_state, waited = float("inf"), None, 0
+    for epoch in range(config.max_epochs):
+        module.train()
+        order = torch.randperm(n, generator=generator)
+        epoch_loss = 0.0
+        for start in range(0, n, config.batch_size):
+            idx = order[start:start + config.batch_size]
+            if len(idx) < 2 and n > 1:
+                continue  # a batch of one breaks batch statistics and adds only noise
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(module(*(x[idx] for x in train_inputs)), train_target[idx])
+            loss.backward()
+            optimizer.step()
+            epoch_loss += loss.detach() * len(idx)
+        history.rows_seen += n
+        history.train_loss.append(float(epoch_loss) / n)
+        if val_inputs is not None:
+            val_loss = _evaluate(module, loss_fn, val_inputs, val_target)
+            history.val_loss.append(val_loss)
+            if val_loss < best_loss - 1e-6:
+                best_loss, waited, history.best_epoch = val_loss, 0, epoch
+                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                if config.checkpoint_path is not None:
+                    save_file(best_state, str(config.checkpoint_path))
+            else:
+                waited += 1
+        if on_epoch is not None:
+            on_epoch(epoch, history.train_loss[-1], history.val_loss[-1] if history.val_loss else None)
+        if val_inputs is not None and waited >= config.patience:
+            history.stopped_because = "early_stopping"
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            history.stopped_because = "time_budget"
+            break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    else:
+        history.best_epoch = len(history.train_loss) - 1
+    module.eval()
+    history.seconds = time.perf_counter() - started
+    return history

@@ -1,0 +1,58 @@
+"""Where the metadata database and the artifact store live: opened once per process, passed down."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from depthgauge.store.artifacts import ArtifactStore
+from depthgauge.store.db import make_engine, migrate
+
+DEFAULT_HOME = ".depthgauge"
+
+
+def resolve_home(home: str | os.PathLike | None = None) -> Path:
+    """Return the workspace folder: the argument, else $DEPTHGAUGE_HOME, else ./.depthgauge."""
+    chosen = home or os.environ.get("DEPTHGAUGE_HOME") or DEFAULT_HOME
+    return Path(chosen).expanduser().resolve()
+
+
+@dataclass
+class Workspace:
+    home: Path
+    engine: Engine
+    artifacts: ArtifactStore
+
+    @classmethod
+    def open(cls, home: str | os.PathLike | None = None, db_url: str | None = None) -> "Workspace":
+        """Return the workspace at `home`, creating it and migrating its database to the latest schema."""
+        root = resolve_home(home)
+        root.mkdir(parents=True, exist_ok=True)
+        url = db_url or os.environ.get("DEPTHGAUGE_DB_URL") or f"sqlite:///{root / 'depthgauge.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(home=root, engine=engine, artifacts=ArtifactStore(root / "artifacts"))
+
+    @property
+    def reports_dir(self) -> Path:
+        path = self.home / "reports"
+        path.mkdir(exist_ok=True)
+        return path
+
+    @contextmanager
+    def transaction(self):
+        """Yield a session whose work is committed together, or not at all."""
+        factory = sessionmaker(self.engine, expire_on_commit=False)
+        with factory.begin() as session:
+            yield session
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()

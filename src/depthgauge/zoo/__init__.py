@@ -1,0 +1,33 @@
+"""The candidate zoo: one estimator protocol, one module per model family."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from depthgauge.errors import DepthgaugeError
+from depthgauge.zoo.base import MODEL_FILE, TabularModel
+from depthgauge.zoo.dummy import DummyModel
+from depthgauge.zoo.gbdt import LightGBMModel
+from depthgauge.zoo.linear import LinearModel
+from depthgauge.zoo.mlp import MLPModel
+from depthgauge.zoo.rules import RulesModel
+
+FAMILIES: dict[str, type[TabularModel]] = {
+    cls.family: cls for cls in (DummyModel, LinearModel, RulesModel, LightGBMModel, MLPModel)
+}
+TABULAR_CANDIDATES = ("dummy", "linear", "rules", "lightgbm", "mlp")
+
+
+def load_model(folder: str | Path) -> TabularModel:
+    """Return the model saved in `folder`, whatever its family."""
+    path = Path(folder) / MODEL_FILE
+    if not path.exists():
+        raise DepthgaugeError(f"No {MODEL_FILE} in '{folder}': this is not a saved depthgauge model.")
+    family = json.loads(path.read_text()).get("family")
+    if family not in FAMILIES:
+        raise DepthgaugeError(f"'{folder}' holds an unknown model family {family!r}; known: {', '.join(FAMILIES)}.")
+    return FAMILIES[family].load(folder)
+
+
+__all__ = ["FAMILIES", "TABULAR_CANDIDATES", "TabularModel", "load_model"]

@@ -1,0 +1,139 @@
+"""The estimator protocol every model family speaks: fit, predict, predict_proba, save, load.
+
+Assess, registry and serving never ask which kind of model they hold. Learned state ends in
+an underscore; `__init__` only stores its arguments; artifacts are JSON plus safetensors or
+LightGBM text, so loading one cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from depthgauge.errors import DepthgaugeError, NotFittedError
+from depthgauge.zoo.encoding import TabularEncoder
+
+MODEL_FILE = "model.json"
+
+
+class TabularModel:
+    family: ClassVar[str]
+    display_name: ClassVar[str]
+    is_deep: ClassVar[bool] = False
+    explainability: ClassVar[str]  # intrinsic, post-hoc or none
+
+    def __init__(self, task: str, roles: dict[str, list[str]], seed: int = 0, time_limit_s: float | None = None,
+                 **params):
+        self.task = task
+        self.roles = roles
+        self.seed = seed
+        self.time_limit_s = time_limit_s
+        self.params = params
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task in ("binary", "multiclass")
+
+    def get_params(self) -> dict:
+        return {"seed": self.seed, **self.params}
+
+    # protocol ----------------------------------------------------------------
+    def fit(self, X: pd.DataFrame, y, validation: tuple[pd.DataFrame, object] | None = None) -> "TabularModel":
+        """Fit on (X, y), using `validation` for early stopping where the family supports it; return self."""
+        self.encoder_ = TabularEncoder(**self.roles).fit(X)
+        y_fit = self._encode_target(np.asarray(y), learn=True)
+        val = None
+        if validation is not None:
+            val = (validation[0], self._encode_target(np.asarray(validation[1])))
+        self._fit(X, y_fit, val)
+        self.fitted_ = True
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Return predicted labels (classification) or values (regression)."""
+        self._check_fitted()
+        out = self._predict_raw(X)
+        if self.is_classifier:
+            return np.asarray(self.classes_, dtype=object)[np.argmax(out, axis=1)]
+        return out
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Return class probabilities, one column per entry of `classes_`."""
+        self._check_fitted()
+        if not self.is_classifier:
+            raise DepthgaugeError(f"{self.display_name} is a regression model; it has no predict_proba. Use predict.")
+        return self._predict_raw(X)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the model as JSON plus weights in a safe format into `folder` and return it."""
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {
+            "family": self.family, "task": self.task, "roles": self.roles, "seed": self.seed, "params": self.params,
+            "classes": getattr(self, "classes_", None), "encoder": self.encoder_.to_dict(), "extra": self._extra_state(),
+        }
+        (folder / MODEL_FILE).write_text(json.dumps(state, indent=1))
+        self._save_weights(folder)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "TabularModel":
+        state = json.loads((Path(folder) / MODEL_FILE).read_text())
+        model = cls(state["task"], state["roles"], seed=state["seed"], **state["params"])
+        model.encoder_ = TabularEncoder.from_dict(state["encoder"])
+        if state["classes"] is not None:
+            model.classes_ = state["classes"]
+        model._load_weights(Path(folder), state["extra"])
+        model.fitted_ = True
+        return model
+
+    # helpers -------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError(f"This {self.display_name} is not fitted yet. Call fit(X, y) before using it.")
+
+    def _encode_target(self, y: np.ndarray, learn: bool = False) -> np.ndarray:
+        if not self.is_classifier:
+            return y.astype(np.float64)
+        labels = y.astype(str)
+        if learn:
+            self.classes_ = sorted(set(labels.tolist()))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        return np.array([index.get(v, -1) for v in labels], dtype=np.int64)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes_) if self.is_classifier else 1
+
+    # what a family provides --------------------------------------------------------
+    def _fit(self, X: pd.DataFrame, y: np.ndarray, validation) -> None:
+        raise NotImplementedError
+
+    def _predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        """Return probabilities (n, classes) for classifiers, values (n,) for regression."""
+        raise NotImplementedError
+
+    def _extra_state(self) -> dict:
+        return {}
+
+    def _save_weights(self, folder: Path) -> None:
+        pass
+
+    def _load_weights(self, folder: Path, extra: dict) -> None:
+        pass
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def sigmoid_to_two_columns(logit: np.ndarray) -> np.ndarray:
+    p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+    return np.column_stack([1.0 - p, p])

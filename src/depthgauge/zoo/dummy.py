@@ -1,0 +1,32 @@
+"""The majority-class / mean baseline: the floor every other model must clear."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from depthgauge.zoo.base import TabularModel
+
+
+class DummyModel(TabularModel):
+    family = "dummy"
+    display_name = "Majority/mean baseline"
+    explainability = "intrinsic"
+
+    def _fit(self, X, y, validation):
+        if self.is_classifier:
+            counts = np.bincount(y, minlength=self.n_outputs).astype(float)
+            self.prior_ = (counts / counts.sum()).tolist()
+        else:
+            self.prior_ = [float(np.mean(y))]
+
+    def _predict_raw(self, X):
+        prior = np.asarray(self.prior_)
+        if self.is_classifier:
+            return np.tile(prior, (len(X), 1))
+        return np.full(len(X), prior[0])
+
+    def _extra_state(self):
+        return {"prior": self.prior_}
+
+    def _load_weights(self, folder, extra):
+        self.prior_ = extra["prior"]

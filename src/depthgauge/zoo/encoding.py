@@ -1,0 +1,152 @@
+"""Turn a raw table into model inputs. Everything learned here is plain JSON, so it loads without running code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+_TRUE = {"true", "yes", "y", "t", "1", "1.0"}
+_FALSE = {"false", "no", "n", "f", "0", "0.0"}
+_QUANTILE_LEVELS = np.linspace(0.0, 1.0, 101)
+_CLIP = 10.0
+
+
+def _as_bool(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip().str.lower()
+    return text.map(lambda v: 1.0 if v in _TRUE else (0.0 if v in _FALSE else np.nan), na_action="ignore").astype(float)
+
+
+def _as_datetime(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    return pd.to_datetime(series, errors="coerce", format="mixed")
+
+
+class TabularEncoder:
+    """Numeric, boolean and datetime columns become numbers; categorical columns become integer codes.
+
+    Code 0 is reserved for missing and unseen categories, so new values at prediction time are
+    handled the way training handled rare ones.
+    """
+
+    def __init__(self, numeric=(), categorical=(), boolean=(), datetime=(), max_categories: int = 64):
+        self.numeric = list(numeric)
+        self.categorical = list(categorical)
+        self.boolean = list(boolean)
+        self.datetime = list(datetime)
+        self.max_categories = max_categories
+
+    # numbers ---------------------------------------------------------------
+    def _numbers(self, frame: pd.DataFrame) -> pd.DataFrame:
+        parts = {name: pd.to_numeric(frame[name], errors="coerce").astype(float) for name in self.numeric}
+        for name in self.boolean:
+            parts[name] = _as_bool(frame[name])
+        for name in self.datetime:
+            stamp = _as_datetime(frame[name])
+            epoch_days = (stamp - pd.Timestamp("1970-01-01", tz=stamp.dt.tz)) / pd.Timedelta(days=1)
+            parts[f"{name}.days"] = epoch_days.astype(float)
+            parts[f"{name}.month"] = stamp.dt.month.astype(float)
+            parts[f"{name}.weekday"] = stamp.dt.dayofweek.astype(float)
+        return pd.DataFrame(parts, index=frame.index)
+
+    def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
+        numbers = self._numbers(frame)
+        self.numeric_names_ = list(numbers.columns)
+        self.numeric_stats_ = {}
+        for name in numbers.columns:
+            column = numbers[name].dropna().to_numpy()
+            if len(column) == 0:
+                column = np.zeros(1)
+            q1, median, q3 = np.quantile(column, [0.25, 0.5, 0.75])
+            spread = q3 - q1 or float(np.std(column)) or 1.0
+            self.numeric_stats_[name] = {
+                "median": float(median),
+                "scale": float(spread),
+                "quantiles": np.quantile(column, _QUANTILE_LEVELS).tolist(),
+                "has_missing": bool(numbers[name].isna().any()),
+            }
+        self.categories_ = {}
+        for name in self.categorical:
+            counts = frame[name].dropna().astype(str).value_counts()
+            self.categories_[name] = counts.index[: self.max_categories].tolist()
+        return self
+
+    def numeric_raw(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the numeric features as float32 with NaN for missing (for models that handle NaN)."""
+        return self._numbers(frame)[self.numeric_names_].to_numpy(np.float32)
+
+    def numeric_imputed(self, frame: pd.DataFrame) -> np.ndarray:
+        raw = self.numeric_raw(frame)
+        medians = np.array([self.numeric_stats_[n]["median"] for n in self.numeric_names_], np.float32)
+        return np.where(np.isnan(raw), medians, raw).astype(np.float32)
+
+    def numeric_scaled(self, frame: pd.DataFrame, how: str = "robust") -> np.ndarray:
+        """Return imputed numerics scaled robustly (median/IQR) or by quantiles to a normal, plus missing flags."""
+        raw = self.numeric_raw(frame)
+        columns, flags = [], []
+        for j, name in enumerate(self.numeric_names_):
+            stats = self.numeric_stats_[name]
+            x = raw[:, j].astype(np.float64)
+            missing = np.isnan(x)
+            x = np.where(missing, stats["median"], x)
+            if how == "quantile":
+                q = np.asarray(stats["quantiles"])
+                up = np.interp(x, q, _QUANTILE_LEVELS)
+                down = 1.0 - np.interp(-x, -q[::-1], 1.0 - _QUANTILE_LEVELS[::-1])
+                x = ndtri(np.clip((up + down) / 2, 1e-4, 1 - 1e-4))
+            else:
+                x = np.clip((x - stats["median"]) / stats["scale"], -_CLIP, _CLIP)
+            columns.append(x)
+            if stats["has_missing"]:
+                flags.append(missing.astype(np.float64))
+        stacked = columns + flags
+        if not stacked:
+            return np.zeros((len(frame), 0), np.float32)
+        return np.column_stack(stacked).astype(np.float32)
+
+    def scaled_names(self) -> list[str]:
+        flags = [f"{n} is missing" for n in self.numeric_names_ if self.numeric_stats_[n]["has_missing"]]
+        return self.numeric_names_ + flags
+
+    # categories ------------------------------------------------------------
+    def codes(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return an int64 matrix of category codes: 0 for missing or unseen, 1..K for the learned categories."""
+        out = np.zeros((len(frame), len(self.categorical)), np.int64)
+        for j, name in enumerate(self.categorical):
+            lookup = {v: i + 1 for i, v in enumerate(self.categories_[name])}
+            values = frame[name].astype("string")
+            out[:, j] = values.map(lookup).fillna(0).to_numpy(np.int64)
+        return out
+
+    def cardinalities(self) -> list[int]:
+        return [len(self.categories_[n]) for n in self.categorical]
+
+    def one_hot(self, frame: pd.DataFrame) -> np.ndarray:
+        codes = self.codes(frame)
+        blocks = []
+        for j, size in enumerate(self.cardinalities()):
+            block = np.zeros((len(frame), size), np.float32)
+            rows = np.nonzero(codes[:, j])[0]
+            block[rows, codes[rows, j] - 1] = 1.0
+            blocks.append(block)
+        return np.hstack(blocks) if blocks else np.zeros((len(frame), 0), np.float32)
+
+    def one_hot_names(self) -> list[tuple[str, str]]:
+        return [(n, c) for n in self.categorical for c in self.categories_[n]]
+
+    # persistence -----------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "numeric": self.numeric, "categorical": self.categorical, "boolean": self.boolean,
+            "datetime": self.datetime, "max_categories": self.max_categories,
+            "numeric_names": self.numeric_names_, "numeric_stats": self.numeric_stats_, "categories": self.categories_,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> "TabularEncoder":
+        encoder = cls(state["numeric"], state["categorical"], state["boolean"], state["datetime"], state["max_categories"])
+        encoder.numeric_names_ = state["numeric_names"]
+        encoder.numeric_stats_ = state["numeric_stats"]
+        encoder.categories_ = state["categories"]
+        return encoder

@@ -1,0 +1,120 @@
+"""A tabular MLP in current practice: embeddings for categories, quantile-normal numerics, AdamW, early stopping."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from depthgauge.train.loop import TrainConfig, train_module
+from depthgauge.zoo.base import TabularModel
+
+WEIGHTS = "mlp.safetensors"
+DEFAULTS = {"hidden": 256, "depth": 3, "dropout": 0.1, "learning_rate": 1e-3, "weight_decay": 1e-5,
+            "max_epochs": 200, "patience": 8}
+
+
+def embedding_size(cardinality: int) -> int:
+    return int(min(16, max(2, round(1.6 * (cardinality + 1) ** 0.56))))
+
+
+class TabularMLP(nn.Module):
+    def __init__(self, n_numeric: int, cardinalities: list[int], n_outputs: int, hidden: int, depth: int, dropout: float):
+        super().__init__()
+        self.embeddings = nn.ModuleList(nn.Embedding(c + 1, embedding_size(c)) for c in cardinalities)
+        width = n_numeric + sum(embedding_size(c) for c in cardinalities)
+        layers: list[nn.Module] = []
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+            width = hidden
+        layers.append(nn.Linear(width, n_outputs))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, numeric: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        parts = [numeric] + [emb(codes[:, i]) for i, emb in enumerate(self.embeddings)]
+        return self.net(torch.cat(parts, dim=1))
+
+
+def loss_for(task: str):
+    if task == "binary":
+        return lambda out, y: nn.functional.binary_cross_entropy_with_logits(out[:, 0], y)
+    if task == "multiclass":
+        return nn.functional.cross_entropy
+    return lambda out, y: nn.functional.mse_loss(out[:, 0], y)
+
+
+class MLPModel(TabularModel):
+    family = "mlp"
+    display_name = "MLP (deep)"
+    is_deep = True
+    explainability = "post-hoc"
+
+    def _setting(self, name):
+        return self.params.get(name, DEFAULTS[name])
+
+    def tensors(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+        numeric = torch.from_numpy(self.encoder_.numeric_scaled(X, "quantile"))
+        codes = torch.from_numpy(self.encoder_.codes(X))
+        return numeric, codes
+
+    def _target_tensor(self, y: np.ndarray) -> torch.Tensor:
+        if self.task == "multiclass":
+            return torch.from_numpy(y.astype(np.int64))
+        if self.task == "binary":
+            return torch.from_numpy(y.astype(np.float32))
+        return torch.from_numpy(((y - self.target_mean_) / self.target_std_).astype(np.float32))
+
+    def build_module(self, n_numeric: int) -> TabularMLP:
+        outputs = 1 if self.task in ("binary", "regression") else self.n_outputs
+        return TabularMLP(n_numeric, self.encoder_.cardinalities(), outputs, self._setting("hidden"),
+                          self._setting("depth"), self._setting("dropout"))
+
+    def _fit(self, X, y, validation):
+        torch.manual_seed(self.seed)
+        if self.task == "regression":
+            self.target_mean_, self.target_std_ = float(np.mean(y)), float(np.std(y) or 1.0)
+        train_inputs = self.tensors(X)
+        self.n_numeric_ = int(train_inputs[0].shape[1])
+        self.module_ = self.build_module(self.n_numeric_)
+        val_inputs = val_target = None
+        if validation is not None:
+            val_inputs, val_target = self.tensors(validation[0]), self._target_tensor(validation[1])
+        config = TrainConfig(
+            max_epochs=self._setting("max_epochs"), batch_size=256 if len(y) < 20000 else 1024,
+            learning_rate=self._setting("learning_rate"), weight_decay=self._setting("weight_decay"),
+            patience=self._setting("patience"), seed=self.seed, time_limit_s=self.time_limit_s,
+        )
+        self.history_ = train_module(self.module_, loss_for(self.task), train_inputs, self._target_tensor(y),
+                                     val_inputs, val_target, config)
+
+    def _predict_raw(self, X):
+        inputs = self.tensors(X)
+        outs = []
+        with torch.no_grad():
+            for start in range(0, len(X), 8192):
+                outs.append(self.module_(*(t[start:start + 8192] for t in inputs)))
+        out = torch.cat(outs).double().numpy() if outs else np.zeros((0, 1))
+        if self.task == "binary":
+            p = 1.0 / (1.0 + np.exp(-out[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        if self.task == "multiclass":
+            return torch.softmax(torch.from_numpy(out), dim=1).numpy()
+        return out[:, 0] * self.target_std_ + self.target_mean_
+
+    def _extra_state(self):
+        extra = {"n_numeric": self.n_numeric_}
+        if self.task == "regression":
+            extra.update(target_mean=self.target_mean_, target_std=self.target_std_)
+        return extra
+
+    def _save_weights(self, folder):
+        save_file({k: v.contiguous() for k, v in self.module_.state_dict().items()}, str(folder / WEIGHTS))
+
+    def _load_weights(self, folder, extra):
+        self.n_numeric_ = extra["n_numeric"]
+        if self.task == "regression":
+            self.target_mean_, self.target_std_ = extra["target_mean"], extra["target_std"]
+        self.module_ = self.build_module(self.n_numeric_)
+        self.module_.load_state_dict(load_file(str(folder / WEIGHTS)))
+        self.module_.eval()

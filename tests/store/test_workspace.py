@@ -1,0 +1,31 @@
+from sqlalchemy import inspect, text
+
+from depthgauge.workspace import Workspace, resolve_home
+
+
+def test_open_creates_the_schema_in_wal_mode_and_reopens(home):
+    workspace = Workspace.open(home)
+    assert {"datasets", "assessments", "runs", "alembic_version"} <= set(inspect(workspace.engine).get_table_names())
+    with workspace.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    workspace.close()
+    Workspace.open(home).close()  # migrating an up-to-date database is a no-op
+
+
+def test_home_comes_from_argument_then_environment_then_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DEPTHGAUGE_HOME", raising=False)
+    assert resolve_home() == tmp_path / ".depthgauge"
+    monkeypatch.setenv("DEPTHGAUGE_HOME", str(tmp_path / "env"))
+    assert resolve_home() == tmp_path / "env"
+    assert resolve_home(tmp_path / "arg") == tmp_path / "arg"
+
+
+def test_database_url_is_configurable(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    monkeypatch.setenv("DEPTHGAUGE_DB_URL", url)
+    workspace = Workspace.open(tmp_path / "ws")
+    assert (tmp_path / "elsewhere.db").exists()
+    assert not (tmp_path / "ws" / "depthgauge.db").exists()
+    workspace.close()
