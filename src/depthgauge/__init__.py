@@ -1,19 +1,15 @@
-"""depthgauge: deep learning, only where it earns its keep."""
+"""depthgauge: deep learning, only where it earns its keep.
+
+`depthgauge.assess(data, target=...)` trains simple baselines and deep models side by side
+and returns an `Assessment` with the verdict, the scorecard and the report path.
+"""
 
 from depthgauge.errors import DepthgaugeError
 
 __version__ = "0.1.0"
 
-
-def assess(data, target, **options):
-    """Return an `Assessment`: baselines and deep models trained side by side, scored, and a verdict.
-
-    `data` is a pandas DataFrame or a path to a CSV or Parquet file. See
-    `depthgauge.assess.runner.assess` for every option.
-    """
-    from depthgauge.assess.runner import assess as _assess
-
-    return _assess(data, target, **options)
-
+# Imported last on purpose: importing the `depthgauge.assess` subpackage sets the package's
+# `assess` attribute to that module; binding the function afterwards makes `depthgauge.assess` callable.
+from depthgauge.assess.runner import assess  # noqa: E402
 
 __all__ = ["DepthgaugeError", "assess", "__version__"]

@@ -67,7 +67,8 @@ def _weighted_auc(scores: np.ndarray, is_positive: np.ndarray, weights: np.ndarr
 
 
 def _log_loss_rows(outcome: Outcome) -> np.ndarray:
-    p = np.clip(outcome.proba[np.arange(len(outcome.y)), outcome.y], 1e-15, 1.0)
+    eps = np.finfo(outcome.proba.dtype).eps  # as scikit-learn clips
+    p = np.clip(outcome.proba[np.arange(len(outcome.y)), outcome.y], eps, 1.0)
     return -np.log(p)
 
 

@@ -30,22 +30,10 @@ def _register() -> None:
 
 
 def run() -> None:
-    """Entry point: run the app; print user errors in one line and exit 2."""
+    """Entry point: run the app; print user errors in one line, without a traceback, and exit 2."""
     _register()
     try:
-        app(standalone_mode=False)
+        app()
     except DepthgaugeError as exc:
         typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
-    except typer.Abort:
-        typer.secho("Aborted.", err=True)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -1,0 +1,62 @@
+"""The verdict rule on controlled outcomes: significance and cost decide, in that order."""
+
+import numpy as np
+
+from depthgauge.assess.business import business_impact
+from depthgauge.assess.options import ValueMatrix
+from depthgauge.assess.quality import Outcome, quality_with_intervals
+from depthgauge.assess.results import CandidateResult
+from depthgauge.assess.verdict import decide_verdict
+from depthgauge.cost.catalog import load_catalog
+from depthgauge.cost.estimate import estimate_cost
+
+RNG = np.random.default_rng(0)
+N = 3000
+Y = RNG.integers(0, 2, N)
+
+
+def candidate(name, deep, signal, throughput, matrix=None):
+    p = np.clip(Y * signal + RNG.random(N) * (1 - signal), 0, 1)
+    outcome = Outcome(Y, (p > 0.5).astype(int), np.column_stack([1 - p, p]), 1)
+    result = CandidateResult(name, name, name, deep, "ok", {}, fit_seconds=1.0)
+    result.outcome = outcome
+    result.quality = quality_with_intervals("binary", outcome, resamples=200)
+    result.cost = estimate_cost(1.0, throughput, load_catalog().get("aws.m7i.large"), 1_000_000)
+    result.business = business_impact("binary", outcome, matrix, result.cost.cost_per_1k_predictions_usd)
+    return result
+
+
+def test_deep_is_recommended_only_when_it_wins_significantly_and_is_affordable():
+    cands = [candidate("dummy", False, 0.0, 1e6), candidate("lightgbm", False, 0.2, 1e5), candidate("mlp", True, 0.5, 5e4)]
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
+    assert verdict.deep_recommended and verdict.recommended == "mlp"
+    assert verdict.deep_vs_simple.low > 0
+    assert "earns its keep" in verdict.headline and "points of ROC-AUC better" in verdict.headline
+
+
+def test_a_significant_win_that_costs_too_much_is_not_recommended():
+    cands = [candidate("lightgbm", False, 0.2, 1e6), candidate("mlp", True, 0.5, 1e4)]  # 100x the cost
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
+    assert not verdict.deep_recommended and verdict.recommended == "lightgbm"
+    assert verdict.cost_ratio > 3 and "does not pay for itself" in verdict.headline
+
+
+def test_no_significant_difference_keeps_the_simple_model():
+    cands = [candidate("lightgbm", False, 0.3, 1e5), candidate("mlp", True, 0.3, 1e5)]
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
+    assert not verdict.deep_recommended and "not a significant difference" in verdict.headline
+    assert verdict.deep_vs_simple.low <= 0 <= verdict.deep_vs_simple.high
+
+
+def test_value_matrix_decides_payback_when_given():
+    matrix = ValueMatrix({"tp": 100, "fp": -20, "fn": -500})
+    cands = [candidate("lightgbm", False, 0.2, 1e6, matrix), candidate("mlp", True, 0.5, 1e4, matrix)]
+    verdict = decide_verdict("binary", "roc_auc", cands, True, 3.0, 200, 0)
+    assert verdict.deep_recommended, verdict.headline  # 100x the compute, but far more value per prediction
+    assert "net value per 1,000 predictions" in verdict.headline
+
+
+def test_a_failed_deep_model_is_reported_not_hidden():
+    failed = CandidateResult("mlp", "MLP", "mlp", True, "failed", {}, error="RuntimeError: out of memory")
+    verdict = decide_verdict("binary", "roc_auc", [candidate("linear", False, 0.3, 1e5), failed], False, 3.0, 200, 0)
+    assert verdict.recommended == "linear" and "out of memory" in verdict.headline

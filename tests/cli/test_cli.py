@@ -1,0 +1,97 @@
+"""The command line as a user meets it: help, JSON, and a clear exit-2 error for every bad input, writing nothing."""
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("assess", "init", "assessments"):
+        assert command in result.stdout
+    assert "--time-budget" in run_cli("assess", "--help").stdout
+
+
+def test_init_then_assess_json_then_list(tmp_path, churn_csv):
+    home = tmp_path / "ws"
+    assert run_cli("--home", str(home), "init").returncode == 0
+    result = run_cli("--home", str(home), "assess", str(churn_csv), "--target", "churned", "--time-budget", "30s", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["verdict"]["recommended"] in {c["name"] for c in data["candidates"]}
+    assert len(data["candidates"]) == 5
+    listed = json.loads(run_cli("--home", str(home), "assessments", "list", "--json").stdout)
+    assert listed[0]["id"] == data["id"]
+    shown = run_cli("--home", str(home), "assessments", "show", data["id"])
+    assert data["verdict"]["headline"][:40] in shown.stdout.replace("\n", " ")
+
+
+def test_environment_chooses_the_workspace(tmp_path, churn_csv):
+    result = run_cli("init", env={"DEPTHGAUGE_HOME": str(tmp_path / "from-env")})
+    assert result.returncode == 0 and (tmp_path / "from-env" / "depthgauge.db").exists()
+
+
+def _write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def _table(rows=120, target=lambda i: "yes" if i % 3 == 0 else "no", extra=""):
+    header = "age,plan,churned" + ("," + extra.split("=")[0] if extra else "")
+    lines = [header]
+    for i in range(rows):
+        line = f"{20 + i % 50},{'abc'[i % 3]},{target(i)}"
+        if extra:
+            line += "," + extra.split("=")[1]
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+BAD_INPUTS = {
+    "missing file": (lambda t: [str(t / "nope.csv"), "--target", "churned"], "not found"),
+    "unreadable file": (lambda t: [str(t / "locked.csv"), "--target", "churned"], None),
+    "unsupported format": (lambda t: [str(_write(t, "d.json", "{}")), "--target", "churned"], "Unsupported file format"),
+    "target not a column": (lambda t: [str(_write(t, "d.csv", _table())), "--target", "churn"], "Did you mean 'churned'"),
+    "constant target": (lambda t: [str(_write(t, "d.csv", _table(target=lambda i: "no"))), "--target", "churned"], "constant"),
+    "too few rows": (lambda t: [str(_write(t, "d.csv", _table(rows=12))), "--target", "churned"], "Only 12 rows"),
+    "empty column": (lambda t: [str(_write(t, "d.csv", _table(extra="notes="))), "--target", "churned"], "entirely empty"),
+    "mixed types": (lambda t: [str(_write(t, "d.csv", _table().replace("\n25,", "\nunknown,"))), "--target", "churned"],
+                    "mixed types"),
+    "non-UTF-8 file": (lambda t: [str(_write(t, "d.csv", _table().replace("abc"[0], "é").encode("cp1252"))),
+                                  "--target", "churned"], "not UTF-8"),
+    "time budget too small": (lambda t: [str(_write(t, "d.csv", _table())), "--target", "churned", "--time-budget", "2s"],
+                              "too small to train anything"),
+    "unknown instance": (lambda t: [str(_write(t, "d.csv", _table())), "--target", "churned", "--instance", "aws.m9.huge"],
+                         "Unknown instance"),
+    "malformed value": (lambda t: [str(_write(t, "d.csv", _table())), "--target", "churned", "--value", "tp=1,fq=2"],
+                        "Malformed --value"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, case):
+    make_args, message = BAD_INPUTS[case]
+    if case == "unreadable file":
+        import os
+
+        if os.geteuid() == 0:  # root reads any file; a folder named like a file is the unreadable case root meets
+            (tmp_path / "locked.csv").mkdir()
+            message = "is a folder"
+        else:
+            _write(tmp_path, "locked.csv", _table()).chmod(0)
+            message = "Cannot read"
+    home = tmp_path / "ws"
+    result = run_cli("--home", str(home), "assess", *make_args(tmp_path))
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not home.exists(), "bad input must not write to the workspace"
+
+
+def test_missing_required_option_is_a_usage_error():
+    result = run_cli("assess", "x.csv")
+    assert result.returncode == 2 and "--target" in result.stderr
