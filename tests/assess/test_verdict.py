@@ -60,3 +60,10 @@ def test_a_failed_deep_model_is_reported_not_hidden():
     failed = CandidateResult("mlp", "MLP", "mlp", True, "failed", {}, error="RuntimeError: out of memory")
     verdict = decide_verdict("binary", "roc_auc", [candidate("linear", False, 0.3, 1e5), failed], False, 3.0, 200, 0)
     assert verdict.recommended == "linear" and "out of memory" in verdict.headline
+
+
+def test_a_deep_model_that_is_significantly_worse_is_called_so():
+    cands = [candidate("lightgbm", False, 0.5, 1e5), candidate("mlp", True, 0.2, 1e5)]
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
+    assert verdict.deep_vs_simple.high < 0
+    assert "significantly worse" in verdict.headline and "not a significant" not in verdict.headline

@@ -94,6 +94,10 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         headline = (f"Use {simple.display_name}, not deep learning. {comparison}, a significant gain, but it "
                     f"does not pay for itself: {payback_text}.")
         recommended = simple.name
+    elif delta.high < 0:
+        headline = (f"Use {simple.display_name}, not deep learning. {comparison}: significantly worse on "
+                    f"{len(simple.outcome.y):,} test rows, at {cost_text}.")
+        recommended = simple.name
     else:
         headline = (f"Use {simple.display_name}, not deep learning. {comparison}: not a significant "
                     f"difference on {len(simple.outcome.y):,} test rows, at {cost_text}.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
@@ -54,17 +56,17 @@ class TabularEncoder:
         numbers = self._numbers(frame)
         self.numeric_names_ = list(numbers.columns)
         self.numeric_stats_ = {}
-        for name in numbers.columns:
-            column = numbers[name].dropna().to_numpy()
-            if len(column) == 0:
-                column = np.zeros(1)
-            q1, median, q3 = np.quantile(column, [0.25, 0.5, 0.75])
-            spread = q3 - q1 or float(np.std(column)) or 1.0
+        matrix = numbers.to_numpy(np.float64)
+        missing = np.isnan(matrix).any(axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column gives NaN; handled below
+            quantiles = np.nanquantile(matrix, _QUANTILE_LEVELS, axis=0) if matrix.size else np.zeros((101, 0))
+            spreads = np.nanstd(matrix, axis=0) if matrix.size else np.zeros(0)
+        for j, name in enumerate(numbers.columns):
+            q = np.nan_to_num(quantiles[:, j])
+            spread = (q[75] - q[25]) or float(np.nan_to_num(spreads[j])) or 1.0
             self.numeric_stats_[name] = {
-                "median": float(median),
-                "scale": float(spread),
-                "quantiles": np.quantile(column, _QUANTILE_LEVELS).tolist(),
-                "has_missing": bool(numbers[name].isna().any()),
+                "median": float(q[50]), "scale": float(spread), "quantiles": q.tolist(), "has_missing": bool(missing[j]),
             }
         self.categories_ = {}
         for name in self.categorical:
@@ -114,9 +116,9 @@ class TabularEncoder:
         """Return an int64 matrix of category codes: 0 for missing or unseen, 1..K for the learned categories."""
         out = np.zeros((len(frame), len(self.categorical)), np.int64)
         for j, name in enumerate(self.categorical):
-            lookup = {v: i + 1 for i, v in enumerate(self.categories_[name])}
-            values = frame[name].astype("string")
-            out[:, j] = values.map(lookup).fillna(0).to_numpy(np.int64)
+            # Unknown and missing values get pandas' code -1, which becomes our reserved 0.
+            known = pd.Index(self.categories_[name])
+            out[:, j] = known.get_indexer(frame[name].astype("string")).astype(np.int64) + 1
         return out
 
     def cardinalities(self) -> list[int]:

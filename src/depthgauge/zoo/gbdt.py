@@ -67,10 +67,11 @@ class LightGBMModel(TabularModel):
         booster = lgb.train(params, train, num_boost_round={**DEFAULTS, **self.params}["max_rounds"],
                             valid_sets=valid_sets, callbacks=callbacks)
         self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
-        self.booster_ = lgb.Booster(model_str=booster.model_to_string(num_iteration=self.best_iteration_))
+        self.booster_ = booster
 
     def _predict_raw(self, X):
-        out = self.booster_.predict(self.design(X), num_threads=1 if len(X) < 64 else 0)
+        out = self.booster_.predict(self.design(X), num_iteration=self.best_iteration_,
+                                    num_threads=1 if len(X) < 64 else 0)
         if self.task == "binary":
             return np.column_stack([1.0 - out, out])
         return out
@@ -79,7 +80,7 @@ class LightGBMModel(TabularModel):
         return {"best_iteration": self.best_iteration_}
 
     def _save_weights(self, folder):
-        (folder / MODEL_TEXT).write_text(self.booster_.model_to_string())
+        (folder / MODEL_TEXT).write_text(self.booster_.model_to_string(num_iteration=self.best_iteration_))
 
     def _load_weights(self, folder, extra):
         self.best_iteration_ = extra["best_iteration"]
