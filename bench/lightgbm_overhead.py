@@ -21,7 +21,7 @@ from depthgauge.data.split import split_rows  # noqa: E402
 from depthgauge.data.synth import churn_table  # noqa: E402
 from depthgauge.zoo.gbdt import DEFAULTS, LightGBMModel, lightgbm_params  # noqa: E402
 
-REPEATS = 3
+REPEATS = 5
 
 
 def main() -> None:

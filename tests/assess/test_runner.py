@@ -77,7 +77,8 @@ def test_assessment_runs_and_artifacts_are_in_the_workspace(churn_assessment, tm
         assert session.get(DatasetRow, row.dataset_id).fingerprint == result.dataset_fingerprint
         runs = session.scalars(select(RunRow).where(RunRow.assessment_id == result.id)).all()
         assert len(runs) == 5 and row.recommended_run_id in {r.id for r in runs}
-        json.dumps(row.verdict)
+        json.dumps(row.verdict, allow_nan=False)  # strict JSON, so PostgreSQL will take it too
+        assert all(json.dumps(r.scorecard, allow_nan=False) for r in runs)
         mlp = next(r for r in runs if r.family == "mlp")
     model = load_model(workspace.artifacts.get_dir(mlp.artifact_digest, tmp_path / "mlp"))
     from depthgauge.data.synth import churn_table

@@ -13,6 +13,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from depthgauge.assess.quality import LABELS, LOWER_IS_BETTER
 from depthgauge.assess.results import Assessment
+from depthgauge.assess.verdict import money
 from depthgauge.cost.catalog import Instance
 
 TEMPLATE = Path(__file__).parent / "report_template.html"
@@ -25,12 +26,13 @@ def _figures(assessment: Assessment) -> list[tuple[str, go.Figure]]:
     label = LABELS[metric]
     figures = []
 
-    fig = go.Figure(go.Bar(
-        x=[c.display_name for c in trained], y=[c.quality[metric].value for c in trained],
+    # Dots with intervals, not bars from zero: the differences that decide the verdict stay visible.
+    fig = go.Figure(go.Scatter(
+        x=[c.display_name for c in trained], y=[c.quality[metric].value for c in trained], mode="markers",
         error_y=dict(type="data", symmetric=False,
                      array=[c.quality[metric].high - c.quality[metric].value for c in trained],
                      arrayminus=[c.quality[metric].value - c.quality[metric].low for c in trained]),
-        marker_color=["#c2410c" if c.is_deep else "#1d4ed8" for c in trained],
+        marker=dict(size=12, color=["#c2410c" if c.is_deep else "#1d4ed8" for c in trained]),
     ))
     better = "lower is better" if metric in LOWER_IS_BETTER else "higher is better"
     fig.update_layout(title=f"{label} on the test rows, with 95% bootstrap intervals ({better})", **_LAYOUT)
@@ -98,6 +100,7 @@ def render_report(assessment: Assessment, instance: Instance) -> str:
     """Return the report as one HTML string that needs no network."""
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     environment.filters["fmt"] = _fmt
+    environment.filters["money"] = money
     charts = []
     for i, (title, fig) in enumerate(_figures(assessment)):
         charts.append((title, fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})))
@@ -113,6 +116,7 @@ def write_report(assessment: Assessment, instance: Instance, path: Path) -> Path
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(html)
+        os.chmod(tmp, 0o644)  # a report is meant to be shared; mkstemp makes files private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -231,6 +231,7 @@ def _evaluate(result, model, task, X_test, y_test, positive_label, eval_s, peak_
 def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str) -> None:
     from sqlalchemy import select
 
+    from depthgauge.store.jsonable import json_ready
     from depthgauge.store.tables import AssessmentRow, DatasetRow, RunRow
 
     with workspace.transaction() as session:
@@ -244,12 +245,14 @@ def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str) 
         for c in assessment.candidates:
             params = {k: v for k, v in c.params.items() if k != "traceback"}
             runs.append(RunRow(candidate=c.name, family=c.family, is_deep=c.is_deep, status=c.status, error=c.error,
-                               params=params, scorecard=c.to_dict(), artifact_digest=c.artifact_digest,
+                               params=json_ready(params), scorecard=json_ready(c.to_dict()),
+                               artifact_digest=c.artifact_digest,
                                fit_seconds=c.fit_seconds))
         row = AssessmentRow(
             id=assessment.id, dataset_id=dataset.id, target=assessment.profile["target"], task=assessment.profile["task"],
-            primary_metric=assessment.verdict.primary_metric, options=assessment.options, profile=assessment.profile,
-            split=assessment.split, verdict=assessment.verdict.to_dict(), report_path=str(assessment.report_path),
+            primary_metric=assessment.verdict.primary_metric, options=json_ready(assessment.options),
+            profile=json_ready(assessment.profile), split=json_ready(assessment.split),
+            verdict=json_ready(assessment.verdict.to_dict()), report_path=str(assessment.report_path),
             duration_s=assessment.duration_s, runs=runs,
         )
         session.add(row)

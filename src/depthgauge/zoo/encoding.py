@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
@@ -23,6 +21,25 @@ def _as_datetime(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return series
     return pd.to_datetime(series, errors="coerce", format="mixed")
+
+
+def column_quantiles(matrix: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Return each column's quantiles at `levels` ignoring NaN (linear interpolation, as numpy's default).
+
+    One sort serves every level and column; a column with no values gets zeros.
+    """
+    if matrix.size == 0:
+        return np.zeros((len(levels), matrix.shape[1]))
+    ordered = np.sort(matrix, axis=0)  # NaN sorts last
+    present = (~np.isnan(matrix)).sum(axis=0)
+    position = levels[:, None] * np.maximum(present - 1, 0)[None, :]
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, np.maximum(present - 1, 0)[None, :])
+    columns = np.arange(matrix.shape[1])[None, :]
+    below, above = ordered[low, columns], ordered[high, columns]
+    result = below + (position - low) * (above - below)
+    result[:, present == 0] = 0.0
+    return result
 
 
 class TabularEncoder:
@@ -58,13 +75,10 @@ class TabularEncoder:
         self.numeric_stats_ = {}
         matrix = numbers.to_numpy(np.float64)
         missing = np.isnan(matrix).any(axis=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column gives NaN; handled below
-            quantiles = np.nanquantile(matrix, _QUANTILE_LEVELS, axis=0) if matrix.size else np.zeros((101, 0))
-            spreads = np.nanstd(matrix, axis=0) if matrix.size else np.zeros(0)
+        quantiles = column_quantiles(matrix, _QUANTILE_LEVELS)
         for j, name in enumerate(numbers.columns):
-            q = np.nan_to_num(quantiles[:, j])
-            spread = (q[75] - q[25]) or float(np.nan_to_num(spreads[j])) or 1.0
+            q = quantiles[:, j]
+            spread = (q[75] - q[25]) or (q[-1] - q[0]) / 4 or 1.0
             self.numeric_stats_[name] = {
                 "median": float(q[50]), "scale": float(spread), "quantiles": q.tolist(), "has_missing": bool(missing[j]),
             }
@@ -117,8 +131,10 @@ class TabularEncoder:
         out = np.zeros((len(frame), len(self.categorical)), np.int64)
         for j, name in enumerate(self.categorical):
             # Unknown and missing values get pandas' code -1, which becomes our reserved 0.
-            known = pd.Index(self.categories_[name])
-            out[:, j] = known.get_indexer(frame[name].astype("string")).astype(np.int64) + 1
+            values = frame[name]
+            if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+                values = values.astype("string")  # categories were learned as text
+            out[:, j] = pd.Index(self.categories_[name]).get_indexer(values).astype(np.int64) + 1
         return out
 
     def cardinalities(self) -> list[int]:
