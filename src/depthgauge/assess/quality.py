@@ -72,8 +72,14 @@ def _log_loss_rows(outcome: Outcome) -> np.ndarray:
     return -np.log(p)
 
 
-def weighted_metrics(task: str, outcome: Outcome, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Return each metric of `task` for every row of `weights` (shape: replicates × rows)."""
+def weighted_metrics(task: str, outcome: Outcome, weights: np.ndarray, only: str | None = None) -> dict[str, np.ndarray]:
+    """Return each metric of `task` (or just `only`) for every row of `weights` (shape: replicates × rows)."""
+    if only in ("roc_auc", "log_loss") and outcome.proba is not None and task == "binary":
+        if only == "log_loss":
+            return {"log_loss": (weights @ _log_loss_rows(outcome)) / weights.sum(axis=1)}
+        return {"roc_auc": _weighted_auc(outcome.proba[:, outcome.positive], outcome.y == outcome.positive, weights)}
+    if only == "accuracy":
+        return {"accuracy": (weights @ (outcome.y == outcome.pred)) / weights.sum(axis=1)}
     y, pred = outcome.y, outcome.pred
     total = weights.sum(axis=1)
     if task == "regression":
@@ -151,11 +157,28 @@ def paired_bootstrap_delta(task: str, metric: str, challenger: Outcome, referenc
     point = sign * (weighted_metrics(task, challenger, ones)[metric] - weighted_metrics(task, reference, ones)[metric])
     deltas = []
     for counts in _resample_counts(len(challenger.y), resamples, seed):
-        a = weighted_metrics(task, challenger, counts)[metric]
-        b = weighted_metrics(task, reference, counts)[metric]
+        a = weighted_metrics(task, challenger, counts, only=metric)[metric]
+        b = weighted_metrics(task, reference, counts, only=metric)[metric]
         deltas.append(sign * (a - b))
     low, high = np.nanpercentile(np.concatenate(deltas), [2.5, 97.5])
     return Interval(float(point[0]), float(low), float(high))
+
+
+def estimate_bootstrap_seconds(task: str, n_rows: int, n_classes: int, resamples: int) -> float:
+    """Return the expected seconds of `quality_with_intervals` on `n_rows`, timed on a small synthetic run."""
+    import time
+
+    rng = np.random.default_rng(0)
+    k = 1 if task == "regression" else n_classes
+    y = rng.integers(0, max(k, 2), n_rows) if task != "regression" else rng.normal(size=n_rows)
+    proba = None if task == "regression" else rng.dirichlet(np.ones(max(k, 2)), n_rows)
+    pred = proba.argmax(axis=1) if proba is not None else rng.normal(size=n_rows)
+    outcome = Outcome(y, pred, proba, 1)
+    probe = 20
+    started = time.perf_counter()
+    counts = rng.multinomial(n_rows, np.full(n_rows, 1.0 / n_rows), size=probe).astype(np.float64)
+    weighted_metrics(task, outcome, counts)
+    return (time.perf_counter() - started) * resamples / probe * 1.1
 
 
 def is_better(metric: str, a: float, b: float) -> bool:

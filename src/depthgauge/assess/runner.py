@@ -9,6 +9,7 @@ import os
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,43 @@ from depthgauge.errors import DepthgaugeError
 from depthgauge.zoo import FAMILIES, TABULAR_CANDIDATES
 
 MIN_BUDGET_S = 10.0
-EVALUATION_SHARE = 0.25  # of the budget, kept for measuring latency, throughput and intervals
+MIN_FIT_S = 2.0
+EVALUATION_SHARE = 0.25  # of the budget, at least, kept for measuring latency, throughput and intervals
+MAX_EVALUATION_SHARE = 0.6
+MIN_RESAMPLES = 200
+FIXED_COSTS_S = 1.5  # report, artifacts and database, measured at about a second on 2 cores
+
+
+@dataclass
+class BudgetPlan:
+    """How the time budget is spent: fitting first, then measuring every candidate the same way."""
+
+    fit_s: float
+    resamples: int
+    latency_s: float
+    throughput_s: float
+
+
+def _plan_budget(budget_s: float, spent_s: float, task: str, n_test: int, n_classes: int, n_candidates: int,
+                 resamples: int) -> BudgetPlan:
+    """Return the split of the budget, sizing the evaluation reserve from a timed bootstrap probe."""
+    latency_s, throughput_s = min(2.0, 0.04 * budget_s), min(0.5, 0.01 * budget_s)
+    per_candidate = quality.estimate_bootstrap_seconds(task, n_test, n_classes, resamples)
+
+    def reserve(per_bootstrap: float) -> float:
+        # each candidate: intervals + latency + throughput (+ its warm-up); the verdict: two paired bootstraps
+        return n_candidates * (per_bootstrap + latency_s + throughput_s + 0.2) + per_bootstrap + FIXED_COSTS_S
+
+    needed = reserve(per_candidate)
+    ceiling = MAX_EVALUATION_SHARE * budget_s
+    if needed > ceiling and resamples > MIN_RESAMPLES:
+        # Fewer resamples rather than a blown budget; the count used is recorded with the assessment.
+        affordable = max(ceiling - reserve(0.0), 0.0) / (n_candidates + 1)
+        requested = resamples
+        resamples = max(MIN_RESAMPLES, min(requested, int(requested * affordable / per_candidate) // 100 * 100))
+        needed = reserve(per_candidate * resamples / requested)
+    evaluation_s = max(EVALUATION_SHARE * budget_s, min(needed, ceiling))
+    return BudgetPlan(budget_s - spent_s - evaluation_s, resamples, latency_s, throughput_s)
 
 
 class Reporter:
@@ -124,55 +161,70 @@ def assess(
     groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
     fingerprint = dataset_fingerprint(frame)
 
+    plan = _plan_budget(budget_s, time.perf_counter() - started, task, len(split.test), len(profile.classes or []),
+                        len(candidates), resamples)
+    if plan.fit_s < MIN_FIT_S:
+        needed = budget_s - plan.fit_s + 4 * MIN_FIT_S
+        raise DepthgaugeError(
+            f"A time budget of {budget_s:g}s is too small to train anything on {profile.n_rows:,} rows: preparing the "
+            f"data and measuring {len(split.test):,} test rows need about {budget_s - plan.fit_s:.0f}s of it. "
+            f"Pass --time-budget {max(60, int(needed // 30 + 1) * 30)}s or more (the default is 5m)."
+        )
+
     # Everything is validated: from here on the workspace is written.
     from depthgauge.workspace import Workspace
 
     workspace = Workspace.open(home, db_url)
-    evaluation_s = budget_s * EVALUATION_SHARE
-    fit_deadline = started + budget_s - evaluation_s
-    per_candidate_eval_s = evaluation_s / max(len(candidates), 1)
-    results: list[CandidateResult] = []
     X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
     y_test = y[split.test]
-    with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
-        for index, name in enumerate(candidates):
-            remaining = fit_deadline - time.perf_counter()
-            slice_s = remaining / (len(candidates) - index)
-            cls = FAMILIES[name]
-            model = cls(task, roles, seed=seed, time_limit_s=max(slice_s, 0.0))
-            result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, "ok", model.get_params())
-            if slice_s < 0.5:
-                result.status, result.error = "skipped", "the time budget ran out before this candidate's turn"
-                results.append(result)
-                reporter.candidate_finished(result)
-                continue
-            reporter.candidate_started(name, slice_s)
-            try:
-                with operations.PeakMemory() as memory:
-                    fit_started = time.perf_counter()
-                    model.fit(X_train, y[split.train], validation=(X_val, y[split.validation]))
-                    result.fit_seconds = time.perf_counter() - fit_started
-                _evaluate(result, model, task, X_test, y_test, positive_label, per_candidate_eval_s, memory.peak_mb,
-                          chosen_instance, monthly_volume, matrix, review_threshold, groups, resamples, seed)
-                folder = model.save(Path(scratch) / name)
-                result.artifact_digest = workspace.artifacts.put_dir(folder)
-                result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
-            except DepthgaugeError:
-                raise
-            except Exception as exc:  # a candidate that crashes is reported, not hidden, and the others go on
-                result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
-                result.params["traceback"] = traceback.format_exc(limit=5)
-            results.append(result)
+    fit_deadline = time.perf_counter() + plan.fit_s
+    results: list[CandidateResult] = []
+    models = {}
+    for index, name in enumerate(candidates):
+        slice_s = (fit_deadline - time.perf_counter()) / (len(candidates) - index)
+        cls = FAMILIES[name]
+        model = cls(task, roles, seed=seed, time_limit_s=max(slice_s, 0.0))
+        result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, "ok", model.get_params())
+        results.append(result)
+        if slice_s < 0.5 and name != "dummy":  # the majority baseline takes no time and is the verdict's floor
+            result.status, result.error = "skipped", "the time budget ran out before this candidate's turn"
             reporter.candidate_finished(result)
+            continue
+        reporter.candidate_started(name, slice_s)
+        try:
+            with operations.PeakMemory() as memory:
+                fit_started = time.perf_counter()
+                model.fit(X_train, y[split.train], validation=(X_val, y[split.validation]))
+                result.fit_seconds = time.perf_counter() - fit_started
+            models[name] = (model, memory.peak_mb)
+        except DepthgaugeError:
+            raise
+        except Exception as exc:  # a candidate that crashes is reported, not hidden, and the others go on
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            result.params["traceback"] = traceback.format_exc(limit=5)
+        reporter.candidate_finished(result)
+
+    reporter.stage(f"Measuring on {len(split.test):,} test rows")
+    with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
+        for result in results:
+            if result.name not in models:
+                continue
+            model, peak_mb = models[result.name]
+            _evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb, chosen_instance,
+                      monthly_volume, matrix, review_threshold, groups, seed)
+            folder = model.save(Path(scratch) / result.name)
+            result.artifact_digest = workspace.artifacts.put_dir(folder)
+            result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
 
     reporter.stage("Verdict")
-    verdict = decide_verdict(task, metric, results, matrix is not None, max_cost_ratio, resamples, seed)
+    verdict = decide_verdict(task, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed)
     options = {
         "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
         "price_catalog": {"as_of": catalog.as_of, "source": catalog.source}, "value": matrix.values if matrix else None,
         "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
         "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
         "review_threshold": review_threshold, "seed": seed, "source": source,
+        "bootstrap_resamples": plan.resamples,
     }
     from depthgauge.assess.report import write_report
     from depthgauge.store.tables import new_id
@@ -195,8 +247,8 @@ def assess(
     return assessment
 
 
-def _evaluate(result, model, task, X_test, y_test, positive_label, eval_s, peak_mb, instance, monthly_volume,
-              matrix, review_threshold, groups, resamples, seed) -> None:
+def _evaluate(result, model, task, X_test, y_test, positive_label, plan: "BudgetPlan", peak_mb, instance,
+              monthly_volume, matrix, review_threshold, groups, seed) -> None:
     if model.is_classifier:
         proba = model.predict_proba(X_test)
         index = {c: i for i, c in enumerate(model.classes_)}
@@ -206,9 +258,9 @@ def _evaluate(result, model, task, X_test, y_test, positive_label, eval_s, peak_
     else:
         outcome = quality.Outcome(y_test.astype(float), model.predict(X_test))
     result.outcome, result.model = outcome, model
-    result.quality = quality.quality_with_intervals(task, outcome, resamples, seed)
-    latencies = operations.measure_latency_ms(model, X_test, max_seconds=eval_s * 0.5)
-    throughput = operations.measure_throughput(model, X_test, min_seconds=min(0.5, eval_s * 0.2))
+    result.quality = quality.quality_with_intervals(task, outcome, plan.resamples, seed)
+    latencies = operations.measure_latency_ms(model, X_test, max_seconds=plan.latency_s)
+    throughput = operations.measure_throughput(model, X_test, min_seconds=plan.throughput_s)
     result.operations = operations.Operations(
         latency_p50_ms=operations.percentile(latencies, 50), latency_p99_ms=operations.percentile(latencies, 99),
         throughput_rows_per_s=throughput, fit_seconds=result.fit_seconds, peak_memory_mb=peak_mb, artifact_bytes=0,

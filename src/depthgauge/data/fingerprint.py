@@ -13,6 +13,9 @@ def dataset_fingerprint(frame: pd.DataFrame) -> str:
     digest.update(str(frame.shape).encode())
     for name in frame.columns:
         digest.update(str(name).encode() + b"\x00")
-        values = pd.util.hash_pandas_object(frame[name].astype("string"), index=False).to_numpy()
+        column = frame[name]
+        if not pd.api.types.is_numeric_dtype(column):
+            column = column.astype("string")  # text hashes the same whether it came as object or str
+        values = pd.util.hash_pandas_object(column, index=False).to_numpy()
         digest.update(values.tobytes())
     return digest.hexdigest()

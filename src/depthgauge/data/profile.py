@@ -101,15 +101,16 @@ def infer_role(series: pd.Series) -> tuple[str, str | None]:
                 return "identifier", "every value is a distinct integer, like a row id; dropped"
         return "numeric", None
     text = values.astype(str).str.strip()
-    lowered = set(text.str.lower().unique())
+    counts = text.value_counts()  # distinct values carry the decision; categorical columns have few
+    lowered = set(counts.index.str.lower())
     if 0 < len(lowered) <= 2 and lowered <= _BOOL_TOKENS:
         return "boolean", None
-    parsed = pd.to_numeric(text, errors="coerce")
-    numeric_share = float(parsed.notna().mean()) if n else 0.0
+    parsed = pd.to_numeric(pd.Series(counts.index), errors="coerce").to_numpy()
+    numeric_share = float(counts.to_numpy()[~np.isnan(parsed)].sum() / n) if n else 0.0
     if n and numeric_share == 1.0:
         return "numeric", "numbers stored as text; read as numbers"
     if n and numeric_share >= 0.5:
-        bad = text[parsed.isna()].unique()[:3]
+        bad = counts.index[np.isnan(parsed)][:3]
         raise DepthgaugeError(
             f"Column '{name}' has mixed types: {numeric_share:.0%} of its values are numbers but others are not "
             f"(for example {', '.join(repr(v) for v in bad)}). Clean those values (leave them empty if unknown), "
@@ -117,8 +118,9 @@ def infer_role(series: pd.Series) -> tuple[str, str | None]:
         )
     if _looks_like_dates(text):
         return "datetime", None
-    unique = text.nunique()
-    mean_words = float(text.str.split().str.len().mean()) if n else 0.0
+    unique = len(counts)
+    sample = text.sample(min(n, 2000), random_state=0) if n else text
+    mean_words = float(sample.str.split().str.len().mean()) if n else 0.0
     if n >= 20 and mean_words >= 5 and unique / n > 0.5:
         return "text", "free text; text columns are assessed with text models, not in the tabular assessment; dropped"
     if n >= 20 and unique == n:
@@ -300,7 +302,12 @@ def find_leaky_features(train: pd.DataFrame, y_train: np.ndarray, validation: pd
     from sklearn.metrics import balanced_accuracy_score, r2_score
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-    rows = min(len(train), 20000)
+    rows, val_rows = min(len(train), 5000), min(len(validation), 5000)  # a near-perfect feature shows on a few thousand
+    validation, y_val = validation.iloc[:val_rows], y_val[:val_rows]
+    if task != "regression":  # integer labels: scikit-learn is far slower on strings
+        labels = {v: i for i, v in enumerate(np.unique(np.concatenate([y_train[:rows], y_val])))}
+        y_train = np.array([labels[v] for v in y_train[:rows]])
+        y_val = np.array([labels[v] for v in y_val])
     found = []
     for name in features:
         a, b = _single_feature(train[name].iloc[:rows], validation[name])

@@ -69,7 +69,11 @@ def train_module(
         module.train()
         order = torch.randperm(n, generator=generator)
         epoch_loss = 0.0
+        out_of_time = False
         for start in range(0, n, config.batch_size):
+            if deadline is not None and time.perf_counter() > deadline:
+                out_of_time = True  # stop mid-epoch: on big data one epoch can be a large share of the budget
+                break
             idx = order[start:start + config.batch_size]
             if len(idx) < 2 and n > 1:
                 continue  # a batch of one breaks batch statistics and adds only noise
@@ -78,8 +82,12 @@ def train_module(
             loss.backward()
             optimizer.step()
             epoch_loss += loss.detach() * len(idx)
-        history.rows_seen += n
-        history.train_loss.append(float(epoch_loss) / n)
+        seen = min(start, n) if out_of_time else n
+        if seen == 0:
+            history.stopped_because = "time_budget"
+            break
+        history.rows_seen += seen
+        history.train_loss.append(float(epoch_loss) / seen)
         if val_inputs is not None:
             val_loss = _evaluate(module, loss_fn, val_inputs, val_target)
             history.val_loss.append(val_loss)
@@ -95,7 +103,7 @@ def train_module(
         if val_inputs is not None and waited >= config.patience:
             history.stopped_because = "early_stopping"
             break
-        if deadline is not None and time.perf_counter() > deadline:
+        if out_of_time or (deadline is not None and time.perf_counter() > deadline):
             history.stopped_because = "time_budget"
             break
     if best_state is not None:
