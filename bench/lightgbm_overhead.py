@@ -15,21 +15,14 @@ from pathlib import Path
 import lightgbm as lgb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import write_result  # noqa: E402
-from depthgauge.data.profile import profile_table  # noqa: E402
-from depthgauge.data.split import split_rows  # noqa: E402
-from depthgauge.data.synth import churn_table  # noqa: E402
+from _common import prepared_churn, write_result  # noqa: E402
 from depthgauge.zoo.gbdt import DEFAULTS, LightGBMModel, lightgbm_params  # noqa: E402
 
 REPEATS = 5
 
 
 def main() -> None:
-    frame = churn_table(100_000, 50, seed=0)
-    profile, frame = profile_table(frame, "churned")
-    roles = {r: profile.features(r) for r in ("numeric", "categorical", "boolean", "datetime")}
-    X, y = frame[profile.features()], frame["churned"].astype(str).to_numpy()
-    split = split_rows(frame, frame["churned"], "binary")
+    roles, X, y, split = prepared_churn()
     X_train, X_val = X.iloc[split.train], X.iloc[split.validation]
     y_train, y_val = y[split.train], y[split.validation]
 

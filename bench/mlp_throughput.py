@@ -16,10 +16,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import write_result  # noqa: E402
-from depthgauge.data.profile import profile_table  # noqa: E402
-from depthgauge.data.split import split_rows  # noqa: E402
-from depthgauge.data.synth import churn_table  # noqa: E402
+from _common import prepared_churn, write_result  # noqa: E402
 from depthgauge.train.loop import TrainConfig, train_module  # noqa: E402
 from depthgauge.zoo.mlp import MLPModel, loss_for  # noqa: E402
 
@@ -42,11 +39,7 @@ def bare_loop(module, loss_fn, inputs, target):
 
 
 def main() -> None:
-    frame = churn_table(100_000, 50, seed=0)
-    profile, frame = profile_table(frame, "churned")
-    roles = {r: profile.features(r) for r in ("numeric", "categorical", "boolean", "datetime")}
-    X, y = frame[profile.features()], frame["churned"].astype(str).to_numpy()
-    split = split_rows(frame, frame["churned"], "binary")
+    roles, X, y, split = prepared_churn()
     model = MLPModel("binary", roles, max_epochs=1)
     model.fit(X.iloc[split.train], y[split.train])
     inputs, val_inputs = model.tensors(X.iloc[split.train]), model.tensors(X.iloc[split.validation])

@@ -56,3 +56,9 @@ class Workspace:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

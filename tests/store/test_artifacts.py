@@ -69,7 +69,7 @@ def test_pickled_payload_never_runs(tmp_path, monkeypatch):
     store = ArtifactStore(tmp_path / "store")
     digest = _plant_manifest(store, {"model.json": json.dumps(state).encode(), "mlp.safetensors": payload})
     folder = store.get_dir(digest, tmp_path / "loaded")
-    with pytest.raises(Exception):
+    with pytest.raises(DepthgaugeError, match="cannot be loaded.*nothing in them was executed"):
         load_model(folder)
     assert not (tmp_path / MARKER).exists()
 

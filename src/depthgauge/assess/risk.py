@@ -58,7 +58,7 @@ def risk_metrics(task: str, outcome: Outcome, review_threshold: float, groups: n
     if groups is not None:
         result["group_gaps"] = _group_gaps(groups, lambda m: float(np.mean(outcome.pred[m] == outcome.y[m])), "accuracy",
                                            extra=lambda m: dict(zip(("false_positive_rate", "false_negative_rate"),
-                                                                    _error_rates(outcome, m))))
+                                                                    _error_rates(outcome, m), strict=True)))
     return result
 
 

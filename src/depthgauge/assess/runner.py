@@ -174,9 +174,58 @@ def assess(
     # Everything is validated: from here on the workspace is written.
     from depthgauge.workspace import Workspace
 
-    workspace = Workspace.open(home, db_url)
-    X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
-    y_test = y[split.test]
+    with Workspace.open(home, db_url) as workspace:
+        X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
+        y_test = y[split.test]
+        results, models = _fit_candidates(candidates, task, roles, seed, plan, X_train, y[split.train], X_val,
+                                          y[split.validation], reporter)
+        reporter.stage(f"Measuring on {len(split.test):,} test rows")
+        with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
+            for result in results:
+                if result.name in models:
+                    model, peak_mb = models[result.name]
+                    _evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb, chosen_instance,
+                              monthly_volume, matrix, review_threshold, groups, seed)
+                    folder = model.save(Path(scratch) / result.name)
+                    result.artifact_digest = workspace.artifacts.put_dir(folder)
+                    result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
+
+        reporter.stage("Verdict")
+        verdict = decide_verdict(task, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed)
+        options = {
+            "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
+            "price_catalog": {"as_of": catalog.as_of, "source": catalog.source}, "value": matrix.values if matrix else None,
+            "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
+            "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
+            "review_threshold": review_threshold, "seed": seed, "source": source,
+            "bootstrap_resamples": plan.resamples,
+        }
+        from depthgauge.assess.report import write_report
+        from depthgauge.store.tables import new_id
+
+        assessment = Assessment(
+            id=new_id(), verdict=verdict, candidates=results, profile=profile.to_dict(), split=split.summary(),
+            options=options, dataset_fingerprint=fingerprint, report_path=Path(), duration_s=0.0, warnings=warnings,
+        )
+        reporter.stage("Writing report")
+        assessment.report_path = workspace.reports_dir / f"assessment-{assessment.id}.html"
+        assessment.duration_s = time.perf_counter() - started
+        write_report(assessment, chosen_instance, assessment.report_path)
+        try:
+            _store(workspace, assessment, frame, source)
+        except BaseException:
+            assessment.report_path.unlink(missing_ok=True)  # no report without its database record
+            raise
+        return assessment
+
+
+def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_train, X_val, y_val,
+                    reporter: Reporter) -> tuple[list[CandidateResult], dict]:
+    """Fit every candidate in turn, each within a fair share of the fitting time still left.
+
+    Returns the results (failed and skipped ones included, never hidden) and the fitted models
+    with the peak memory each fit took.
+    """
     fit_deadline = time.perf_counter() + plan.fit_s
     results: list[CandidateResult] = []
     models = {}
@@ -194,7 +243,7 @@ def assess(
         try:
             with operations.PeakMemory() as memory:
                 fit_started = time.perf_counter()
-                model.fit(X_train, y[split.train], validation=(X_val, y[split.validation]))
+                model.fit(X_train, y_train, validation=(X_val, y_val))
                 result.fit_seconds = time.perf_counter() - fit_started
             models[name] = (model, memory.peak_mb)
         except DepthgaugeError:
@@ -203,48 +252,7 @@ def assess(
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
             result.params["traceback"] = traceback.format_exc(limit=5)
         reporter.candidate_finished(result)
-
-    reporter.stage(f"Measuring on {len(split.test):,} test rows")
-    with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
-        for result in results:
-            if result.name not in models:
-                continue
-            model, peak_mb = models[result.name]
-            _evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb, chosen_instance,
-                      monthly_volume, matrix, review_threshold, groups, seed)
-            folder = model.save(Path(scratch) / result.name)
-            result.artifact_digest = workspace.artifacts.put_dir(folder)
-            result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
-
-    reporter.stage("Verdict")
-    verdict = decide_verdict(task, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed)
-    options = {
-        "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
-        "price_catalog": {"as_of": catalog.as_of, "source": catalog.source}, "value": matrix.values if matrix else None,
-        "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
-        "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
-        "review_threshold": review_threshold, "seed": seed, "source": source,
-        "bootstrap_resamples": plan.resamples,
-    }
-    from depthgauge.assess.report import write_report
-    from depthgauge.store.tables import new_id
-
-    assessment = Assessment(
-        id=new_id(), verdict=verdict, candidates=results, profile=profile.to_dict(), split=split.summary(),
-        options=options, dataset_fingerprint=fingerprint, report_path=Path(), duration_s=0.0, warnings=warnings,
-    )
-    reporter.stage("Writing report")
-    assessment.report_path = workspace.reports_dir / f"assessment-{assessment.id}.html"
-    assessment.duration_s = time.perf_counter() - started
-    write_report(assessment, chosen_instance, assessment.report_path)
-    try:
-        _store(workspace, assessment, frame, source)
-    except BaseException:
-        assessment.report_path.unlink(missing_ok=True)
-        raise
-    finally:
-        workspace.close()
-    return assessment
+    return results, models
 
 
 def _evaluate(result, model, task, X_test, y_test, positive_label, plan: "BudgetPlan", peak_mb, instance,
@@ -309,5 +317,5 @@ def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str) 
         )
         session.add(row)
         session.flush()
-        recommended = next(r for r, c in zip(runs, assessment.candidates) if c.name == assessment.verdict.recommended)
+        recommended = next(r for r, c in zip(runs, assessment.candidates, strict=True) if c.name == assessment.verdict.recommended)
         row.recommended_run_id = recommended.id

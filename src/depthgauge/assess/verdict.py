@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from depthgauge.assess.quality import LABELS, LOWER_IS_BETTER, Interval, is_better, paired_bootstrap_delta
+from depthgauge.assess.quality import LABELS, Interval, is_better, paired_bootstrap_delta
 from depthgauge.assess.results import CandidateResult, Verdict
 
 _BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
@@ -107,5 +107,3 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     return Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
                    simple_vs_baseline, ratio, max_cost_ratio)
 
-
-__all__ = ["decide_verdict", "describe_delta", "LOWER_IS_BETTER"]

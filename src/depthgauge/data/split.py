@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -64,5 +64,3 @@ def split_rows(
     )
     return Split("stratified" if stratify is not None else "random", seed, np.sort(train), np.sort(val), np.sort(test))
 
-
-__all__ = ["Split", "split_rows", "asdict"]

@@ -27,7 +27,15 @@ def load_model(folder: str | Path) -> TabularModel:
     family = json.loads(path.read_text()).get("family")
     if family not in FAMILIES:
         raise DepthgaugeError(f"'{folder}' holds an unknown model family {family!r}; known: {', '.join(FAMILIES)}.")
-    return FAMILIES[family].load(folder)
+    try:
+        return FAMILIES[family].load(folder)
+    except (DepthgaugeError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a damaged or crafted file: refuse it with a reason, never run it
+        raise DepthgaugeError(
+            f"The {family} model in '{folder}' cannot be loaded ({type(exc).__name__}: {exc}). "
+            "Its files are not a valid depthgauge artifact; nothing in them was executed. Re-create the model."
+        ) from exc
 
 
 __all__ = ["FAMILIES", "TABULAR_CANDIDATES", "TabularModel", "load_model"]
