@@ -95,3 +95,11 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cas
 def test_missing_required_option_is_a_usage_error():
     result = run_cli("assess", "x.csv")
     assert result.returncode == 2 and "--target" in result.stderr
+
+
+def test_reading_commands_never_create_a_workspace(tmp_path):
+    home = tmp_path / "nowhere"
+    for args in (("assessments", "list"), ("assessments", "show", "abc")):
+        result = run_cli("--home", str(home), *args)
+        assert result.returncode == 2 and "No workspace at" in result.stderr
+    assert not home.exists()

@@ -20,7 +20,7 @@ app = typer.Typer(
 @app.callback()
 def root(
     ctx: typer.Context,
-    home: Optional[str] = typer.Option(None, "--home", help="Workspace folder [default: $DEPTHGAUGE_HOME or ./.depthgauge]."),
+    home: Optional[str] = typer.Option(None, "--home", help="Workspace folder (default: $DEPTHGAUGE_HOME or ./.depthgauge)."),
 ):
     ctx.obj = {"home": home}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 from sqlalchemy import select
 
@@ -11,6 +13,16 @@ from depthgauge.errors import DepthgaugeError
 
 assessments_app = typer.Typer(help="List and show stored assessments.", no_args_is_help=True)
 app.add_typer(assessments_app, name="assessments")
+
+
+def _existing_workspace(home):
+    """Return the open workspace; reading commands never create one."""
+    from depthgauge.workspace import Workspace, resolve_home
+
+    root = resolve_home(home)
+    if not (root / "depthgauge.db").exists() and not os.environ.get("DEPTHGAUGE_DB_URL"):
+        raise DepthgaugeError(f"No workspace at {root}. Create one with: depthgauge init (or run depthgauge assess).")
+    return Workspace.open(root)
 
 
 @app.command()
@@ -34,9 +46,8 @@ def list_assessments(ctx: typer.Context, json_output: bool = typer.Option(False,
     from rich.table import Table
 
     from depthgauge.store.tables import AssessmentRow
-    from depthgauge.workspace import Workspace
 
-    workspace = Workspace.open(ctx.obj["home"])
+    workspace = _existing_workspace(ctx.obj["home"])
     with workspace.session() as session:
         rows = session.scalars(select(AssessmentRow).order_by(AssessmentRow.created_at.desc())).all()
         data = [{"id": r.id, "created_at": r.created_at.isoformat(), "target": r.target, "task": r.task,
@@ -61,9 +72,8 @@ def show_assessment(ctx: typer.Context, assessment_id: str = typer.Argument(...,
                     json_output: bool = typer.Option(False, "--json", help="Print JSON.")):
     """Show one assessment's verdict and where its report is."""
     from depthgauge.store.tables import AssessmentRow
-    from depthgauge.workspace import Workspace
 
-    workspace = Workspace.open(ctx.obj["home"])
+    workspace = _existing_workspace(ctx.obj["home"])
     with workspace.session() as session:
         row = session.get(AssessmentRow, assessment_id)
         if row is None:
