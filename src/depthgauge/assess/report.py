@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import jinja2
@@ -15,6 +13,7 @@ from depthgauge.assess.quality import LABELS, LOWER_IS_BETTER
 from depthgauge.assess.results import Assessment
 from depthgauge.assess.verdict import money
 from depthgauge.cost.catalog import Instance
+from depthgauge.files import write_text_atomic
 
 TEMPLATE = Path(__file__).parent / "report_template.html"
 _LAYOUT = dict(template="plotly_white", height=360, margin=dict(l=50, r=20, t=50, b=50))
@@ -111,14 +110,4 @@ def render_report(assessment: Assessment, instance: Instance) -> str:
 
 def write_report(assessment: Assessment, instance: Instance, path: Path) -> Path:
     """Write the report atomically to `path` and return it."""
-    html = render_report(assessment, instance)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".html")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.chmod(tmp, 0o644)  # a report is meant to be shared; mkstemp makes files private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, render_report(assessment, instance))

@@ -66,3 +66,48 @@ class RunRow(Base):
     fit_seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     assessment: Mapped[AssessmentRow] = relationship(back_populates="runs")
+
+
+def current_user() -> str:
+    """Return who is acting: $DEPTHGAUGE_USER, else the login name."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("DEPTHGAUGE_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class _Record:
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_by: Mapped[str] = mapped_column(Text, default=current_user)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AdviceRow(_Record, Base):
+    __tablename__ = "advice"
+    approach: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict] = mapped_column(JSON)
+
+
+class CostProjectionRow(_Record, Base):
+    __tablename__ = "cost_projections"
+    assessment_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result: Mapped[dict] = mapped_column(JSON)
+    report_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ChecklistMarkRow(_Record, Base):
+    __tablename__ = "checklist_marks"
+    item: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[str] = mapped_column(Text)
+
+
+class VendorScorecardRow(_Record, Base):
+    __tablename__ = "vendor_scorecards"
+    source: Mapped[str] = mapped_column(Text)
+    result: Mapped[dict] = mapped_column(JSON)
+    report_path: Mapped[str | None] = mapped_column(Text, nullable=True)

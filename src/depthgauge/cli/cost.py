@@ -1,0 +1,67 @@
+"""`depthgauge cost project`: monthly and yearly cost by category, several options side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from depthgauge.cli.main import app
+from depthgauge.cli.render import print_json
+
+cost_app = typer.Typer(help="What running a model will cost, before anyone signs.", no_args_is_help=True)
+app.add_typer(cost_app, name="cost")
+
+EXAMPLE = """
+Example cost FILE:
+
+  assumptions: {monthly_volume: 2M/month, retrain: weekly, review_rate: 0.02, cost_per_review_usd: 0.4}
+  options:
+    - {name: trees on CPU, instance: aws.m7i.large, training_hours: 0.05, throughput_rows_per_s: 20000}
+    - {name: MLP on GPU, instance: aws.g5.xlarge, training_hours: 0.5, throughput_rows_per_s: 90000}
+    - {name: vendor API, price_per_1k_calls_usd: 1.5}
+"""
+
+
+@cost_app.command("project", epilog=EXAMPLE)
+def project_command(
+    ctx: typer.Context,
+    file: Optional[Path] = typer.Argument(None, help="YAML with `assumptions:` and `options:` (see below)."),
+    from_assessment: Optional[str] = typer.Option(None, help="Add an option per candidate of this stored assessment."),
+    volume: Optional[str] = typer.Option(None, help="Prediction volume, e.g. 2M/month or 50k/day."),
+    retrain: Optional[str] = typer.Option(None, help="Retraining cadence: never, yearly, quarterly, monthly, weekly, daily."),
+    instance: Optional[str] = typer.Option(None, help="Instance for the --from-assessment options (default: the assessment's)."),
+    prices: Optional[Path] = typer.Option(None, help="Your own price catalog (YAML)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the projection as JSON."),
+):
+    """Project monthly and yearly cost by category for one or more options, with every assumption shown."""
+    from depthgauge.cost.project import CATEGORIES
+    from depthgauge.cost.service import run_cost_projection
+
+    result = run_cost_projection(file, from_assessment, volume, retrain, instance, prices, ctx.obj["home"])
+    if json_output:
+        print_json(result.to_dict())
+        return
+    out = Console(width=max(Console().width, 150))
+    table = Table(title="Monthly cost (USD)")
+    table.add_column("option", no_wrap=True)
+    for category in CATEGORIES:
+        table.add_column(category.replace("_", " "), justify="right")
+    table.add_column("month", justify="right", style="bold")
+    table.add_column("year", justify="right", style="bold")
+    for o in result.options:
+        table.add_row(o.option.name, *[f"{o.monthly[c]:,.2f}" for c in CATEGORIES], f"{o.monthly_total:,.2f}",
+                      f"{12 * o.monthly_total:,.0f}")
+    out.print(table)
+    out.print("[bold]Assumptions[/bold]: " + ", ".join(f"{k}={v}" for k, v in result.to_dict()["assumptions"].items()))
+    for o in result.options:
+        detail = (f"{o.option.price_per_1k_calls_usd} USD per 1,000 calls" if o.option.instance is None else
+                  f"{o.option.instance} at {o.price_per_hour_usd} USD/h, {o.option.throughput_rows_per_s:,.0f} rows/s, "
+                  f"{o.option.training_hours:.3g} h per training run, {o.option.always_on_instances} always on")
+        out.print(f"  • {o.option.name}: {detail} ({o.option.source})")
+    for note in result.notes:
+        out.print(f"[dim]{note}[/dim]")
+    out.print(f"Stored as projection {result.id}; page: {result.report_path}")

@@ -1,0 +1,1 @@
+"""Governance: the implementation checklist and the vendor scorecard."""
