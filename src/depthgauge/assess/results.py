@@ -121,6 +121,7 @@ class Assessment:
     report_path: Path
     duration_s: float
     warnings: list[str] = field(default_factory=list)
+    registered: list[str] = field(default_factory=list)
 
     @property
     def scorecard(self) -> pd.DataFrame:
@@ -132,5 +133,5 @@ class Assessment:
             "id": self.id, "verdict": self.verdict.to_dict(), "candidates": [c.to_dict() for c in self.candidates],
             "profile": self.profile, "split": self.split, "options": self.options,
             "dataset_fingerprint": self.dataset_fingerprint, "report_path": str(self.report_path),
-            "duration_s": self.duration_s, "warnings": self.warnings,
+            "duration_s": self.duration_s, "warnings": self.warnings, "registered": self.registered,
         }

@@ -111,10 +111,15 @@ def assess(
     candidates: tuple[str, ...] = TABULAR_CANDIDATES,
     resamples: int = quality.BOOTSTRAP_RESAMPLES,
     reporter: Reporter | None = None,
+    name: str | None = None,
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
     started = time.perf_counter()
     reporter = reporter or Reporter()
+    if name is not None:
+        from depthgauge.registry.refs import check_name
+
+        check_name(name)
     budget_s = parse_duration(time_budget)
     if budget_s < MIN_BUDGET_S:
         raise DepthgaugeError(
@@ -212,7 +217,7 @@ def assess(
         assessment.duration_s = time.perf_counter() - started
         write_report(assessment, chosen_instance, assessment.report_path)
         try:
-            _store(workspace, assessment, frame, source)
+            assessment.registered = _store(workspace, assessment, frame, source, name)
         except BaseException:
             assessment.report_path.unlink(missing_ok=True)  # no report without its database record
             raise
@@ -288,7 +293,8 @@ def _evaluate(result, model, task, X_test, y_test, positive_label, plan: "Budget
         result.params["best_iteration"] = model.best_iteration_
 
 
-def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str) -> None:
+def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str, name: str | None) -> list[str]:
+    """Store the assessment, its runs and (with `name`) their model versions in one transaction; return the refs."""
     from sqlalchemy import select
 
     from depthgauge.store.jsonable import json_ready
@@ -319,3 +325,9 @@ def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str) 
         session.flush()
         recommended = next(r for r, c in zip(runs, assessment.candidates, strict=True) if c.name == assessment.verdict.recommended)
         row.recommended_run_id = recommended.id
+        if name is None:
+            return []
+        from depthgauge.registry.service import register_assessment
+
+        schemas = {c.name: c.model.input_schema() for c in assessment.candidates if c.ok}
+        return [v.ref for v in register_assessment(session, row, name, schemas)]

@@ -76,6 +76,7 @@ def assess(
     review_threshold: float = typer.Option(0.6, help="Predictions less confident than this go to human review."),
     seed: int = typer.Option(0, help="Seed for the split, bootstrap and training."),
     encoding: Optional[str] = typer.Option(None, help="Text encoding of a CSV that is not UTF-8."),
+    name: Optional[str] = typer.Option(None, "--name", help="Register every trained candidate as a version of this model."),
     json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
 ):
     """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
@@ -90,6 +91,7 @@ def assess(
             value=value, sensitive=sensitive, time_column=time_column, group_column=group_column, drop=tuple(drop),
             positive=positive, metric=metric, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
             seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, len(TABULAR_CANDIDATES)),
+            name=name,
         )
     if json_output:
         print_json(result.to_dict())
@@ -100,3 +102,6 @@ def assess(
     out.print(_summary_table(result))
     out.print(f"\n[bold]Verdict:[/bold] {result.verdict.headline}\n")
     out.print(f"Assessment {result.id} stored; report: {result.report_path}")
+    if result.registered:
+        out.print(f"Registered {', '.join(result.registered)}; {name}@candidate is the recommended one. "
+                  f"See: depthgauge models list")

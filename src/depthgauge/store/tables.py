@@ -111,3 +111,63 @@ class VendorScorecardRow(_Record, Base):
     source: Mapped[str] = mapped_column(Text)
     result: Mapped[dict] = mapped_column(JSON)
     report_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RegisteredModelRow(Base):
+    __tablename__ = "registered_models"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[str] = mapped_column(Text, default=current_user)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelVersionRow(Base):
+    __tablename__ = "model_versions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    model_name: Mapped[str] = mapped_column(ForeignKey("registered_models.name"))
+    version: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+    assessment_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    family: Mapped[str] = mapped_column(String(32))
+    is_deep: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    artifact_digest: Mapped[str] = mapped_column(String(64))
+    lineage: Mapped[dict] = mapped_column(JSON)
+    scorecard: Mapped[dict] = mapped_column(JSON)
+    input_schema: Mapped[dict] = mapped_column(JSON)
+    approved_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(Text, default=current_user)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model_name}:{self.version}"
+
+
+class ModelAliasRow(Base):
+    __tablename__ = "model_aliases"
+    model_name: Mapped[str] = mapped_column(ForeignKey("registered_models.name"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"))
+    updated_by: Mapped[str] = mapped_column(Text, default=current_user)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelEventRow(Base):
+    __tablename__ = "model_events"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    model_name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(Text, default=current_user)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SettingRow(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(Text, default=current_user)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

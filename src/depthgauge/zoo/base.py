@@ -92,6 +92,22 @@ class TabularModel:
         model.fitted_ = True
         return model
 
+    def input_schema(self) -> dict:
+        """Return the columns this model reads: type, categories seen, and the range seen in training."""
+        self._check_fitted()
+        encoder, columns = self.encoder_, []
+        for name in encoder.numeric:
+            q = encoder.numeric_stats_[name]["quantiles"]
+            columns.append({"name": name, "type": "number", "min": q[0], "max": q[-1], "nullable": True})
+        for name in encoder.boolean:
+            columns.append({"name": name, "type": "boolean", "nullable": True})
+        for name in encoder.datetime:
+            columns.append({"name": name, "type": "datetime", "nullable": True})
+        for name in encoder.categorical:
+            columns.append({"name": name, "type": "category", "categories": encoder.categories_[name], "nullable": True,
+                            "unknown_categories": "treated like missing, as in training"})
+        return {"task": self.task, "classes": getattr(self, "classes_", None), "columns": columns}
+
     # helpers -------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not getattr(self, "fitted_", False):

@@ -1,0 +1,1 @@
+"""The model registry: names, numbered versions, aliases, approvals, lineage, model cards."""

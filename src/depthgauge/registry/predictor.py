@@ -1,0 +1,62 @@
+"""`load_model`: a registered version (or a local artifact folder) as a predictor that checks its inputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from depthgauge.errors import DepthgaugeError
+
+
+class Predictor:
+    """A loaded model with `predict`, `predict_proba` and the input schema it was trained on."""
+
+    def __init__(self, model, ref: str | None, artifact_dir: Path):
+        self.model = model
+        self.ref = ref
+        self.artifact_dir = artifact_dir
+        self.input_schema = model.input_schema()
+
+    def _frame(self, X) -> pd.DataFrame:
+        if isinstance(X, dict):
+            X = [X]
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(list(X))
+        missing = [c["name"] for c in self.input_schema["columns"] if c["name"] not in frame.columns]
+        if missing:
+            raise DepthgaugeError(f"Input lacks column(s) {', '.join(missing)} that {self.ref or 'this model'} needs. "
+                                  f"Columns it reads: {', '.join(c['name'] for c in self.input_schema['columns'])}.")
+        return frame
+
+    def predict(self, X):
+        """Return predictions for a DataFrame, a list of records, or one record."""
+        return self.model.predict(self._frame(X))
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(self._frame(X))
+
+    @property
+    def classes_(self):
+        return getattr(self.model, "classes_", None)
+
+
+def load_model(reference: str | os.PathLike, home: str | os.PathLike | None = None) -> Predictor:
+    """Return the predictor for `churn@production`, `churn:3`, `churn`, or a local artifact folder (no database)."""
+    from depthgauge.zoo import load_model as load_folder
+
+    if Path(reference).is_dir():
+        folder = Path(reference)
+        return Predictor(load_folder(folder), None, folder)
+    from depthgauge.registry.service import resolve
+    from depthgauge.workspace import Workspace, resolve_home
+
+    root = resolve_home(home)
+    if not (root / "depthgauge.db").exists() and not os.environ.get("DEPTHGAUGE_DB_URL"):
+        raise DepthgaugeError(f"No workspace at {root}, so no model '{reference}'. Pass home=..., or a local artifact folder.")
+    with Workspace.open(root) as workspace:
+        with workspace.session() as session:
+            version = resolve(session, str(reference))
+            ref, digest = version.ref, version.artifact_digest
+        folder = workspace.artifacts.get_dir(digest, workspace.home / "models" / digest)  # verified on every load
+    return Predictor(load_folder(folder), ref, folder)

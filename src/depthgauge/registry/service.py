@@ -1,0 +1,230 @@
+"""Register, find, approve, promote, archive and delete model versions; every change is recorded with who did it."""
+
+from __future__ import annotations
+
+import difflib
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from depthgauge.errors import DepthgaugeError
+from depthgauge.registry.refs import ModelRef, check_alias, check_name, parse_ref
+from depthgauge.store.tables import (AssessmentRow, ModelAliasRow, ModelEventRow, ModelVersionRow, RegisteredModelRow,
+                                     SettingRow, current_user, utcnow)
+
+REQUIRE_APPROVAL = "require_approval_for_production"
+_PACKAGES = ("depthgauge", "torch", "lightgbm", "scikit-learn", "numpy", "pandas", "safetensors")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def code_version() -> str:
+    """Return the git commit of depthgauge's source when it runs from a checkout, else its release version."""
+    import depthgauge
+
+    source = Path(depthgauge.__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=5)
+        if commit.returncode == 0:
+            return f"git {commit.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return f"depthgauge {depthgauge.__version__}"
+
+
+def _event(session: Session, name: str, version: int | None, action: str, note: str | None = None) -> None:
+    session.add(ModelEventRow(model_name=name, version=version, action=action, note=note))
+
+
+def register_assessment(session: Session, assessment: AssessmentRow, name: str, schemas: dict[str, dict]) -> list[ModelVersionRow]:
+    """Register every trained candidate of `assessment` as a new version of `name`; `candidate` marks the recommended."""
+    check_name(name)
+    if session.get(RegisteredModelRow, name) is None:
+        session.add(RegisteredModelRow(name=name))
+        session.flush()
+        _event(session, name, None, "create")
+    latest = session.scalar(select(func.max(ModelVersionRow.version)).where(ModelVersionRow.model_name == name)) or 0
+    lineage_common = {
+        "dataset_fingerprint": assessment.dataset.fingerprint, "dataset_source": assessment.dataset.source,
+        "split": assessment.split, "assessment_id": assessment.id, "target": assessment.target,
+        "task": assessment.task, "packages": package_versions(), "code_version": code_version(),
+        "created_by": current_user(), "created_at": utcnow().isoformat(),
+    }
+    versions = []
+    for run in sorted(assessment.runs, key=lambda r: r.created_at):
+        if run.status != "ok" or run.artifact_digest is None:
+            continue
+        latest += 1
+        version = ModelVersionRow(
+            model_name=name, version=latest, run_id=run.id, assessment_id=assessment.id, family=run.family,
+            is_deep=run.is_deep, status="active", artifact_digest=run.artifact_digest,
+            lineage={**lineage_common, "candidate": run.candidate, "params": run.params,
+                     "seed": assessment.options.get("seed")},
+            scorecard=run.scorecard["scorecard"], input_schema=schemas[run.candidate],
+        )
+        session.add(version)
+        versions.append(version)
+        session.flush()
+        _event(session, name, latest, "register", f"{run.candidate} from assessment {assessment.id}")
+        if run.id == assessment.recommended_run_id:
+            _set_alias(session, name, "candidate", version)
+    return versions
+
+
+def _set_alias(session: Session, name: str, alias: str, version: ModelVersionRow) -> None:
+    row = session.get(ModelAliasRow, (name, alias))
+    if row is None:
+        session.add(ModelAliasRow(model_name=name, alias=alias, version_id=version.id))
+    else:
+        row.version_id, row.updated_by, row.updated_at = version.id, current_user(), utcnow()
+    _event(session, name, version.version, f"alias:{alias}")
+
+
+def _model_names(session: Session) -> list[str]:
+    return list(session.scalars(select(RegisteredModelRow.name)))
+
+
+def resolve(session: Session, reference: str | ModelRef) -> ModelVersionRow:
+    """Return the version `reference` names; a bare name means @production, else the latest version."""
+    ref = parse_ref(reference) if isinstance(reference, str) else reference
+    if session.get(RegisteredModelRow, ref.name) is None:
+        names = _model_names(session)
+        close = difflib.get_close_matches(ref.name, names, n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        known = f" Registered models: {', '.join(names)}." if names else \
+            " No models are registered yet: run depthgauge assess DATA --target COL --name NAME."
+        raise DepthgaugeError(f"Unknown model '{ref.name}'.{hint}{known}")
+    versions = list(session.scalars(select(ModelVersionRow).where(ModelVersionRow.model_name == ref.name)
+                                    .order_by(ModelVersionRow.version)))
+    if ref.version is not None:
+        for version in versions:
+            if version.version == ref.version:
+                return version
+        raise DepthgaugeError(f"Model '{ref.name}' has no version {ref.version}. "
+                              f"Versions: {', '.join(str(v.version) for v in versions) or 'none'}.")
+    alias = ref.alias or ("production" if session.get(ModelAliasRow, (ref.name, "production")) else None)
+    if alias is None:
+        if not versions:
+            raise DepthgaugeError(f"Model '{ref.name}' has no versions left.")
+        return versions[-1]
+    row = session.get(ModelAliasRow, (ref.name, alias))
+    if row is None:
+        set_aliases = [a.alias for a in session.scalars(select(ModelAliasRow).where(ModelAliasRow.model_name == ref.name))]
+        raise DepthgaugeError(f"Model '{ref.name}' has no version marked @{alias}. "
+                              f"Aliases set: {', '.join(set_aliases) or 'none'}. Promote one with: "
+                              f"depthgauge models promote {ref.name}:VERSION --to {alias}")
+    return session.get(ModelVersionRow, row.version_id)
+
+
+def aliases_of(session: Session, version: ModelVersionRow) -> list[str]:
+    return sorted(a.alias for a in session.scalars(select(ModelAliasRow).where(ModelAliasRow.version_id == version.id)))
+
+
+def approval_required(session: Session) -> bool:
+    row = session.get(SettingRow, REQUIRE_APPROVAL)
+    return True if row is None else bool(row.value)
+
+
+def set_approval_policy(session: Session, required: bool) -> None:
+    row = session.get(SettingRow, REQUIRE_APPROVAL)
+    if row is None:
+        session.add(SettingRow(key=REQUIRE_APPROVAL, value=required))
+    else:
+        row.value, row.updated_by, row.updated_at = required, current_user(), utcnow()
+    _event(session, "*", None, "policy", f"{REQUIRE_APPROVAL}={required}")
+
+
+def approve(session: Session, reference: str, note: str) -> ModelVersionRow:
+    if not note or not note.strip():
+        raise DepthgaugeError("An approval needs a note saying why, e.g. --note \"reviewed scorecard and card, OK for launch\".")
+    version = resolve(session, reference)
+    if version.status == "archived":
+        raise DepthgaugeError(f"{version.ref} is archived; archived versions cannot be approved.")
+    version.approved_by, version.approved_at, version.approval_note = current_user(), utcnow(), note.strip()
+    _event(session, version.model_name, version.version, "approve", note.strip())
+    return version
+
+
+def promote(session: Session, reference: str, alias: str = "production") -> ModelVersionRow:
+    check_alias(alias)
+    version = resolve(session, reference)
+    if version.status == "archived":
+        raise DepthgaugeError(f"{version.ref} is archived and cannot be promoted. Pick an active version.")
+    if alias == "production" and approval_required(session) and version.approved_at is None:
+        raise DepthgaugeError(
+            f"{version.ref} is not approved, and this workspace requires approval before production. "
+            f"Approve it first: depthgauge models approve {version.ref} --note \"why it is fit for production\"."
+        )
+    _set_alias(session, version.model_name, alias, version)
+    return version
+
+
+def _refuse_if_production(session: Session, version: ModelVersionRow, action: str) -> None:
+    if "production" in aliases_of(session, version):
+        raise DepthgaugeError(f"{version.ref} is @production and cannot be {action}. "
+                              f"Promote another version to production first.")
+
+
+def archive(session: Session, reference: str) -> ModelVersionRow:
+    version = resolve(session, reference)
+    _refuse_if_production(session, version, "archived")
+    version.status = "archived"
+    _event(session, version.model_name, version.version, "archive")
+    return version
+
+
+def delete(session: Session, reference: str) -> str:
+    """Delete a version's record and its aliases; its content-addressed blobs stay (other versions may share them)."""
+    version = resolve(session, reference)
+    _refuse_if_production(session, version, "deleted")
+    for alias in session.scalars(select(ModelAliasRow).where(ModelAliasRow.version_id == version.id)):
+        session.delete(alias)
+    ref = version.ref
+    _event(session, version.model_name, version.version, "delete")
+    session.delete(version)
+    return ref
+
+
+def list_models(session: Session) -> list[dict]:
+    out = []
+    for name in sorted(_model_names(session)):
+        versions = list(session.scalars(select(ModelVersionRow).where(ModelVersionRow.model_name == name)
+                                        .order_by(ModelVersionRow.version)))
+        out.append({"name": name, "versions": [version_summary(session, v) for v in versions]})
+    return out
+
+
+def version_summary(session: Session, version: ModelVersionRow) -> dict:
+    quality = version.scorecard.get("quality", {})
+    cost = version.scorecard.get("cost") or {}
+    return {
+        "ref": version.ref, "version": version.version, "family": version.family, "deep": version.is_deep,
+        "status": version.status, "aliases": aliases_of(session, version),
+        "approved": version.approved_at is not None, "approved_by": version.approved_by,
+        "quality": {k: v["value"] for k, v in quality.items()},
+        "cost_per_1k_predictions_usd": cost.get("cost_per_1k_predictions_usd"),
+        "artifact_digest": version.artifact_digest, "created_by": version.created_by,
+        "created_at": version.created_at.isoformat(),
+    }
+
+
+def version_detail(session: Session, version: ModelVersionRow) -> dict:
+    events = session.scalars(select(ModelEventRow).where(ModelEventRow.model_name == version.model_name)
+                             .order_by(ModelEventRow.created_at))
+    return {**version_summary(session, version), "lineage": version.lineage, "scorecard": version.scorecard,
+            "input_schema": version.input_schema, "approval_note": version.approval_note,
+            "approved_at": version.approved_at.isoformat() if version.approved_at else None,
+            "history": [{"version": e.version, "action": e.action, "note": e.note, "by": e.created_by,
+                         "at": e.created_at.isoformat()} for e in events if e.version in (None, version.version)]}
