@@ -323,6 +323,11 @@ def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str, 
         )
         session.add(row)
         session.flush()
+        from depthgauge.govern import audit
+        from depthgauge.store.tables import current_user
+
+        audit.record(session, current_user(), "assessment.create", f"assessment:{assessment.id}",
+                     {"target": row.target, "recommended": assessment.verdict.recommended})
         recommended = next(r for r, c in zip(runs, assessment.candidates, strict=True) if c.name == assessment.verdict.recommended)
         row.recommended_run_id = recommended.id
         if name is None:

@@ -27,16 +27,26 @@ def _existing_workspace(home):
 
 @app.command()
 def init(ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")):
-    """Create the workspace (metadata database and artifact store)."""
+    """Create the workspace (metadata database and artifact store) and the first admin API key."""
     from depthgauge.workspace import Workspace
 
-    workspace = Workspace.open(ctx.obj["home"])
-    info = {"home": str(workspace.home), "database": workspace.engine.url.render_as_string(hide_password=True)}
-    workspace.close()
+    from depthgauge.govern.keys import create_key, has_keys
+
+    with Workspace.open(ctx.obj["home"]) as workspace, workspace.transaction() as session:
+        info = {"home": str(workspace.home), "database": workspace.engine.url.render_as_string(hide_password=True),
+                "admin_key": None}
+        if not has_keys(session):
+            row, token = create_key(session, "first admin", "admin")
+            info["admin_key"] = {"id": row.id, "token": token}
     if json_output:
         print_json(info)
+        return
+    typer.echo(f"Workspace ready at {info['home']} (database {info['database']}).")
+    if info["admin_key"]:
+        typer.echo("First admin API key (shown only now; store it in your secret manager):\n"
+                   f"{info['admin_key']['token']}")
     else:
-        typer.echo(f"Workspace ready at {info['home']} (database {info['database']}).")
+        typer.echo("Keys already exist; create more with: depthgauge keys create --name NAME --role ROLE")
 
 
 @assessments_app.command("list")

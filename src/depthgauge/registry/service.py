@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.registry.refs import ModelRef, check_alias, check_name, parse_ref
-from depthgauge.store.tables import (AssessmentRow, ModelAliasRow, ModelEventRow, ModelVersionRow, RegisteredModelRow,
-                                     SettingRow, current_user, utcnow)
+from depthgauge.store.tables import (AssessmentRow, ModelAliasRow, ModelVersionRow, RegisteredModelRow, SettingRow,
+                                     current_user, utcnow)
 
 REQUIRE_APPROVAL = "require_approval_for_production"
 _PACKAGES = ("depthgauge", "torch", "lightgbm", "scikit-learn", "numpy", "pandas", "safetensors")
@@ -45,7 +45,10 @@ def code_version() -> str:
 
 
 def _event(session: Session, name: str, version: int | None, action: str, note: str | None = None) -> None:
-    session.add(ModelEventRow(model_name=name, version=version, action=action, note=note))
+    from depthgauge.govern import audit
+
+    obj = f"model:{name}" + (f":{version}" if version is not None else "")
+    audit.record(session, current_user(), f"model.{action}", obj, {"version": version, "note": note})
 
 
 def register_assessment(session: Session, assessment: AssessmentRow, name: str, schemas: dict[str, dict]) -> list[ModelVersionRow]:
@@ -143,7 +146,9 @@ def set_approval_policy(session: Session, required: bool) -> None:
         session.add(SettingRow(key=REQUIRE_APPROVAL, value=required))
     else:
         row.value, row.updated_by, row.updated_at = required, current_user(), utcnow()
-    _event(session, "*", None, "policy", f"{REQUIRE_APPROVAL}={required}")
+    from depthgauge.govern import audit
+
+    audit.record(session, current_user(), "settings.change", f"setting:{REQUIRE_APPROVAL}", {"value": required})
 
 
 def approve(session: Session, reference: str, note: str) -> ModelVersionRow:
@@ -221,10 +226,12 @@ def version_summary(session: Session, version: ModelVersionRow) -> dict:
 
 
 def version_detail(session: Session, version: ModelVersionRow) -> dict:
-    events = session.scalars(select(ModelEventRow).where(ModelEventRow.model_name == version.model_name)
-                             .order_by(ModelEventRow.created_at))
+    from depthgauge.govern.audit import events_for
+
+    events = [e for e in events_for(session, f"model:{version.model_name}")
+              if e.object in (f"model:{version.model_name}", f"model:{version.model_name}:{version.version}")]
     return {**version_summary(session, version), "lineage": version.lineage, "scorecard": version.scorecard,
             "input_schema": version.input_schema, "approval_note": version.approval_note,
             "approved_at": version.approved_at.isoformat() if version.approved_at else None,
-            "history": [{"version": e.version, "action": e.action, "note": e.note, "by": e.created_by,
-                         "at": e.created_at.isoformat()} for e in events if e.version in (None, version.version)]}
+            "history": [{"version": e.details.get("version"), "action": e.action.removeprefix("model."),
+                         "note": e.details.get("note"), "by": e.actor, "at": e.at} for e in events]}

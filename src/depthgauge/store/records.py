@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from depthgauge.govern import audit
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import AdviceRow, ChecklistMarkRow, CostProjectionRow, VendorScorecardRow, new_id
+from depthgauge.store.tables import (AdviceRow, ChecklistMarkRow, CostProjectionRow, VendorScorecardRow, current_user,
+                                     new_id)
 
 
 def save_advice(workspace, advice) -> str:
@@ -11,6 +13,7 @@ def save_advice(workspace, advice) -> str:
     with workspace.transaction() as session:
         session.add(AdviceRow(id=row_id, approach=advice.approach, answers=advice.answers,
                               result=json_ready(advice.to_dict())))
+        audit.record(session, current_user(), "advice.create", f"advice:{row_id}", {"approach": advice.approach})
     return row_id
 
 
@@ -19,16 +22,21 @@ def save_cost_projection(workspace, projection, assessment_id: str | None) -> No
         session.add(CostProjectionRow(id=projection.id, assessment_id=assessment_id,
                                       result=json_ready(projection.to_dict()),
                                       report_path=str(projection.report_path) if projection.report_path else None))
+        audit.record(session, current_user(), "cost_projection.create", f"cost_projection:{projection.id}",
+                     {"assessment_id": assessment_id})
 
 
 def save_vendor_scorecard(workspace, scorecard) -> None:
     with workspace.transaction() as session:
         session.add(VendorScorecardRow(id=scorecard.id, source=scorecard.source, result=json_ready(scorecard.to_dict()),
                                        report_path=str(scorecard.report_path) if scorecard.report_path else None))
+        audit.record(session, current_user(), "vendor_scorecard.create", f"vendor_scorecard:{scorecard.id}",
+                     {"vendors": [v.name for v in scorecard.vendors]})
 
 
 def add_checklist_mark(workspace, item: str, status: str, evidence: str) -> str:
     row_id = new_id()
     with workspace.transaction() as session:
         session.add(ChecklistMarkRow(id=row_id, item=item, status=status, evidence=evidence))
+        audit.record(session, current_user(), "checklist.mark", f"checklist:{item}", {"status": status, "evidence": evidence})
     return row_id

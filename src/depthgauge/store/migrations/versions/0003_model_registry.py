@@ -1,4 +1,4 @@
-"""model registry: names, versions, aliases, events, workspace settings
+"""model registry: names, versions, aliases, workspace settings
 
 Revision ID: 0003
 Revises: 0002
@@ -49,16 +49,6 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
-        "model_events",
-        sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("model_name", sa.String(64), nullable=False, index=True),
-        sa.Column("version", sa.Integer, nullable=True),
-        sa.Column("action", sa.String(32), nullable=False),
-        sa.Column("note", sa.Text, nullable=True),
-        sa.Column("created_by", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_table(
         "settings",
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("value", sa.JSON, nullable=False),
@@ -68,5 +58,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("settings", "model_events", "model_aliases", "model_versions", "registered_models"):
+    for name in ("settings", "model_aliases", "model_versions", "registered_models"):
         op.drop_table(name)
