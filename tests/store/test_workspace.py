@@ -10,7 +10,7 @@ def test_open_creates_the_schema_in_wal_mode_and_reopens(home):
             "alembic_version"} <= set(inspect(workspace.engine).get_table_names())
     with workspace.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
     workspace.close()
     Workspace.open(home).close()  # migrating an up-to-date database is a no-op
 

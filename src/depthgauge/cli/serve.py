@@ -1,0 +1,38 @@
+"""`depthgauge serve`: the prediction API on loopback, authenticated unless told otherwise."""
+
+from __future__ import annotations
+
+from typing import List
+
+import typer
+
+from depthgauge.cli.main import app
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to bind; the default keeps the service on this machine."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    deploy: List[str] = typer.Option([], "--deploy", help="Deploy NAME@ALIAS or NAME:VERSION before serving (repeatable)."),
+    insecure_no_auth: bool = typer.Option(False, "--insecure-no-auth",
+                                          help="Turn authentication off. Only for local experiments."),
+    max_body_mb: float = typer.Option(1.0, help="Largest request body accepted, in MB (413 above it)."),
+):
+    """Serve deployed models over HTTP: predict, deploy, rollback, reviews, feedback, metrics."""
+    import uvicorn
+
+    from depthgauge.registry.refs import parse_ref
+    from depthgauge.serve import deploy as deployments
+    from depthgauge.serve.app import create_app
+    from depthgauge.workspace import Workspace
+
+    if deploy:
+        with Workspace.open(ctx.obj["home"]) as workspace, workspace.transaction() as session:
+            for ref in deploy:
+                deployments.deploy(session, parse_ref(ref).name, ref)
+    if insecure_no_auth:
+        typer.secho("Authentication is OFF: anyone who can reach this port can predict, deploy and review.",
+                    err=True, fg=typer.colors.YELLOW)
+    application = create_app(ctx.obj["home"], auth=not insecure_no_auth, max_body_bytes=int(max_body_mb * 1_000_000))
+    uvicorn.run(application, host=host, port=port, log_level="warning")

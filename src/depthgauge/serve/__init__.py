@@ -1,0 +1,1 @@
+"""Serving: the prediction API, its durable log, human review and feedback."""

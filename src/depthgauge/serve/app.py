@@ -1,0 +1,320 @@
+"""The prediction service: a FastAPI app built by a factory over one workspace.
+
+Follow one prediction: `predict` validates the body against the deployed version's request
+model, predicts in a worker thread, decides review routing, and awaits the group-commit log
+before it answers.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import func, select, text
+
+from depthgauge.errors import DepthgaugeError
+from depthgauge.govern import audit
+from depthgauge.govern.keys import allowed, authenticate
+from depthgauge.serve import deploy as deployments
+from depthgauge.serve.log import GroupCommitLog
+from depthgauge.serve.schema import record_model, request_model
+from depthgauge.store.jsonable import json_ready
+from depthgauge.store.tables import ACTING_AS, FeedbackRow, PredictionLogRow, ReviewRow, utcnow
+
+MAX_BODY_BYTES = 1_000_000
+MAX_ROWS = 10_000
+
+
+@dataclass
+class Deployed:
+    ref: str
+    predictor: object
+    request_model: type[BaseModel]
+    record_model: type[BaseModel]
+    columns: list[str]
+    review: dict
+
+
+@dataclass
+class Caller:
+    name: str
+    role: str
+
+
+class DeployBody(BaseModel):
+    ref: str
+    review: dict | None = None
+
+
+class ReviewDecision(BaseModel):
+    decision: str
+    label: object | None = None
+
+
+class Feedback(BaseModel):
+    request_id: str
+    label: object
+
+
+def _error(status: int, message: str) -> HTTPException:
+    return HTTPException(status_code=status, detail=message)
+
+
+def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """Return the app serving every active deployment of the workspace at `home`."""
+    from depthgauge.registry.predictor import load_model
+    from depthgauge.workspace import Workspace
+
+    workspace = Workspace.open(home)
+    models: dict[str, Deployed] = {}
+    metrics = CollectorRegistry()
+    requests = Counter("depthgauge_requests", "HTTP requests", ["route", "status"], registry=metrics)
+    latency = Histogram("depthgauge_request_seconds", "Request latency", ["route"], registry=metrics,
+                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+    predictions = Counter("depthgauge_predictions", "Predictions logged", ["model"], registry=metrics)
+    queue_size = Gauge("depthgauge_review_queue", "Pending reviews", registry=metrics)
+    backlog = Gauge("depthgauge_log_backlog", "Prediction records waiting to be committed", registry=metrics)
+    log_holder: dict[str, GroupCommitLog] = {}
+
+    def load(name: str, ref: str, review: dict) -> None:
+        predictor = load_model(ref, home=workspace.home)
+        record = record_model(name, predictor.input_schema)
+        models[name] = Deployed(ref, predictor, request_model(name, record), record,
+                                [c["name"] for c in predictor.input_schema["columns"]], review)
+
+    with workspace.session() as session:
+        for deployment in deployments.active_deployments(session):
+            load(deployment.model_name, deployment.ref, deployments.review_policy(session, deployment.model_name))
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        log_holder["log"] = GroupCommitLog(workspace)
+        yield
+        log_holder["log"].close()
+        workspace.close()
+
+    app = FastAPI(title="depthgauge", version="1", lifespan=lifespan,
+                  description="Predictions with validated inputs, access control, a durable log, human review and feedback.")
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_body_bytes:
+            requests.labels(request.url.path, "413").inc()
+            return JSONResponse({"detail": f"Body of {int(length):,} bytes exceeds the limit of {max_body_bytes:,}. "
+                                           "Send smaller batches."}, status_code=413)
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(path, str(response.status_code)).inc()
+        latency.labels(path).observe(time.perf_counter() - started)
+        return response
+
+    def require(permission: str):
+        async def check(request: Request) -> Caller:
+            if not auth:
+                ACTING_AS.set("anonymous")
+                return Caller("anonymous", "admin")
+            header = request.headers.get("authorization", "")
+            token = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
+            with workspace.session() as session:
+                key = authenticate(session, token)
+            if key is None:
+                raise HTTPException(401, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            if not allowed(key.role, permission):
+                raise _error(403, f"The {key.role} role may not {permission}.")
+            ACTING_AS.set(f"key:{key.name}")
+            return Caller(key.name, key.role)
+        return check
+
+    @app.exception_handler(DepthgaugeError)
+    async def user_error(_request, exc: DepthgaugeError):
+        status = 404 if str(exc).startswith(("Unknown model", "No ")) or "has no version" in str(exc) else 409
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz():
+        try:
+            with workspace.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is the one dependency that must answer
+            return JSONResponse({"status": "not ready", "reason": str(exc)}, status_code=503)
+        log = log_holder.get("log")
+        if log is None or not log.thread.is_alive():
+            return JSONResponse({"status": "not ready", "reason": "prediction log writer is not running"}, status_code=503)
+        return {"status": "ready", "models": {name: d.ref for name, d in models.items()}}
+
+    @app.get("/metrics")
+    async def prometheus(_caller: Caller = Depends(require("view"))):
+        with workspace.session() as session:
+            queue_size.set(session.scalar(select(func.count()).select_from(ReviewRow).where(ReviewRow.status == "pending")))
+        backlog.set(log_holder["log"].backlog if "log" in log_holder else 0)
+        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/models")
+    async def list_deployed(_caller: Caller = Depends(require("view"))):
+        with workspace.session() as session:
+            return {"models": [{"name": name, "ref": d.ref, "review": d.review, "input_columns": d.columns,
+                                "history": deployments.history(session, name)} for name, d in sorted(models.items())]}
+
+    @app.post("/v1/models/{name}/deploy")
+    async def deploy(name: str, body: DeployBody, _caller: Caller = Depends(require("deploy"))):
+        with workspace.transaction() as session:
+            row = deployments.deploy(session, name, body.ref, body.review)
+            ref, review = row.ref, deployments.review_policy(session, name)
+        await run_in_threadpool(load, name, ref, review)
+        app.openapi_schema = None
+        return {"name": name, "ref": ref, "review": review}
+
+    @app.post("/v1/models/{name}/rollback")
+    async def rollback(name: str, _caller: Caller = Depends(require("deploy"))):
+        with workspace.transaction() as session:
+            row = deployments.rollback(session, name)
+            ref, review = row.ref, deployments.review_policy(session, name)
+        await run_in_threadpool(load, name, ref, review)
+        app.openapi_schema = None
+        return {"name": name, "ref": ref}
+
+    @app.post("/v1/models/{name}/predict", openapi_extra={"requestBody": {"content": {"application/json": {
+        "schema": {"type": "object", "description": "See the <model>_predict_request schemas."}}}}})
+    async def predict(name: str, request: Request, _caller: Caller = Depends(require("predict"))):
+        deployed = models.get(name)
+        if deployed is None:
+            raise _error(404, f"Model '{name}' is not deployed. Deployed: {', '.join(sorted(models)) or 'none'}.")
+        raw = await request.body()
+        if len(raw) > max_body_bytes:
+            raise _error(413, f"Body exceeds the limit of {max_body_bytes:,} bytes. Send smaller batches.")
+        try:
+            body = deployed.request_model.model_validate_json(raw)
+        except ValidationError as exc:
+            problems = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+            return JSONResponse({"detail": problems}, status_code=422)
+        records = body.inputs if isinstance(body.inputs, list) else [body.inputs]
+        if not records:
+            return JSONResponse({"detail": [{"field": "inputs", "reason": "no records given"}]}, status_code=422)
+        if len(records) > MAX_ROWS:
+            raise _error(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
+        rows = [r.model_dump() for r in records]
+        started = time.perf_counter()
+        outputs = await run_in_threadpool(_predict, deployed, rows)
+        latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
+        now, answers, log_rows, reviews = utcnow(), [], [], []
+        for record, (prediction, probabilities, confidence) in zip(rows, outputs, strict=True):
+            request_id = uuid.uuid4().hex
+            reasons = deployments.review_reasons(deployed.review, confidence, record)
+            review_id = uuid.uuid4().hex[:12] if reasons else None
+            output = {"prediction": prediction, "probabilities": probabilities}
+            log_rows.append(PredictionLogRow(request_id=request_id, model_name=name, ref=deployed.ref, at=now,
+                                             inputs=json_ready(record), output=json_ready(output), confidence=confidence,
+                                             latency_ms=latency_ms, review_status="pending" if reasons else "none"))
+            if reasons:
+                reviews.append(ReviewRow(id=review_id, request_id=request_id, model_name=name, reason="; ".join(reasons),
+                                         status="pending", created_at=now))
+            answers.append({"request_id": request_id, **output, "confidence": confidence,
+                            "review": "pending" if reasons else "none", "review_id": review_id})
+        await log_holder["log"].write(log_rows, reviews)  # answered only once durable
+        predictions.labels(name).inc(len(rows))
+        return {"model": name, "version": deployed.ref, "predictions": answers}
+
+    @app.get("/v1/reviews")
+    async def list_reviews(status: str = "pending", model: str | None = None, limit: int = 100,
+                           _caller: Caller = Depends(require("view"))):
+        with workspace.session() as session:
+            query = select(ReviewRow, PredictionLogRow).join(PredictionLogRow,
+                                                             PredictionLogRow.request_id == ReviewRow.request_id)
+            if status != "all":
+                query = query.where(ReviewRow.status == status)
+            if model is not None:
+                query = query.where(ReviewRow.model_name == model)
+            rows = session.execute(query.order_by(ReviewRow.created_at).limit(limit)).all()
+            return {"reviews": [{"id": r.id, "request_id": r.request_id, "model": r.model_name, "reason": r.reason,
+                                 "status": r.status, "label": r.label, "decided_by": r.decided_by,
+                                 "inputs": p.inputs, "output": p.output, "confidence": p.confidence}
+                                for r, p in rows]}
+
+    @app.post("/v1/reviews/{review_id}")
+    async def decide_review(review_id: str, body: ReviewDecision, caller: Caller = Depends(require("review"))):
+        if body.decision not in ("approve", "correct"):
+            return JSONResponse({"detail": [{"field": "decision", "reason": "must be 'approve' or 'correct'"}]},
+                                status_code=422)
+        with workspace.transaction() as session:
+            review = session.get(ReviewRow, review_id)
+            if review is None:
+                raise _error(404, f"No review '{review_id}'.")
+            if review.status != "pending":
+                raise _error(409, f"Review '{review_id}' was already decided ({review.status} by {review.decided_by}).")
+            logged = session.get(PredictionLogRow, review.request_id)
+            if body.decision == "correct" and body.label is None:
+                return JSONResponse({"detail": [{"field": "label", "reason": "a correction needs the right label"}]},
+                                    status_code=422)
+            label = logged.output["prediction"] if body.decision == "approve" else body.label
+            review.status = "approved" if body.decision == "approve" else "corrected"
+            review.label, review.decided_by, review.decided_at = json_ready(label), f"key:{caller.name}", utcnow()
+            logged.review_status = review.status
+            session.add(FeedbackRow(request_id=review.request_id, label=json_ready(label), source="review",
+                                    given_by=f"key:{caller.name}"))
+            audit.record(session, f"key:{caller.name}", "review.decide", f"review:{review_id}",
+                         {"decision": body.decision, "label": label, "request_id": review.request_id})
+            return {"id": review_id, "status": review.status, "label": review.label}
+
+    @app.post("/v1/feedback")
+    async def feedback(body: Feedback, caller: Caller = Depends(require("feedback"))):
+        with workspace.transaction() as session:
+            if session.get(PredictionLogRow, body.request_id) is None:
+                raise _error(404, f"No prediction with request id '{body.request_id}'.")
+            row = FeedbackRow(request_id=body.request_id, label=json_ready(body.label), source="feedback",
+                              given_by=f"key:{caller.name}")
+            session.add(row)
+            session.flush()
+            return {"id": row.id, "request_id": body.request_id}
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for deployed in models.values():
+            model_schema = deployed.request_model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(model_schema.pop("$defs", {}))
+            components[deployed.request_model.__name__] = model_schema
+        refs = [{"$ref": f"#/components/schemas/{d.request_model.__name__}"} for d in models.values()]
+        if refs:
+            body = schema["paths"]["/v1/models/{name}/predict"]["post"]["requestBody"]
+            body["content"]["application/json"]["schema"] = {"oneOf": refs}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+    app.state.workspace = workspace
+    app.state.log = log_holder
+    return app
+
+
+def _predict(deployed: Deployed, rows: list[dict]) -> list[tuple]:
+    frame = pd.DataFrame(rows, columns=deployed.columns)
+    model = deployed.predictor
+    if model.classes_ is not None:
+        proba = model.predict_proba(frame)
+        classes = list(model.classes_)
+        best = proba.argmax(axis=1)
+        return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(proba, best,
+                                                                                                          strict=True)]
+    values = np.asarray(model.predict(frame), dtype=float)
+    return [(float(v), None, None) for v in values]

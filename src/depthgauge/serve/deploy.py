@@ -1,0 +1,104 @@
+"""Which version serves each model name: deploy (a version or alias), roll back to the previous one, with history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from depthgauge.errors import DepthgaugeError
+from depthgauge.govern import audit
+from depthgauge.registry.service import resolve
+from depthgauge.store.tables import DeploymentRow, SettingRow, current_user, utcnow
+
+DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": []}
+_OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+        "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+
+
+def _full_ref(name: str, ref: str) -> str:
+    """Accept `churn:3`, `churn@production`, `3` or `production` for the model `name`."""
+    if ":" in ref or "@" in ref:
+        if ref.split(":")[0].split("@")[0] != name:
+            raise DepthgaugeError(f"'{ref}' names another model than '{name}'.")
+        return ref
+    return f"{name}:{ref}" if ref.isdigit() else f"{name}@{ref}"
+
+
+def check_review_policy(policy: dict | None) -> dict:
+    policy = {**DEFAULT_REVIEW, **(policy or {})}
+    threshold = policy["confidence_threshold"]
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise DepthgaugeError(f"review.confidence_threshold must be between 0 and 1, not {threshold!r}.")
+    for rule in policy["rules"]:
+        if not isinstance(rule, dict) or set(rule) != {"column", "op", "value"} or rule["op"] not in _OPS:
+            raise DepthgaugeError(f"Review rule {rule!r} must be {{column, op, value}} with op one of {', '.join(_OPS)}.")
+    return policy
+
+
+def review_reasons(policy: dict, confidence: float | None, record: dict) -> list[str]:
+    """Return why a prediction must go to a person (empty: it need not)."""
+    reasons = []
+    if confidence is not None and confidence < policy["confidence_threshold"]:
+        reasons.append(f"confidence {confidence:.3f} below {policy['confidence_threshold']}")
+    for rule in policy["rules"]:
+        value = record.get(rule["column"])
+        try:
+            if value is not None and _OPS[rule["op"]](value, rule["value"]):
+                reasons.append(f"{rule['column']} {rule['op']} {rule['value']}")
+        except TypeError:
+            continue
+    return reasons
+
+
+def deploy(session: Session, name: str, ref: str, review: dict | None = None, action: str = "deploy") -> DeploymentRow:
+    """Make `ref` the version that serves `name`, recording who did it; return the new deployment."""
+    version = resolve(session, _full_ref(name, ref))
+    if version.status == "archived":
+        raise DepthgaugeError(f"{version.ref} is archived and cannot be deployed.")
+    policy = check_review_policy(review if review is not None else _policy(session, name))
+    for row in session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name, DeploymentRow.active)):
+        row.active = False
+    deployment = DeploymentRow(model_name=name, version_id=version.id, ref=version.ref, active=True)
+    session.add(deployment)
+    key = f"review_policy:{name}"
+    setting = session.get(SettingRow, key)
+    if setting is None:
+        session.add(SettingRow(key=key, value=policy))
+    else:
+        setting.value, setting.updated_by, setting.updated_at = policy, current_user(), utcnow()
+    session.flush()
+    audit.record(session, current_user(), f"model.{action}", f"deployment:{name}", {"ref": version.ref, "review": policy})
+    return deployment
+
+
+def _policy(session: Session, name: str) -> dict:
+    setting = session.get(SettingRow, f"review_policy:{name}")
+    return setting.value if setting is not None else dict(DEFAULT_REVIEW)
+
+
+def review_policy(session: Session, name: str) -> dict:
+    return _policy(session, name)
+
+
+def rollback(session: Session, name: str) -> DeploymentRow:
+    """Deploy again the version that served before the current one."""
+    history = list(session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name)
+                                   .order_by(DeploymentRow.deployed_at.desc())))
+    if not history or not history[0].active:
+        raise DepthgaugeError(f"Model '{name}' is not deployed, so there is nothing to roll back.")
+    current = history[0]
+    previous = next((d for d in history[1:] if d.version_id != current.version_id), None)
+    if previous is None:
+        raise DepthgaugeError(f"Model '{name}' has no earlier deployed version to roll back to.")
+    return deploy(session, name, previous.ref, action="rollback")
+
+
+def active_deployments(session: Session) -> list[DeploymentRow]:
+    return list(session.scalars(select(DeploymentRow).where(DeploymentRow.active).order_by(DeploymentRow.model_name)))
+
+
+def history(session: Session, name: str, limit: int = 20) -> list[dict]:
+    rows = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name)
+                           .order_by(DeploymentRow.deployed_at.desc()).limit(limit))
+    return [{"ref": d.ref, "active": d.active, "deployed_by": d.deployed_by, "deployed_at": d.deployed_at.isoformat()}
+            for d in rows]

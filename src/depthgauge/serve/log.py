@@ -1,0 +1,85 @@
+"""The durable prediction log: requests wait until their record is committed; concurrent records share one commit.
+
+A single writer thread drains a queue: everything that arrived while the previous transaction
+was committing goes into the next one (group commit), so durability costs one fsync per batch,
+not one per prediction. A caller's future resolves only after its batch is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from dataclasses import dataclass
+
+from depthgauge.store.tables import PredictionLogRow, ReviewRow
+
+MAX_BATCH = 512
+
+
+@dataclass
+class Pending:
+    records: list[PredictionLogRow]
+    reviews: list[ReviewRow]
+    future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+
+
+class GroupCommitLog:
+    def __init__(self, workspace):
+        self.workspace = workspace
+        self.queue: queue.Queue[Pending | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="depthgauge-log-writer", daemon=True)
+        self.batches = 0
+        self.thread.start()
+
+    @property
+    def backlog(self) -> int:
+        return self.queue.qsize()
+
+    async def write(self, records: list[PredictionLogRow], reviews: list[ReviewRow]) -> None:
+        """Return once `records` and `reviews` are committed; raise if the commit failed."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.queue.put(Pending(records, reviews, future, loop))
+        await future
+
+    def _run(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self.queue.put(None)
+                    break
+                batch.append(item)
+            error = None
+            try:
+                with self.workspace.transaction() as session:
+                    for pending in batch:
+                        session.add_all(pending.records)
+                        session.add_all(pending.reviews)
+                self.batches += 1
+            except Exception as exc:  # the callers hear about it; nothing is acknowledged that was not stored
+                error = exc
+            for pending in batch:
+                pending.loop.call_soon_threadsafe(_settle, pending.future, error)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=10)
+
+
+def _settle(future: asyncio.Future, error: Exception | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -1,0 +1,32 @@
+"""Request models generated from a model version's input schema: the OpenAPI contract per deployed model."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+_TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Union[str, int]}
+
+
+def record_model(model_name: str, input_schema: dict) -> type[BaseModel]:
+    """Return a pydantic model for one input record: known fields only, each typed, each optional (None = missing)."""
+    fields = {}
+    for column in input_schema["columns"]:
+        python_type = _TYPES[column["type"]]
+        description = column["type"]
+        if column["type"] == "number":
+            description += f"; seen in training from {column['min']:.6g} to {column['max']:.6g}"
+        if column["type"] == "category":
+            description += f"; categories seen: {', '.join(map(str, column['categories'][:20]))} (others are handled as missing)"
+        from pydantic import Field
+
+        fields[column["name"]] = (Optional[python_type], Field(default=None, description=description))
+    safe = "".join(ch if ch.isalnum() else "_" for ch in model_name)
+    return create_model(f"{safe}_record", __config__=ConfigDict(extra="forbid", strict=False), **fields)
+
+
+def request_model(model_name: str, record: type[BaseModel]) -> type[BaseModel]:
+    safe = "".join(ch if ch.isalnum() else "_" for ch in model_name)
+    return create_model(f"{safe}_predict_request", __config__=ConfigDict(extra="forbid"),
+                        inputs=(Union[record, list[record]], ...))

@@ -1,0 +1,202 @@
+"""The prediction service over a real uvicorn server and a real SQLite database."""
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from depthgauge.govern.audit import verify
+from depthgauge.store.tables import AuditEventRow, FeedbackRow, PredictionLogRow, ReviewRow
+from depthgauge.workspace import Workspace
+from tests.serve.conftest import ROW, LiveServer, client
+
+
+def logged(home, request_id=None):
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        if request_id is None:
+            return session.scalar(select(func.count()).select_from(PredictionLogRow))
+        return session.get(PredictionLogRow, request_id)
+
+
+def test_health_and_readiness(server):
+    url, _, _ = server
+    with client(url) as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        ready = c.get("/readyz").json()
+        assert ready["status"] == "ready" and ready["models"] == {"churn": "churn:2"}
+
+
+def test_a_prediction_is_answered_with_version_and_id_and_is_already_logged(server):
+    url, tokens, home = server
+    with client(url, tokens["predictor"]) as c:
+        answer = c.post("/v1/models/churn/predict", json={"inputs": ROW}).json()
+    prediction = answer["predictions"][0]
+    assert answer["version"] == "churn:2" and prediction["prediction"] in ("yes", "no")
+    assert abs(sum(prediction["probabilities"].values()) - 1) < 1e-9
+    record = logged(home, prediction["request_id"])
+    assert record is not None and record.ref == "churn:2" and record.inputs["contract"] == "month-to-month"
+    assert record.output["prediction"] == prediction["prediction"]
+
+
+def test_batches_unknown_categories_and_missing_values(server):
+    url, tokens, _ = server
+    odd = {**ROW, "contract": "lifetime", "tenure_months": None}
+    del odd["usage_2"]
+    with client(url, tokens["predictor"]) as c:
+        answer = c.post("/v1/models/churn/predict", json={"inputs": [ROW, odd, ROW]})
+    assert answer.status_code == 200 and len(answer.json()["predictions"]) == 3
+    assert len({p["request_id"] for p in answer.json()["predictions"]}) == 3
+
+
+@pytest.mark.parametrize("body,status,field", [
+    ({"inputs": {**ROW, "tenure_months": "three"}}, 422, "inputs."),
+    ({"inputs": {**ROW, "favourite_colour": "blue"}}, 422, "favourite_colour"),
+    ({"inputs": []}, 422, "inputs"),
+    ({"rows": [ROW]}, 422, "rows"),
+])
+def test_bad_requests_name_the_field_and_the_reason(server, body, status, field):
+    url, tokens, home = server
+    before = logged(home)
+    with client(url, tokens["predictor"]) as c:
+        answer = c.post("/v1/models/churn/predict", json=body)
+    assert answer.status_code == status
+    problems = answer.json()["detail"]
+    assert any(field in p["field"] and p["reason"] for p in problems), problems
+    assert logged(home) == before
+
+
+def test_invalid_json_oversized_bodies_and_unknown_models(server):
+    url, tokens, _ = server
+    with client(url, tokens["predictor"]) as c:
+        assert c.post("/v1/models/churn/predict", content=b"{not json", headers={"content-type": "application/json"}
+                      ).status_code == 422
+        assert c.post("/v1/models/churn/predict", json={"inputs": [ROW] * 1000}).status_code == 413
+        missing = c.post("/v1/models/fraud/predict", json={"inputs": ROW})
+        assert missing.status_code == 404 and "not deployed" in missing.json()["detail"]
+
+
+ENDPOINTS = {
+    "list models": ("GET", "/v1/models", None, "view"),
+    "metrics": ("GET", "/metrics", None, "view"),
+    "reviews": ("GET", "/v1/reviews", None, "view"),
+    "predict": ("POST", "/v1/models/churn/predict", {"inputs": ROW}, "predict"),
+    "deploy": ("POST", "/v1/models/churn/deploy", {"ref": "2"}, "deploy"),
+    "feedback": ("POST", "/v1/feedback", {"request_id": "nope", "label": "yes"}, "feedback"),
+    "decide review": ("POST", "/v1/reviews/nope", {"decision": "approve"}, "review"),
+}
+
+
+def test_the_role_matrix(server):
+    from depthgauge.govern.keys import ROLES, allowed
+
+    url, tokens, _ = server
+    for role in ROLES:
+        with client(url, tokens[role]) as c:
+            for name, (method, path, body, permission) in ENDPOINTS.items():
+                status = c.request(method, path, json=body).status_code
+                if allowed(role, permission):
+                    assert status in (200, 404), (role, name, status)  # 404: the object in the body does not exist
+                else:
+                    assert status == 403, (role, name, status)
+    with client(url) as anonymous:
+        assert anonymous.get("/v1/models").status_code == 401
+    with client(url, "dg_not-a-real-key") as forged:
+        assert forged.post("/v1/models/churn/predict", json={"inputs": ROW}).status_code == 401
+
+
+def test_deploy_and_rollback_with_history_and_audit(server):
+    url, tokens, home = server
+    with client(url, tokens["deployer"]) as c:
+        assert c.post("/v1/models/churn/deploy", json={"ref": "churn:4"}).json()["ref"] == "churn:4"
+        assert c.post("/v1/models/churn/predict", json={"inputs": ROW}).json()["version"] == "churn:4"
+    with client(url, tokens["admin"]) as c:
+        assert c.post("/v1/models/churn/rollback").json()["ref"] == "churn:2"
+        history = c.get("/v1/models").json()["models"][0]["history"]
+        assert [h["ref"] for h in history[:2]] == ["churn:2", "churn:4"] and history[0]["active"]
+        assert c.post("/v1/models/churn/deploy", json={"ref": "churn:99"}).status_code == 404
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        actions = [e.action for e in session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq))]
+        assert actions[-2:] == ["model.deploy", "model.rollback"] and verify(session).ok
+
+
+def test_uncertain_predictions_go_to_review_and_decisions_become_labels(server):
+    url, tokens, home = server
+    with client(url, tokens["admin"]) as c:
+        c.post("/v1/models/churn/deploy", json={"ref": "2", "review": {"confidence_threshold": 1.0,
+                                                                        "rules": [{"column": "monthly_charges", "op": ">",
+                                                                                   "value": 90}]}})
+        answer = c.post("/v1/models/churn/predict", json={"inputs": ROW}).json()["predictions"][0]
+    assert answer["review"] == "pending" and answer["review_id"]
+    with client(url, tokens["viewer"]) as c:
+        queue = c.get("/v1/reviews", params={"model": "churn"}).json()["reviews"]
+    item = next(r for r in queue if r["id"] == answer["review_id"])
+    assert "monthly_charges > 90" in item["reason"] and item["inputs"]["region"] == "north"
+    with client(url, tokens["reviewer"]) as c:
+        decided = c.post(f"/v1/reviews/{answer['review_id']}", json={"decision": "correct", "label": "yes"})
+        assert decided.json()["status"] == "corrected"
+        assert c.post(f"/v1/reviews/{answer['review_id']}", json={"decision": "approve"}).status_code == 409
+        assert c.post(f"/v1/reviews/{answer['review_id']}", json={"decision": "maybe"}).status_code == 422
+        remaining = c.get("/v1/reviews").json()["reviews"]
+    assert answer["review_id"] not in {r["id"] for r in remaining}
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        label = session.scalars(select(FeedbackRow).where(FeedbackRow.request_id == answer["request_id"])).one()
+        assert label.label == "yes" and label.source == "review" and label.given_by == "key:reviewer-key"
+        assert session.get(PredictionLogRow, answer["request_id"]).review_status == "corrected"
+        event = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "review.decide")).one()
+        assert event.actor == "key:reviewer-key" and event.details["label"] == "yes"
+
+
+def test_feedback_for_a_known_request_is_stored(server):
+    url, tokens, home = server
+    with client(url, tokens["predictor"]) as c:
+        request_id = c.post("/v1/models/churn/predict", json={"inputs": ROW}).json()["predictions"][0]["request_id"]
+        assert c.post("/v1/feedback", json={"request_id": request_id, "label": "no"}).status_code == 200
+        assert c.post("/v1/feedback", json={"request_id": "unknown", "label": "no"}).status_code == 404
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        assert session.scalar(select(func.count()).select_from(ReviewRow)) == 0  # feedback opens no review
+        assert session.scalars(select(FeedbackRow).where(FeedbackRow.request_id == request_id)).one().label == "no"
+
+
+def test_metrics_and_openapi_contract(server):
+    url, tokens, _ = server
+    with client(url, tokens["admin"]) as c:
+        c.post("/v1/models/churn/predict", json={"inputs": ROW})
+        metrics = c.get("/metrics").text
+        spec = c.get("/openapi.json").json()
+    assert 'depthgauge_requests_total{route="/v1/models/{name}/predict",status="200"}' in metrics
+    assert "depthgauge_review_queue" in metrics and "depthgauge_log_backlog" in metrics
+    assert "depthgauge_request_seconds_bucket" in metrics
+    request = spec["components"]["schemas"]["churn_predict_request"]
+    assert "inputs" in request["properties"]
+    record = spec["components"]["schemas"]["churn_record"]
+    assert set(ROW) <= set(record["properties"]) and record["additionalProperties"] is False
+
+
+def test_concurrent_predictions_share_commits_and_none_is_lost(server):
+    url, tokens, home = server
+    before = logged(home)
+
+    async def burst():
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {tokens['predictor']}"},
+                                     timeout=60) as c:
+            answers = await asyncio.gather(*[c.post("/v1/models/churn/predict", json={"inputs": ROW}) for _ in range(64)])
+        return [a.json()["predictions"][0]["request_id"] for a in answers if a.status_code == 200]
+
+    ids = asyncio.run(burst())
+    assert len(ids) == 64 and logged(home) == before + 64
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        found = session.scalars(select(PredictionLogRow.request_id).where(PredictionLogRow.request_id.in_(ids))).all()
+    assert set(found) == set(ids)
+
+
+def test_authentication_can_be_turned_off_explicitly(served_workspace, tmp_path):
+    import shutil
+
+    from depthgauge.serve.app import create_app
+
+    home = tmp_path / "open"
+    shutil.copytree(served_workspace[0], home)
+    with LiveServer(create_app(home, auth=False)) as url, client(url) as c:
+        assert c.post("/v1/models/churn/predict", json={"inputs": ROW}).status_code == 200
+        assert c.post("/v1/models/churn/deploy", json={"ref": "3"}).json()["ref"] == "churn:3"
