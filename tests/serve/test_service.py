@@ -200,3 +200,39 @@ def test_authentication_can_be_turned_off_explicitly(served_workspace, tmp_path)
     with LiveServer(create_app(home, auth=False)) as url, client(url) as c:
         assert c.post("/v1/models/churn/predict", json={"inputs": ROW}).status_code == 200
         assert c.post("/v1/models/churn/deploy", json={"ref": "3"}).json()["ref"] == "churn:3"
+
+
+def test_personal_data_columns_are_redacted_before_logging(server):
+    url, tokens, home = server
+    with client(url, tokens["admin"]) as c:
+        bad = c.post("/v1/models/churn/deploy", json={"ref": "2", "review": {"redact": ["shoe_size"]}})
+        assert bad.status_code == 409 and "redact must list input columns" in bad.json()["detail"]
+        assert c.post("/v1/models/churn/deploy", json={"ref": "2", "review": {"redact": ["region"]}}).status_code == 200
+        request_id = c.post("/v1/models/churn/predict", json={"inputs": ROW}).json()["predictions"][0]["request_id"]
+    record = logged(home, request_id)
+    assert record.inputs["region"] == "[redacted]" and record.inputs["contract"] == "month-to-month"
+    for path in home.glob("depthgauge.db*"):
+        assert b'"region": "north"' not in path.read_bytes()
+
+
+def test_purge_and_delete_are_audited_and_take_reviews_and_labels_along(server):
+    from tests.conftest import run_cli
+
+    url, tokens, home = server
+    with client(url, tokens["admin"]) as c:
+        c.post("/v1/models/churn/deploy", json={"ref": "2", "review": {"confidence_threshold": 1.0}})
+        ids = [p["request_id"] for p in c.post("/v1/models/churn/predict", json={"inputs": [ROW] * 3}).json()["predictions"]]
+        c.post("/v1/feedback", json={"request_id": ids[0], "label": "yes"})
+    assert run_cli("--home", str(home), "logs", "delete", ids[0]).returncode == 0
+    assert logged(home, ids[0]) is None and logged(home, ids[1]) is not None
+    missing = run_cli("--home", str(home), "logs", "delete", "nope", ids[1])
+    assert missing.returncode == 2 and logged(home, ids[1]) is not None  # all or nothing
+    assert run_cli("--home", str(home), "logs", "purge", "--before", "2999-01-01").returncode == 0
+    assert logged(home) == 0
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        assert session.scalar(select(func.count()).select_from(ReviewRow)) == 0
+        assert session.scalar(select(func.count()).select_from(FeedbackRow)) == 0
+        actions = [e.action for e in session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq))][-2:]
+    assert actions == ["logs.delete", "logs.purge"]
+    bad_date = run_cli("--home", str(home), "logs", "purge", "--before", "last tuesday")
+    assert bad_date.returncode == 2 and "not a date" in bad_date.stderr

@@ -26,7 +26,7 @@ def root(
 
 
 def _register() -> None:
-    from depthgauge.cli import advise, assess, cost, govern, keys, models, serve, workspace  # noqa: F401 (add commands)
+    from depthgauge.cli import advise, assess, cost, govern, keys, logs, models, serve, workspace  # noqa: F401
 
 
 def run() -> None:

@@ -220,7 +220,8 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             review_id = uuid.uuid4().hex[:12] if reasons else None
             output = {"prediction": prediction, "probabilities": probabilities}
             log_rows.append(PredictionLogRow(request_id=request_id, model_name=name, ref=deployed.ref, at=now,
-                                             inputs=json_ready(record), output=json_ready(output), confidence=confidence,
+                                             inputs=json_ready(deployments.redact(record, deployed.review["redact"])),
+                                             output=json_ready(output), confidence=confidence,
                                              latency_ms=latency_ms, review_status="pending" if reasons else "none"))
             if reasons:
                 reviews.append(ReviewRow(id=review_id, request_id=request_id, model_name=name, reason="; ".join(reasons),

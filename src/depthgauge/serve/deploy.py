@@ -10,7 +10,8 @@ from depthgauge.govern import audit
 from depthgauge.registry.service import resolve
 from depthgauge.store.tables import DeploymentRow, SettingRow, current_user, utcnow
 
-DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": []}
+DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": [], "redact": []}
+REDACTED = "[redacted]"
 _OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
         "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
 
@@ -24,8 +25,15 @@ def _full_ref(name: str, ref: str) -> str:
     return f"{name}:{ref}" if ref.isdigit() else f"{name}@{ref}"
 
 
-def check_review_policy(policy: dict | None) -> dict:
+def check_review_policy(policy: dict | None, columns: list[str] | None = None) -> dict:
+    """Return the serving policy (review threshold, review rules, columns to redact), checked."""
     policy = {**DEFAULT_REVIEW, **(policy or {})}
+    unknown = set(policy) - set(DEFAULT_REVIEW)
+    if unknown:
+        raise DepthgaugeError(f"Unknown review setting '{sorted(unknown)[0]}'. Settings: {', '.join(DEFAULT_REVIEW)}.")
+    if not isinstance(policy["redact"], list) or (columns is not None and set(policy["redact"]) - set(columns)):
+        raise DepthgaugeError(f"review.redact must list input columns of the model ({', '.join(columns or [])}); "
+                              f"got {policy['redact']!r}.")
     threshold = policy["confidence_threshold"]
     if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise DepthgaugeError(f"review.confidence_threshold must be between 0 and 1, not {threshold!r}.")
@@ -55,7 +63,8 @@ def deploy(session: Session, name: str, ref: str, review: dict | None = None, ac
     version = resolve(session, _full_ref(name, ref))
     if version.status == "archived":
         raise DepthgaugeError(f"{version.ref} is archived and cannot be deployed.")
-    policy = check_review_policy(review if review is not None else _policy(session, name))
+    columns = [c["name"] for c in version.input_schema["columns"]]
+    policy = check_review_policy(review if review is not None else _policy(session, name), columns)
     for row in session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name, DeploymentRow.active)):
         row.active = False
     deployment = DeploymentRow(model_name=name, version_id=version.id, ref=version.ref, active=True)
@@ -102,3 +111,8 @@ def history(session: Session, name: str, limit: int = 20) -> list[dict]:
                            .order_by(DeploymentRow.deployed_at.desc()).limit(limit))
     return [{"ref": d.ref, "active": d.active, "deployed_by": d.deployed_by, "deployed_at": d.deployed_at.isoformat()}
             for d in rows]
+
+
+def redact(record: dict, columns: list[str]) -> dict:
+    """Return the record as it may be logged: personal-data columns replaced before anything is written."""
+    return {k: (REDACTED if k in columns and v is not None else v) for k, v in record.items()} if columns else record
