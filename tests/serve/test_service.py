@@ -236,3 +236,18 @@ def test_purge_and_delete_are_audited_and_take_reviews_and_labels_along(server):
     assert actions == ["logs.delete", "logs.purge"]
     bad_date = run_cli("--home", str(home), "logs", "purge", "--before", "last tuesday")
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+
+
+def test_a_revoked_key_is_refused_within_seconds(server):
+    from depthgauge.govern.keys import authenticate, revoke
+    from depthgauge.serve.app import KEY_CACHE_SECONDS
+
+    url, tokens, home = server
+    with client(url, tokens["viewer"]) as c:
+        assert c.get("/v1/models").status_code == 200
+        with Workspace.open(home) as workspace, workspace.transaction() as session:
+            revoke(session, authenticate(session, tokens["viewer"]).id)
+        import time
+
+        time.sleep(KEY_CACHE_SECONDS + 0.2)
+        assert c.get("/v1/models").status_code == 401

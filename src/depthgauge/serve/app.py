@@ -25,6 +25,7 @@ from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
 from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.serve import deploy as deployments
+from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.log import GroupCommitLog
 from depthgauge.serve.schema import record_model, request_model
 from depthgauge.store.jsonable import json_ready
@@ -32,6 +33,7 @@ from depthgauge.store.tables import ACTING_AS, FeedbackRow, PredictionLogRow, Re
 
 MAX_BODY_BYTES = 1_000_000
 MAX_ROWS = 10_000
+KEY_CACHE_SECONDS = 2.0
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Deployed:
     record_model: type[BaseModel]
     columns: list[str]
     review: dict
+    batcher: MicroBatcher | None = None
 
 
 @dataclass
@@ -84,12 +87,18 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     queue_size = Gauge("depthgauge_review_queue", "Pending reviews", registry=metrics)
     backlog = Gauge("depthgauge_log_backlog", "Prediction records waiting to be committed", registry=metrics)
     log_holder: dict[str, GroupCommitLog] = {}
+    keys_seen: dict[str, tuple[str, str, float]] = {}  # token -> (name, role, valid until); revocation lands within seconds
 
     def load(name: str, ref: str, review: dict) -> None:
         predictor = load_model(ref, home=workspace.home)
         record = record_model(name, predictor.input_schema)
-        models[name] = Deployed(ref, predictor, request_model(name, record), record,
-                                [c["name"] for c in predictor.input_schema["columns"]], review)
+        deployed = Deployed(ref, predictor, request_model(name, record), record,
+                            [c["name"] for c in predictor.input_schema["columns"]], review)
+        batching = review.get("batching")
+        if batching:
+            deployed.batcher = MicroBatcher(lambda rows: _predict(deployed, rows), float(batching.get("max_wait_ms", 2)),
+                                            int(batching.get("max_rows", 128)))
+        models[name] = deployed
 
     with workspace.session() as session:
         for deployment in deployments.active_deployments(session):
@@ -105,20 +114,38 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     app = FastAPI(title="depthgauge", version="1", lifespan=lifespan,
                   description="Predictions with validated inputs, access control, a durable log, human review and feedback.")
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_body_bytes:
-            requests.labels(request.url.path, "413").inc()
-            return JSONResponse({"detail": f"Body of {int(length):,} bytes exceeds the limit of {max_body_bytes:,}. "
-                                           "Send smaller batches."}, status_code=413)
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        requests.labels(path, str(response.status_code)).inc()
-        latency.labels(path).observe(time.perf_counter() - started)
-        return response
+    def path_of(scope) -> str:
+        route = scope.get("route")
+        return getattr(route, "path", "unmatched")
+
+    class Measure:
+        """Plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task per request): 413, counts, latency."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        async def __call__(self, scope, receive, send):
+            if scope["type"] != "http":
+                return await self.inner(scope, receive, send)
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > max_body_bytes:
+                requests.labels(scope["path"], "413").inc()
+                response = JSONResponse({"detail": f"Body of {int(length):,} bytes exceeds the limit of "
+                                                   f"{max_body_bytes:,}. Send smaller batches."}, status_code=413)
+                return await response(scope, receive, send)
+            started, status = time.perf_counter(), {}
+
+            async def send_and_note(message):
+                if message["type"] == "http.response.start":
+                    status["code"] = message["status"]
+                await send(message)
+
+            await self.inner(scope, receive, send_and_note)
+            route = path_of(scope)
+            requests.labels(route, str(status.get("code", 500))).inc()
+            latency.labels(route).observe(time.perf_counter() - started)
+
+    app.add_middleware(Measure)
 
     def require(permission: str):
         async def check(request: Request) -> Caller:
@@ -127,15 +154,21 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 return Caller("anonymous", "admin")
             header = request.headers.get("authorization", "")
             token = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
-            with workspace.session() as session:
-                key = authenticate(session, token)
+            key = keys_seen.get(token) if token else None
+            if key is None or key[2] < time.monotonic():
+                with workspace.session() as session:
+                    row = authenticate(session, token)
+                key = None if row is None else (row.name, row.role, time.monotonic() + KEY_CACHE_SECONDS)
+                if key is not None:
+                    keys_seen[token] = key
             if key is None:
                 raise HTTPException(401, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.",
                                     headers={"WWW-Authenticate": "Bearer"})
-            if not allowed(key.role, permission):
-                raise _error(403, f"The {key.role} role may not {permission}.")
-            ACTING_AS.set(f"key:{key.name}")
-            return Caller(key.name, key.role)
+            name, role, _ = key
+            if not allowed(role, permission):
+                raise _error(403, f"The {role} role may not {permission}.")
+            ACTING_AS.set(f"key:{name}")
+            return Caller(name, role)
         return check
 
     @app.exception_handler(DepthgaugeError)
@@ -211,7 +244,10 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             raise _error(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
         rows = [r.model_dump() for r in records]
         started = time.perf_counter()
-        outputs = await run_in_threadpool(_predict, deployed, rows)
+        if deployed.batcher is not None:
+            outputs = await deployed.batcher.submit(rows)
+        else:
+            outputs = await run_in_threadpool(_predict, deployed, rows)
         latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
         now, answers, log_rows, reviews = utcnow(), [], [], []
         for record, (prediction, probabilities, confidence) in zip(rows, outputs, strict=True):

@@ -10,7 +10,7 @@ from depthgauge.govern import audit
 from depthgauge.registry.service import resolve
 from depthgauge.store.tables import DeploymentRow, SettingRow, current_user, utcnow
 
-DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": [], "redact": []}
+DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": [], "redact": [], "batching": None}
 REDACTED = "[redacted]"
 _OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
         "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
@@ -31,6 +31,12 @@ def check_review_policy(policy: dict | None, columns: list[str] | None = None) -
     unknown = set(policy) - set(DEFAULT_REVIEW)
     if unknown:
         raise DepthgaugeError(f"Unknown review setting '{sorted(unknown)[0]}'. Settings: {', '.join(DEFAULT_REVIEW)}.")
+    batching = policy["batching"]
+    if batching not in (None, False) and not (
+            isinstance(batching, dict) and set(batching) <= {"max_wait_ms", "max_rows"}
+            and 0 < float(batching.get("max_wait_ms", 2)) <= 100 and 1 <= int(batching.get("max_rows", 128)) <= 10_000):
+        raise DepthgaugeError("review.batching must be false or {max_wait_ms: 0-100, max_rows: 1-10000}, "
+                              f"got {batching!r}.")
     if not isinstance(policy["redact"], list) or (columns is not None and set(policy["redact"]) - set(columns)):
         raise DepthgaugeError(f"review.redact must list input columns of the model ({', '.join(columns or [])}); "
                               f"got {policy['redact']!r}.")
@@ -65,6 +71,10 @@ def deploy(session: Session, name: str, ref: str, review: dict | None = None, ac
         raise DepthgaugeError(f"{version.ref} is archived and cannot be deployed.")
     columns = [c["name"] for c in version.input_schema["columns"]]
     policy = check_review_policy(review if review is not None else _policy(session, name), columns)
+    if policy["batching"] is None:  # adaptive micro-batching adds no latency when idle, so it is on by default
+        from depthgauge.serve.batching import DEFAULT
+
+        policy["batching"] = dict(DEFAULT)
     for row in session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name, DeploymentRow.active)):
         row.active = False
     deployment = DeploymentRow(model_name=name, version_id=version.id, ref=version.ref, active=True)
