@@ -255,18 +255,19 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             reasons = deployments.review_reasons(deployed.review, confidence, record)
             review_id = uuid.uuid4().hex[:12] if reasons else None
             output = {"prediction": prediction, "probabilities": probabilities}
-            log_rows.append(PredictionLogRow(request_id=request_id, model_name=name, ref=deployed.ref, at=now,
-                                             inputs=json_ready(deployments.redact(record, deployed.review["redact"])),
-                                             output=json_ready(output), confidence=confidence,
-                                             latency_ms=latency_ms, review_status="pending" if reasons else "none"))
+            log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
+                             "inputs": json_ready(deployments.redact(record, deployed.review["redact"])),
+                             "output": json_ready(output), "confidence": confidence, "latency_ms": latency_ms,
+                             "review_status": "pending" if reasons else "none"})
             if reasons:
-                reviews.append(ReviewRow(id=review_id, request_id=request_id, model_name=name, reason="; ".join(reasons),
-                                         status="pending", created_at=now))
+                reviews.append({"id": review_id, "request_id": request_id, "model_name": name, "reason": "; ".join(reasons),
+                                "status": "pending", "label": None, "decided_by": None, "decided_at": None,
+                                "created_at": now})
             answers.append({"request_id": request_id, **output, "confidence": confidence,
                             "review": "pending" if reasons else "none", "review_id": review_id})
         await log_holder["log"].write(log_rows, reviews)  # answered only once durable
         predictions.labels(name).inc(len(rows))
-        return {"model": name, "version": deployed.ref, "predictions": answers}
+        return JSONResponse({"model": name, "version": deployed.ref, "predictions": answers})
 
     @app.get("/v1/reviews")
     async def list_reviews(status: str = "pending", model: str | None = None, limit: int = 100,

@@ -12,6 +12,8 @@ import queue
 import threading
 from dataclasses import dataclass
 
+from sqlalchemy import insert
+
 from depthgauge.store.tables import PredictionLogRow, ReviewRow
 
 MAX_BATCH = 512
@@ -19,8 +21,8 @@ MAX_BATCH = 512
 
 @dataclass
 class Pending:
-    records: list[PredictionLogRow]
-    reviews: list[ReviewRow]
+    records: list[dict]
+    reviews: list[dict]
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
 
@@ -37,7 +39,7 @@ class GroupCommitLog:
     def backlog(self) -> int:
         return self.queue.qsize()
 
-    async def write(self, records: list[PredictionLogRow], reviews: list[ReviewRow]) -> None:
+    async def write(self, records: list[dict], reviews: list[dict]) -> None:
         """Return once `records` and `reviews` are committed; raise if the commit failed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
@@ -61,10 +63,12 @@ class GroupCommitLog:
                 batch.append(item)
             error = None
             try:
-                with self.workspace.transaction() as session:
-                    for pending in batch:
-                        session.add_all(pending.records)
-                        session.add_all(pending.reviews)
+                records = [r for pending in batch for r in pending.records]
+                reviews = [r for pending in batch for r in pending.reviews]
+                with self.workspace.engine.begin() as connection:  # Core executemany: no ORM unit of work per batch
+                    connection.execute(insert(PredictionLogRow.__table__), records)
+                    if reviews:
+                        connection.execute(insert(ReviewRow.__table__), reviews)
                 self.batches += 1
             except Exception as exc:  # the callers hear about it; nothing is acknowledged that was not stored
                 error = exc
