@@ -12,10 +12,11 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from tests.serve.conftest import ROW
 
-ROUNDS = 8
+ROUNDS = 6
 
 
 def _free_port() -> int:
@@ -24,8 +25,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start(home, port):
-    process = subprocess.Popen([sys.executable, "-m", "depthgauge", "--home", str(home), "serve", "--port", str(port)],
+def _start(home, port, durability):
+    process = subprocess.Popen([sys.executable, "-m", "depthgauge", "--home", str(home), "serve", "--port", str(port),
+                                "--durability", durability],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -49,7 +51,8 @@ def _stream(url, token, answered, stop):
                 answered.extend(p["request_id"] for p in response.json()["predictions"])
 
 
-def test_sigkill_at_random_moments_loses_no_answered_prediction(served_workspace, tmp_path):
+@pytest.mark.parametrize("durability", ["power", "crash"])
+def test_sigkill_at_random_moments_loses_no_answered_prediction(served_workspace, tmp_path, durability):
     home = tmp_path / "ws"
     shutil.copytree(served_workspace[0], home)
     token = served_workspace[1]["predictor"]
@@ -57,7 +60,7 @@ def test_sigkill_at_random_moments_loses_no_answered_prediction(served_workspace
     answered: list[str] = []
     for _ in range(ROUNDS):
         port = _free_port()
-        process = _start(home, port)
+        process = _start(home, port, durability)
         stop = threading.Event()
         clients = [threading.Thread(target=_stream, args=(f"http://127.0.0.1:{port}", token, answered, stop))
                    for _ in range(4)]

@@ -251,3 +251,21 @@ def test_a_revoked_key_is_refused_within_seconds(server):
 
         time.sleep(KEY_CACHE_SECONDS + 0.2)
         assert c.get("/v1/models").status_code == 401
+
+
+def test_an_unknown_durability_is_refused_before_anything_is_deployed(served_workspace, tmp_path):
+    import shutil
+
+    from tests.conftest import run_cli
+
+    home = tmp_path / "ws"
+    shutil.copytree(served_workspace[0], home)
+
+    def deployments():
+        with Workspace.open(home) as workspace, workspace.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT count(*) FROM deployments").scalar()
+
+    before = deployments()
+    result = run_cli("--home", str(home), "serve", "--durability", "sometimes", "--deploy", "churn:2")
+    assert result.returncode == 2 and "Unknown durability 'sometimes'" in result.stderr and "'crash'" in result.stderr
+    assert deployments() == before

@@ -26,7 +26,7 @@ from depthgauge.govern import audit
 from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.serve import deploy as deployments
 from depthgauge.serve.batching import MicroBatcher
-from depthgauge.serve.log import GroupCommitLog
+from depthgauge.serve.log import GroupCommitLog, check_durability
 from depthgauge.serve.schema import record_model, request_model
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import ACTING_AS, FeedbackRow, PredictionLogRow, ReviewRow, utcnow
@@ -72,11 +72,16 @@ def _error(status: int, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=message)
 
 
-def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    """Return the app serving every active deployment of the workspace at `home`."""
+def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTES, durability: str = "power") -> FastAPI:
+    """Return the app serving every active deployment of the workspace at `home`.
+
+    `durability` is "power" (each logged prediction is on disk before it is answered) or "crash"
+    (it survives a killed server; the operating system flushes it to disk moments later).
+    """
     from depthgauge.registry.predictor import load_model
     from depthgauge.workspace import Workspace
 
+    check_durability(durability)
     workspace = Workspace.open(home)
     models: dict[str, Deployed] = {}
     metrics = CollectorRegistry()
@@ -106,7 +111,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
 
     @asynccontextmanager
     async def lifespan(_app):
-        log_holder["log"] = GroupCommitLog(workspace)
+        log_holder["log"] = GroupCommitLog(workspace, durability)
         yield
         log_holder["log"].close()
         workspace.close()

@@ -3,6 +3,11 @@
 A single writer thread drains a queue: everything that arrived while the previous transaction
 was committing goes into the next one (group commit), so durability costs one fsync per batch,
 not one per prediction. A caller's future resolves only after its batch is committed.
+
+Durability is the operator's choice, as PostgreSQL's `synchronous_commit` is: "power" (the
+default) flushes every group commit to the disk, so an answered prediction survives power
+loss; "crash" lets the operating system flush it, so it survives the server being killed
+but not the machine losing power, and saves one disk flush per answer.
 """
 
 from __future__ import annotations
@@ -14,9 +19,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 
+from depthgauge.errors import DepthgaugeError
+
 from depthgauge.store.tables import PredictionLogRow, ReviewRow
 
 MAX_BATCH = 512
+DURABILITY = ("power", "crash")
+
+
+def check_durability(durability: str) -> str:
+    if durability not in DURABILITY:
+        raise DepthgaugeError(f"Unknown durability '{durability}'. Use 'power' (flush each commit to disk, "
+                              "the default) or 'crash' (survive a killed server, not a power cut).")
+    return durability
 
 
 @dataclass
@@ -28,8 +43,10 @@ class Pending:
 
 
 class GroupCommitLog:
-    def __init__(self, workspace):
+    def __init__(self, workspace, durability: str = "power"):
+        check_durability(durability)
         self.workspace = workspace
+        self.durability = durability
         self.queue: queue.Queue[Pending | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="depthgauge-log-writer", daemon=True)
         self.batches = 0
@@ -47,6 +64,17 @@ class GroupCommitLog:
         await future
 
     def _run(self) -> None:
+        with self.workspace.engine.connect() as connection:  # held for the writer's life, so its setting stays its own
+            relaxed = self.durability == "crash"
+            if relaxed:
+                _relax(connection, True)
+            try:
+                self._drain(connection)
+            finally:
+                if relaxed:
+                    _relax(connection, False)
+
+    def _drain(self, connection) -> None:
         while True:
             first = self.queue.get()
             if first is None:
@@ -65,7 +93,7 @@ class GroupCommitLog:
             try:
                 records = [r for pending in batch for r in pending.records]
                 reviews = [r for pending in batch for r in pending.reviews]
-                with self.workspace.engine.begin() as connection:  # Core executemany: no ORM unit of work per batch
+                with connection.begin():  # Core executemany: no ORM unit of work per batch
                     connection.execute(insert(PredictionLogRow.__table__), records)
                     if reviews:
                         connection.execute(insert(ReviewRow.__table__), reviews)
@@ -78,6 +106,15 @@ class GroupCommitLog:
     def close(self) -> None:
         self.queue.put(None)
         self.thread.join(timeout=10)
+
+
+def _relax(connection, relaxed: bool) -> None:
+    """Set whether commits on `connection` wait for the disk."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if relaxed else 'FULL'}")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET synchronous_commit TO {'off' if relaxed else 'on'}")
+    connection.commit()
 
 
 def _settle(future: asyncio.Future, error: Exception | None) -> None:
