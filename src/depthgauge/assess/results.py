@@ -31,6 +31,7 @@ class CandidateResult:
     learning_curve: dict | None = None
     rules: list[str] | None = None
     artifact_digest: str | None = None
+    reference: dict | None = field(default=None, repr=False)  # what monitoring compares live traffic with
     outcome: Outcome | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
 

@@ -26,6 +26,7 @@ from depthgauge.data.load import load_table
 from depthgauge.data.profile import find_leaky_features, profile_table
 from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
+from depthgauge.monitor.reference import build_reference, prediction_reference
 from depthgauge.zoo import FAMILIES, TABULAR_CANDIDATES
 
 MIN_BUDGET_S = 10.0
@@ -185,12 +186,15 @@ def assess(
         results, models = _fit_candidates(candidates, task, roles, seed, plan, X_train, y[split.train], X_val,
                                           y[split.validation], reporter)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
+        features_reference = build_reference(X_train, roles, {}, seed=seed)
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
             for result in results:
                 if result.name in models:
                     model, peak_mb = models[result.name]
                     _evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb, chosen_instance,
                               monthly_volume, matrix, review_threshold, groups, seed)
+                    result.reference = {**features_reference, "predictions": _prediction_reference(task, result, seed),
+                                        "importance": model.input_importance()}
                     folder = model.save(Path(scratch) / result.name)
                     result.artifact_digest = workspace.artifacts.put_dir(folder)
                     result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
@@ -293,6 +297,14 @@ def _evaluate(result, model, task, X_test, y_test, positive_label, plan: "Budget
         result.params["best_iteration"] = model.best_iteration_
 
 
+def _prediction_reference(task: str, result, seed: int) -> dict:
+    outcome = result.outcome
+    if outcome.proba is None:
+        return prediction_reference(task, outcome.pred, None, seed)
+    labels = np.asarray(result.model.classes_, dtype=object)[outcome.pred]
+    return prediction_reference(task, labels, outcome.proba.max(axis=1), seed)
+
+
 def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str, name: str | None) -> list[str]:
     """Store the assessment, its runs and (with `name`) their model versions in one transaction; return the refs."""
     from sqlalchemy import select
@@ -335,4 +347,5 @@ def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str, 
         from depthgauge.registry.service import register_assessment
 
         schemas = {c.name: c.model.input_schema() for c in assessment.candidates if c.ok}
-        return [v.ref for v in register_assessment(session, row, name, schemas)]
+        references = {c.name: json_ready(c.reference) for c in assessment.candidates if c.ok}
+        return [v.ref for v in register_assessment(session, row, name, schemas, references)]

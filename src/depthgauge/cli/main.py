@@ -26,7 +26,7 @@ def root(
 
 
 def _register() -> None:
-    from depthgauge.cli import advise, assess, cost, govern, keys, logs, models, serve, workspace  # noqa: F401
+    from depthgauge.cli import advise, assess, cost, govern, keys, logs, models, monitor, serve, workspace  # noqa: F401
 
 
 def run() -> None:

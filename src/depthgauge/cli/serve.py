@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
 import typer
 
 from depthgauge.cli.main import app
+from depthgauge.errors import DepthgaugeError
 
 
 @app.command()
@@ -21,6 +22,10 @@ def serve(
     durability: str = typer.Option("power", help="'power': every logged prediction is flushed to disk before it is "
                                    "answered. 'crash': it survives a killed server but not a power cut; about one "
                                    "disk flush (≈1 ms here) faster per request."),
+    monitor_every: float = typer.Option(300, help="Run the monitor (drift, quality, alerts) every this many seconds; "
+                                        "0 turns the schedule off."),
+    rules: Optional[str] = typer.Option(None, help="Alert rules YAML (default: the workspace's alerts.yaml, else the "
+                                                   "built-in rules)."),
 ):
     """Serve deployed models over HTTP: predict, deploy, rollback, reviews, feedback, metrics."""
     import uvicorn
@@ -32,6 +37,12 @@ def serve(
     from depthgauge.workspace import Workspace
 
     check_durability(durability)
+    if monitor_every < 0:
+        raise DepthgaugeError(f"--monitor-every must be 0 (off) or a number of seconds, not {monitor_every:g}.")
+    if rules is not None:
+        from depthgauge.monitor.alerts import load_rules
+
+        load_rules(rules)
     if deploy:
         with Workspace.open(ctx.obj["home"]) as workspace, workspace.transaction() as session:
             for ref in deploy:
@@ -40,5 +51,5 @@ def serve(
         typer.secho("Authentication is OFF: anyone who can reach this port can predict, deploy and review.",
                     err=True, fg=typer.colors.YELLOW)
     application = create_app(ctx.obj["home"], auth=not insecure_no_auth, max_body_bytes=int(max_body_mb * 1_000_000),
-                             durability=durability)
+                             durability=durability, monitor_every_s=monitor_every, rules_file=rules)
     uvicorn.run(application, host=host, port=port, log_level="warning")

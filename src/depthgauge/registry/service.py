@@ -51,39 +51,50 @@ def _event(session: Session, name: str, version: int | None, action: str, note: 
     audit.record(session, current_user(), f"model.{action}", obj, {"version": version, "note": note})
 
 
-def register_assessment(session: Session, assessment: AssessmentRow, name: str, schemas: dict[str, dict]) -> list[ModelVersionRow]:
+def register_assessment(session: Session, assessment: AssessmentRow, name: str, schemas: dict[str, dict],
+                        references: dict[str, dict] | None = None) -> list[ModelVersionRow]:
     """Register every trained candidate of `assessment` as a new version of `name`; `candidate` marks the recommended."""
     check_name(name)
     if session.get(RegisteredModelRow, name) is None:
         session.add(RegisteredModelRow(name=name))
         session.flush()
         _event(session, name, None, "create")
-    latest = session.scalar(select(func.max(ModelVersionRow.version)).where(ModelVersionRow.model_name == name)) or 0
     lineage_common = {
         "dataset_fingerprint": assessment.dataset.fingerprint, "dataset_source": assessment.dataset.source,
-        "split": assessment.split, "assessment_id": assessment.id, "target": assessment.target,
-        "task": assessment.task, "packages": package_versions(), "code_version": code_version(),
-        "created_by": current_user(), "created_at": utcnow().isoformat(),
+        "split": assessment.split, "assessment_id": assessment.id, "target": assessment.target, "task": assessment.task,
     }
     versions = []
     for run in sorted(assessment.runs, key=lambda r: r.created_at):
         if run.status != "ok" or run.artifact_digest is None:
             continue
-        latest += 1
-        version = ModelVersionRow(
-            model_name=name, version=latest, run_id=run.id, assessment_id=assessment.id, family=run.family,
-            is_deep=run.is_deep, status="active", artifact_digest=run.artifact_digest,
+        version = register_version(
+            session, name, family=run.family, is_deep=run.is_deep, digest=run.artifact_digest,
+            assessment_id=assessment.id, run_id=run.id,
             lineage={**lineage_common, "candidate": run.candidate, "params": run.params,
                      "seed": assessment.options.get("seed")},
             scorecard=run.scorecard["scorecard"], input_schema=schemas[run.candidate],
-        )
-        session.add(version)
+            reference=(references or {}).get(run.candidate), note=f"{run.candidate} from assessment {assessment.id}")
         versions.append(version)
-        session.flush()
-        _event(session, name, latest, "register", f"{run.candidate} from assessment {assessment.id}")
         if run.id == assessment.recommended_run_id:
             _set_alias(session, name, "candidate", version)
     return versions
+
+
+def register_version(session: Session, name: str, *, family: str, is_deep: bool, digest: str, lineage: dict,
+                     scorecard: dict, input_schema: dict, reference: dict | None, assessment_id: str | None,
+                     run_id: str | None = None, note: str | None = None) -> ModelVersionRow:
+    """Add the next version of the registered model `name`; packages, code version and creator join the lineage."""
+    latest = session.scalar(select(func.max(ModelVersionRow.version)).where(ModelVersionRow.model_name == name)) or 0
+    lineage = {"packages": package_versions(), "code_version": code_version(), "created_by": current_user(),
+               "created_at": utcnow().isoformat(), **lineage}
+    version = ModelVersionRow(model_name=name, version=latest + 1, run_id=run_id, assessment_id=assessment_id,
+                              family=family, is_deep=is_deep, status="active", artifact_digest=digest, lineage=lineage,
+                              scorecard=scorecard, input_schema=input_schema, reference=reference)
+    session.add(version)
+    session.flush()
+    _event(session, name, version.version, "register", note or lineage.get("retrained_from") and
+           f"retrained from {lineage['retrained_from']}")
+    return version
 
 
 def _set_alias(session: Session, name: str, alias: str, version: ModelVersionRow) -> None:

@@ -29,11 +29,13 @@ from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.log import GroupCommitLog, check_durability
 from depthgauge.serve.schema import record_model, request_model
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import ACTING_AS, FeedbackRow, PredictionLogRow, ReviewRow, utcnow
+from depthgauge.store.tables import (ACTING_AS, AlertRow, FeedbackRow, PredictionLogRow, ReviewRow, ServingCountRow,
+                                     utcnow)
 
 MAX_BODY_BYTES = 1_000_000
 MAX_ROWS = 10_000
 KEY_CACHE_SECONDS = 2.0
+FOLLOW_SECONDS = 2.0  # how often the app picks up deployments made elsewhere and stores request counts
 
 
 @dataclass
@@ -72,11 +74,15 @@ def _error(status: int, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=message)
 
 
-def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTES, durability: str = "power") -> FastAPI:
+def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTES, durability: str = "power",
+               monitor_every_s: float = 300.0, rules_file=None) -> FastAPI:
     """Return the app serving every active deployment of the workspace at `home`.
 
     `durability` is "power" (each logged prediction is on disk before it is answered) or "crash"
     (it survives a killed server; the operating system flushes it to disk moments later).
+    Every `monitor_every_s` seconds (0: never) the monitor runs over the deployed models and fires
+    alerts by `rules_file` (default: the workspace's alerts.yaml, else the built-in rules). Every
+    couple of seconds the app follows deployment changes made elsewhere (CLI, other servers).
     """
     from depthgauge.registry.predictor import load_model
     from depthgauge.workspace import Workspace
@@ -109,10 +115,67 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         for deployment in deployments.active_deployments(session):
             load(deployment.model_name, deployment.ref, deployments.review_policy(session, deployment.model_name))
 
+    drift_gauge = Gauge("depthgauge_drift_score", "Importance-weighted share of drifted features (last monitor run)",
+                        ["model"], registry=metrics)
+    alerts_gauge = Gauge("depthgauge_alerts_firing", "Alerts firing", ["model", "severity"], registry=metrics)
+    served: dict[str, list[int]] = {}  # model -> [requests, 4xx, 5xx] since the last flush to serving_counts
+    monitor_state: dict[str, object] = {"last_run": None, "last_error": None}
+
+    def flush_counts() -> None:
+        pending = {name: counts for name, counts in served.items() if counts[0]}
+        if not pending:
+            return
+        for name in pending:
+            served[name] = [0, 0, 0]
+        with workspace.transaction() as session:
+            session.add_all([ServingCountRow(model_name=name, requests=c[0], client_errors=c[1], server_errors=c[2])
+                             for name, c in pending.items()])
+
+    def follow_deployments() -> None:
+        with workspace.session() as session:
+            wanted = {d.model_name: d.ref for d in deployments.active_deployments(session)}
+            policies = {name: deployments.review_policy(session, name) for name in wanted}
+        for name, ref in wanted.items():
+            if name not in models or models[name].ref != ref or models[name].review != policies[name]:
+                load(name, ref, policies[name])
+                app.openapi_schema = None
+        for name in set(models) - set(wanted):
+            models.pop(name)
+            app.openapi_schema = None
+
+    def run_monitor_now() -> None:
+        from depthgauge.monitor.service import run_monitor
+
+        for report in run_monitor(workspace, None, None, rules_file):
+            drift_gauge.labels(report["model"]).set(report["drift"]["score"] or 0.0)
+        monitor_state["last_run"] = utcnow().isoformat()
+
+    async def background() -> None:
+        import asyncio
+        import logging
+
+        last_monitor = time.monotonic()
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            try:
+                await run_in_threadpool(follow_deployments)
+                await run_in_threadpool(flush_counts)
+                if monitor_every_s and time.monotonic() - last_monitor >= monitor_every_s:
+                    last_monitor = time.monotonic()
+                    await run_in_threadpool(run_monitor_now)
+            except Exception as exc:  # a failing tick is reported and retried, never fatal to serving
+                monitor_state["last_error"] = f"{type(exc).__name__}: {exc}"
+                logging.getLogger("depthgauge").warning("background task failed: %s", exc)
+
     @asynccontextmanager
     async def lifespan(_app):
+        import asyncio
+
         log_holder["log"] = GroupCommitLog(workspace, durability)
+        task = asyncio.get_running_loop().create_task(background())
         yield
+        task.cancel()
+        flush_counts()
         log_holder["log"].close()
         workspace.close()
 
@@ -147,7 +210,13 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
 
             await self.inner(scope, receive, send_and_note)
             route = path_of(scope)
-            requests.labels(route, str(status.get("code", 500))).inc()
+            code = status.get("code", 500)
+            requests.labels(route, str(code)).inc()
+            if route == "/v1/models/{name}/predict":
+                counts = served.setdefault(scope["path_params"]["name"], [0, 0, 0])
+                counts[0] += 1
+                counts[1] += 400 <= code < 500
+                counts[2] += code >= 500
             latency.labels(route).observe(time.perf_counter() - started)
 
     app.add_middleware(Measure)
@@ -202,6 +271,12 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         with workspace.session() as session:
             queue_size.set(session.scalar(select(func.count()).select_from(ReviewRow).where(ReviewRow.status == "pending")))
         backlog.set(log_holder["log"].backlog if "log" in log_holder else 0)
+        with workspace.session() as session:
+            alerts_gauge.clear()
+            for name, severity, count in session.execute(
+                    select(AlertRow.model_name, AlertRow.severity, func.count()).where(AlertRow.status == "firing")
+                    .group_by(AlertRow.model_name, AlertRow.severity)):
+                alerts_gauge.labels(name, severity).set(count)
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/models")
@@ -273,6 +348,25 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         await log_holder["log"].write(log_rows, reviews)  # answered only once durable
         predictions.labels(name).inc(len(rows))
         return JSONResponse({"model": name, "version": deployed.ref, "predictions": answers})
+
+    @app.get("/v1/monitor/{name}")
+    async def monitor(name: str, window: str | None = None, _caller: Caller = Depends(require("view"))):
+        """The monitoring report of the model's deployed version over `window`, with its recent alerts."""
+        from depthgauge.monitor.report import build_report
+        from depthgauge.monitor.service import recent_alerts
+        from depthgauge.monitor.window import parse_window
+
+        try:
+            spec = parse_window(window)
+        except DepthgaugeError as exc:
+            return JSONResponse({"detail": [{"field": "window", "reason": str(exc)}]}, status_code=422)
+
+        def build() -> dict:
+            with workspace.session() as session:
+                report = build_report(session, name, spec)
+                report["alerts"] = recent_alerts(session, report["model"])
+                return json_ready(report)
+        return JSONResponse(await run_in_threadpool(build))
 
     @app.get("/v1/reviews")
     async def list_reviews(status: str = "pending", model: str | None = None, limit: int = 100,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Annotated, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, create_model
 
-_TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Union[str, int]}
+# A category may be sent as a string or a whole number; it is read (and logged) as a string, as in training.
+_TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Annotated[Union[str, int], AfterValidator(str)]}
 
 
 def record_model(model_name: str, input_schema: dict) -> type[BaseModel]:

@@ -140,6 +140,7 @@ class ModelVersionRow(Base):
     lineage: Mapped[dict] = mapped_column(JSON)
     scorecard: Mapped[dict] = mapped_column(JSON)
     input_schema: Mapped[dict] = mapped_column(JSON)
+    reference: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # what monitoring compares live traffic with
     approved_by: Mapped[str | None] = mapped_column(Text, nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -244,3 +245,33 @@ class FeedbackRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     given_by: Mapped[str] = mapped_column(Text, default=current_user)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    model_name: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(80))
+    rule: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(64))
+    comparison: Mapped[str] = mapped_column(String(4))
+    threshold: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="firing")  # firing, resolved
+    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    delivery: Mapped[str] = mapped_column(String(16), default="none")  # none, delivered, failed
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ServingCountRow(Base):
+    __tablename__ = "serving_counts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_name: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    requests: Mapped[int] = mapped_column(Integer)
+    client_errors: Mapped[int] = mapped_column(Integer)
+    server_errors: Mapped[int] = mapped_column(Integer)

@@ -108,6 +108,10 @@ class TabularModel:
                             "unknown_categories": "treated like missing, as in training"})
         return {"task": self.task, "classes": getattr(self, "classes_", None), "columns": columns}
 
+    def input_importance(self) -> dict[str, float]:
+        """Return each input column's share of the model's importance, where the family can tell; else {}."""
+        return {}
+
     # helpers -------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not getattr(self, "fitted_", False):

@@ -76,6 +76,17 @@ class LightGBMModel(TabularModel):
             return np.column_stack([1.0 - out, out])
         return out
 
+    def input_importance(self) -> dict[str, float]:
+        """Return each input column's share of the total split gain (derived date parts count for their column)."""
+        self._check_fitted()
+        names = [n.split(".")[0] if n not in self.encoder_.numeric else n for n in self.encoder_.numeric_names_]
+        gains = self.booster_.feature_importance("gain", iteration=self.best_iteration_)
+        shares: dict[str, float] = {}
+        for name, gain in zip(names + list(self.encoder_.categorical), gains, strict=True):
+            shares[name] = shares.get(name, 0.0) + float(gain)
+        total = sum(shares.values()) or 1.0
+        return {name: gain / total for name, gain in shares.items()}
+
     def _extra_state(self):
         return {"best_iteration": self.best_iteration_}
 

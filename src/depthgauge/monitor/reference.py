@@ -1,0 +1,75 @@
+"""The reference profile a model version is monitored against, built once at training time.
+
+Numeric features: bin edges at the training data's deciles, the share in each bin and a small
+sample (for the Kolmogorov–Smirnov test). Categorical and boolean features: the frequency of
+each category seen. Predictions: class frequencies (and a sample of the top-class probability)
+for classifiers, bins and a sample of the predicted values for regressors. Everything is JSON.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from depthgauge.zoo.encoding import _as_bool
+
+SAMPLE_SIZE = 1000  # for the KS test; six significant digits each keep the profile small
+MAX_CATEGORIES = 50
+OTHER = "__other__"
+
+
+def feature_values(profile: dict, series: pd.Series) -> np.ndarray | pd.Series:
+    """Return `series` as the profile compares it: numbers (booleans as 0/1), or categories."""
+    if profile.get("boolean"):
+        return _as_bool(series).to_numpy(float)
+    if profile["kind"] == "numeric":
+        return pd.to_numeric(series, errors="coerce").to_numpy(float)
+    return series
+
+
+def _numeric_profile(values: np.ndarray, rng: np.random.Generator) -> dict:
+    present = values[~np.isnan(values)]
+    if len(present) == 0:
+        return {"kind": "numeric", "edges": [], "shares": [1.0], "missing_share": 1.0, "sample": []}
+    edges = np.unique(np.quantile(present, np.linspace(0.1, 0.9, 9)))
+    counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
+    sample = present if len(present) <= SAMPLE_SIZE else rng.choice(present, SAMPLE_SIZE, replace=False)
+    return {"kind": "numeric", "edges": edges.tolist(), "shares": (counts / counts.sum()).tolist(),
+            "missing_share": float(1 - len(present) / len(values)),
+            "sample": [float(f"{v:.6g}") for v in np.sort(sample)]}
+
+
+def _categorical_profile(values: pd.Series) -> dict:
+    counts = values.astype("string").fillna("__missing__").value_counts()
+    kept = counts.iloc[:MAX_CATEGORIES]
+    shares = (kept / counts.sum()).to_dict()
+    if len(counts) > MAX_CATEGORIES:
+        shares[OTHER] = float(counts.iloc[MAX_CATEGORIES:].sum() / counts.sum())
+    return {"kind": "categorical", "shares": {str(k): float(v) for k, v in shares.items()}}
+
+
+def build_reference(X_train: pd.DataFrame, roles: dict[str, list[str]], predictions: dict,
+                    importance: dict[str, float] | None = None, seed: int = 0) -> dict:
+    """Return the JSON-ready reference for a model trained on `X_train` whose holdout outputs are `predictions`."""
+    rng = np.random.default_rng(seed)
+    features = {}
+    for name in roles.get("numeric", []):
+        features[name] = _numeric_profile(pd.to_numeric(X_train[name], errors="coerce").to_numpy(float), rng)
+    for name in roles.get("boolean", []):
+        features[name] = {**_numeric_profile(_as_bool(X_train[name]).to_numpy(float), rng), "boolean": True}
+    for name in roles.get("categorical", []):
+        features[name] = _categorical_profile(X_train[name])
+    return {"rows": len(X_train), "features": features, "predictions": predictions,
+            "importance": importance or {}, "not_monitored": roles.get("datetime", [])}
+
+
+def prediction_reference(task: str, predicted: np.ndarray, top_probability: np.ndarray | None, seed: int = 0) -> dict:
+    """Return the reference of a model's outputs on the holdout: labels for classifiers, values for regressors."""
+    rng = np.random.default_rng(seed)
+    if task == "regression":
+        return {"kind": "numeric", **{k: v for k, v in _numeric_profile(np.asarray(predicted, float), rng).items()
+                                      if k != "kind"}}
+    profile = _categorical_profile(pd.Series(predicted))
+    if top_probability is not None:
+        profile["confidence"] = _numeric_profile(np.asarray(top_probability, float), rng)
+    return profile

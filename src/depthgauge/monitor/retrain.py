@@ -1,0 +1,204 @@
+"""Retrain a challenger on new data and promote it only on evidence; roll production back.
+
+`retrain` reruns the champion's recipe (its family, parameters, inputs, target and seed) on new
+data, optionally with the labeled production traffic, and scores challenger and champion on one
+fresh holdout with the same paired bootstrap as `assess`. The challenger is registered either
+way; it becomes `production` (and is deployed where the model is served) only when it is
+measurably better, or not measurably worse and cheaper per prediction.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from depthgauge.assess import quality
+from depthgauge.assess.options import ValueMatrix, parse_duration
+from depthgauge.assess.results import CandidateResult
+from depthgauge.assess.runner import BudgetPlan, _evaluate, _prediction_reference
+from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
+from depthgauge.data.fingerprint import dataset_fingerprint
+from depthgauge.data.load import load_table
+from depthgauge.data.split import split_rows
+from depthgauge.errors import DepthgaugeError
+from depthgauge.govern import audit
+from depthgauge.monitor.reference import build_reference
+from depthgauge.monitor.window import latest_labels
+from depthgauge.registry import service as registry
+from depthgauge.serve import deploy as deployments
+from depthgauge.store.jsonable import json_ready
+from depthgauge.store.tables import (AssessmentRow, AuditEventRow, DeploymentRow, ModelVersionRow, PredictionLogRow,
+                                     current_user)
+from depthgauge.zoo import FAMILIES
+from depthgauge.zoo import load_model as load_folder
+
+CHEAPER = 0.9  # "cheaper" means at most 90% of the champion's cost: timing noise alone must not promote
+_ROLES = {"number": "numeric", "boolean": "boolean", "datetime": "datetime", "category": "categorical"}
+
+
+def champion_of(session, name: str) -> ModelVersionRow:
+    """Return the version in production, else the deployed one."""
+    try:
+        return registry.resolve(session, f"{name}@production")
+    except DepthgaugeError:
+        deployed = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name,
+                                                               DeploymentRow.active.is_(True))).first()
+        if deployed is None:
+            raise DepthgaugeError(f"'{name}' has no production version and is not deployed, so there is no champion "
+                                  f"to retrain. Promote one: depthgauge models promote {name}:VERSION") from None
+        return session.get(ModelVersionRow, deployed.version_id)
+
+
+def _labeled_traffic(session, name: str, columns: list[str], target: str) -> pd.DataFrame:
+    rows = session.execute(select(PredictionLogRow.request_id, PredictionLogRow.inputs)
+                           .where(PredictionLogRow.model_name == name)).all()
+    labels = latest_labels(session, [r[0] for r in rows])
+    records = [{**{c: inputs.get(c) for c in columns}, target: labels[request_id]}
+               for request_id, inputs in rows if request_id in labels]
+    return pd.DataFrame(records, columns=columns + [target])
+
+
+def _load(workspace, version: ModelVersionRow, scratch: Path):
+    return load_folder(workspace.artifacts.get_dir(version.artifact_digest, scratch / version.ref.replace(":", "-")))
+
+
+def retrain(workspace, name: str, data, include_feedback: bool = False, time_budget: str | float = "2m",
+            seed: int | None = None, encoding: str | None = None) -> dict:
+    """Return the comparison and the decision; the challenger is registered, and promoted only on evidence."""
+    budget_s = parse_duration(time_budget)
+    frame = data if isinstance(data, pd.DataFrame) else load_table(data, encoding=encoding)
+    with workspace.session() as session:
+        champion = champion_of(session, name)
+        assessment = session.get(AssessmentRow, champion.assessment_id) if champion.assessment_id else None
+        options = dict(assessment.options) if assessment is not None else {}
+        task, target = champion.lineage["task"], champion.lineage["target"]
+        schema = champion.input_schema
+        columns = [c["name"] for c in schema["columns"]]
+        missing = [c for c in columns + [target] if c not in frame.columns]
+        if missing:
+            raise DepthgaugeError(f"The new data lacks column(s) {', '.join(missing)} that {champion.ref} was trained on. "
+                                  f"Give data with the same columns (target '{target}').")
+        traffic = _labeled_traffic(session, name, columns, target) if include_feedback else None
+    source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(Path(data).resolve())
+    frame = frame[columns + [target]].dropna(subset=[target]).reset_index(drop=True)
+    if traffic is not None and len(traffic):
+        frame = pd.concat([frame, traffic], ignore_index=True)
+    if len(frame) < 50:
+        raise DepthgaugeError(f"Only {len(frame)} labeled rows to retrain on; give at least 50.")
+    seed = champion.lineage.get("seed", 0) if seed is None else seed
+    roles = {role: [c["name"] for c in schema["columns"] if _ROLES[c["type"]] == role]
+             for role in ("numeric", "categorical", "boolean", "datetime")}
+    y_all = frame[target].astype(str).to_numpy() if task != "regression" else frame[target].to_numpy(float)
+    split = split_rows(frame, frame[target].astype(str) if task != "regression" else frame[target], task, seed,
+                       options.get("time_column") if options.get("time_column") in frame else None)
+    X = frame[columns]
+    X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
+    y_train, y_val, y_test = y_all[split.train], y_all[split.validation], y_all[split.test]
+    family = champion.lineage["candidate"]
+    if family not in FAMILIES:
+        raise DepthgaugeError(f"{champion.ref} was made by '{family}', which this version of depthgauge cannot retrain.")
+    params = {k: v for k, v in champion.lineage.get("params", {}).items()  # the recipe, not what its fit found
+              if k not in ("seed", "epochs_run", "best_iteration", "traceback")}
+    challenger_model = FAMILIES[family](task, roles, seed=seed, time_limit_s=budget_s * 0.6, **params)
+    started = time.perf_counter()
+    challenger_model.fit(X_train, y_train, validation=(X_val, y_val))
+    fit_seconds = time.perf_counter() - started
+
+    catalog = load_catalog(None)
+    instance = catalog.get(options.get("instance") or DEFAULT_INSTANCE)
+    positive = options.get("positive_class")
+    matrix = ValueMatrix(options["value"]) if options.get("value") else None
+    plan = BudgetPlan(fit_s=0.0, resamples=int(options.get("bootstrap_resamples", quality.BOOTSTRAP_RESAMPLES)),
+                      latency_s=1.0, throughput_s=1.0)
+    metric = options.get("metric") or quality.PRIMARY[task]
+    with tempfile.TemporaryDirectory(prefix="depthgauge-retrain-") as scratch:
+        champion_model = _load(workspace, champion, Path(scratch))
+        results = {}
+        for role, model, fit_s in (("challenger", challenger_model, fit_seconds), ("champion", champion_model, 0.0)):
+            result = CandidateResult(family, model.display_name, model.family, model.is_deep, "ok", model.get_params(),
+                                     fit_seconds=fit_s)
+            _evaluate(result, model, task, X_test, y_test, positive if positive is not None else None, plan, 0.0,
+                      instance, int(options.get("monthly_volume", 1_000_000)), matrix,
+                      float(options.get("review_threshold", 0.6)), None, seed)
+            results[role] = result
+        delta = quality.paired_bootstrap_delta(task, metric, results["challenger"].outcome,
+                                               results["champion"].outcome, plan.resamples, seed)
+        cost = {role: r.cost.cost_per_1k_predictions_usd for role, r in results.items()}
+        if delta.low > 0:
+            decision, why = "promote", f"the challenger is measurably better on {metric}"
+        elif delta.high >= 0 and cost["challenger"] <= CHEAPER * cost["champion"]:
+            decision, why = "promote", f"the challenger is not measurably worse on {metric} and at least 10% cheaper per prediction"
+        elif delta.high < 0:
+            decision, why = "keep", f"the challenger is measurably worse on {metric}"
+        else:
+            decision, why = "keep", (f"the challenger is not measurably better on {metric} and not 10% cheaper "
+                                     f"(${cost['challenger']:.3g} vs ${cost['champion']:.3g} per 1,000)")
+        folder = challenger_model.save(Path(scratch) / "challenger")
+        digest = workspace.artifacts.put_dir(folder)
+    challenger = results["challenger"]
+    reference = {**build_reference(X_train, roles, {}, seed=seed),
+                 "predictions": _prediction_reference(task, challenger, seed),
+                 "importance": challenger_model.input_importance()}
+    comparison = {"metric": metric, "delta": delta.as_dict(), "holdout_rows": len(split.test),
+                  "challenger": challenger.quality[metric].as_dict(), "champion": results["champion"].quality[metric].as_dict(),
+                  "cost_per_1k_usd": cost}
+    with workspace.transaction() as session:
+        champion = session.get(ModelVersionRow, champion.id)
+        version = registry.register_version(
+            session, name, family=champion.family, is_deep=champion.is_deep, digest=digest, assessment_id=champion.assessment_id,
+            lineage={"dataset_fingerprint": dataset_fingerprint(frame), "dataset_source": source, "split": split.summary(),
+                     "target": target, "task": task, "candidate": family, "params": json_ready(challenger_model.get_params()),
+                     "seed": seed, "retrained_from": champion.ref, "included_feedback": bool(include_feedback),
+                     "feedback_rows": 0 if traffic is None else len(traffic), "comparison": comparison},
+            scorecard=json_ready(challenger.scorecard_dict()), input_schema=challenger_model.input_schema(),
+            reference=json_ready(reference))
+        audit.record(session, current_user(), "model.retrain", f"model:{name}:{version.version}",
+                     {"champion": champion.ref, "decision": decision, "why": why, "comparison": comparison})
+        deployed = False
+        if decision == "promote":
+            if registry.approval_required(session):
+                registry.approve(session, version.ref, f"retrain: {why} (delta {delta.value:+.4f}, 95% CI "
+                                                       f"{delta.low:+.4f} to {delta.high:+.4f} on {len(split.test)} rows)")
+            registry.promote(session, version.ref, "production")
+            active = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name,
+                                                                 DeploymentRow.active.is_(True))).first()
+            if active is not None:
+                deployments.deploy(session, name, version.ref, action="deploy")
+                deployed = True
+        else:
+            registry.promote(session, version.ref, "candidate")
+        return {"model": name, "champion": champion.ref, "challenger": version.ref, "decision": decision, "why": why,
+                "deployed": deployed, "comparison": comparison, "rows": {"new_data": len(frame) - (0 if traffic is None
+                                                                                                   else len(traffic)),
+                                                                          "labeled_traffic": 0 if traffic is None else len(traffic)}}
+
+
+def rollback(session, name: str) -> dict:
+    """Move `production` back to the version that held it before, and serve it where the model is deployed."""
+    current = registry.resolve(session, f"{name}@production")
+    events = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "model.alias:production",
+                                                         AuditEventRow.object.like(f"model:{name}:%"))
+                             .order_by(AuditEventRow.seq.desc()))
+    previous = None
+    for event in events:
+        version = event.details.get("version")
+        if version is not None and version != current.version:
+            candidate = session.scalars(select(ModelVersionRow).where(ModelVersionRow.model_name == name,
+                                                                      ModelVersionRow.version == version)).first()
+            if candidate is not None and candidate.status != "archived":
+                previous = candidate
+                break
+    if previous is None:
+        raise DepthgaugeError(f"{name} has had no other production version than {current.ref}, so there is nothing to "
+                              "roll back to.")
+    registry.promote(session, previous.ref, "production")
+    audit.record(session, current_user(), "model.rollback", f"model:{name}", {"from": current.ref, "to": previous.ref})
+    active = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name,
+                                                         DeploymentRow.active.is_(True))).first()
+    if active is not None and active.version_id != previous.id:
+        deployments.deploy(session, name, previous.ref, action="rollback")
+    return {"model": name, "from": current.ref, "to": previous.ref, "deployed": active is not None}

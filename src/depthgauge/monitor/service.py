@@ -1,0 +1,52 @@
+"""Run the monitor: reports for the monitored versions, alert rules evaluated, alerts stored and delivered."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from depthgauge.monitor.alerts import alert_dict, deliver, evaluate, load_rules, rules_path
+from depthgauge.monitor.report import build_report, monitored_version
+from depthgauge.monitor.window import parse_window
+from depthgauge.serve.deploy import active_deployments
+from depthgauge.store.tables import AlertRow
+
+
+def run_monitor(workspace, models: list[str] | None = None, window: str | None = None, rules_file=None,
+                prices=None) -> list[dict]:
+    """Return one report per model (every deployed model when `models` is empty), over `window`, with its alerts."""
+    rules = load_rules(rules_path(workspace.home, rules_file))
+    shown = window or "10000"
+    specs = {shown: parse_window(shown), **rules.windows()}
+    with workspace.session() as session:
+        targets = list(models or [d.model_name for d in active_deployments(session)])
+    results, outbox = [], []
+    for name in targets:
+        with workspace.transaction() as session:
+            version = monitored_version(session, name)
+            reports = {w: build_report(session, version.ref, spec, prices) for w, spec in specs.items()}
+            changed = evaluate(session, version.model_name, version.ref, reports, rules)
+            outbox += [(alert.id, alert_dict(alert)) for alert in changed]
+            report = reports[shown]
+            report["alerts"] = [alert_dict(a) for a in session.scalars(
+                select(AlertRow).where(AlertRow.model_name == version.model_name, AlertRow.status == "firing")
+                .order_by(AlertRow.fired_at))]
+            report["rules"] = rules.source
+        results.append(report)
+    if rules.webhook.url:
+        for alert_id, payload in outbox:
+            status, attempts, error = deliver({"source": "depthgauge", "alert": payload}, rules.webhook)
+            with workspace.transaction() as session:
+                alert = session.get(AlertRow, alert_id)
+                alert.delivery, alert.delivery_attempts, alert.delivery_error = status, attempts, error
+            for report in results:
+                for shown_alert in report["alerts"]:
+                    if shown_alert["id"] == alert_id:
+                        shown_alert.update(delivery=status, delivery_attempts=attempts, delivery_error=error)
+    return results
+
+
+def recent_alerts(session, model: str | None = None, limit: int = 50) -> list[dict]:
+    query = select(AlertRow).order_by(AlertRow.fired_at.desc()).limit(limit)
+    if model is not None:
+        query = query.where(AlertRow.model_name == model)
+    return [alert_dict(a) for a in session.scalars(query)]

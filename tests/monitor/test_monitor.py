@@ -1,0 +1,168 @@
+"""Monitoring end to end: traffic through a real server, drift and quality decay detected, alerts stored and delivered."""
+
+import json
+import time
+
+import httpx
+import pytest
+
+from depthgauge.data.synth import churn_table
+from depthgauge.errors import DepthgaugeError
+from depthgauge.govern.audit import verify
+from depthgauge.monitor.alerts import Webhook, deliver, load_rules
+from depthgauge.monitor.service import run_monitor
+from depthgauge.serve.app import create_app
+from depthgauge.workspace import Workspace
+from tests.conftest import cli_json, run_cli
+from tests.monitor.conftest import Receiver, write_rules
+from tests.serve.conftest import LiveServer
+
+
+def traffic(seed: int, rows: int = 400, shift: float = 0.0):
+    frame = churn_table(rows, 8, seed=seed)
+    frame["monthly_charges"] = frame["monthly_charges"] + shift
+    return json.loads(frame.drop(columns=["churned"]).to_json(orient="records")), frame["churned"].astype(str).tolist()
+
+
+def post_traffic(client, records) -> list[str]:
+    ids = []
+    for start in range(0, len(records), 100):
+        response = client.post("/v1/models/churn/predict", json={"inputs": records[start:start + 100]})
+        assert response.status_code == 200, response.text
+        ids += [p["request_id"] for p in response.json()["predictions"]]
+    return ids
+
+
+def test_drift_fires_a_scheduled_alert_that_reaches_the_webhook_the_api_and_metrics(workspace_copy):
+    home, token, ref = workspace_copy
+    with Receiver() as receiver:
+        write_rules(home / "alerts.yaml", receiver.url)
+        app = create_app(home, monitor_every_s=1)
+        with LiveServer(app) as url, httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"},
+                                                   timeout=30) as client:
+            records, _ = traffic(seed=99, shift=40.0)
+            post_traffic(client, records)
+            assert client.post("/v1/models/churn/predict", json={"inputs": {"colour": "red"}}).status_code == 422
+            deadline = time.time() + 30
+            while not receiver.received and time.time() < deadline:
+                time.sleep(0.2)
+            assert receiver.received, "the scheduled monitor should have delivered the drift alert"
+            alert = receiver.received[0]["alert"]
+            assert alert["rule"] == "feature-drift" and alert["status"] == "firing" and alert["ref"] == ref
+            assert "monthly_charges" in alert["message"]
+
+            report = client.get("/v1/monitor/churn", params={"window": "400"}).json()
+            assert report["ref"] == ref and report["window"]["predictions"] == 400
+            assert report["drift"]["drifted_features"][0] == "monthly_charges"
+            firing = [a for a in report["alerts"] if a["rule"] == "feature-drift"]
+            assert firing[0]["status"] == "firing" and firing[0]["delivery"] == "delivered"
+            assert report["operations"]["rejected_rate"] > 0 and report["operations"]["error_rate"] == 0
+            assert report["cost"]["monthly_run_rate_usd"] > 0 and report["operations"]["latency_p99_ms"] > 0
+            assert client.get("/v1/monitor/churn", params={"window": "fortnight"}).status_code == 422
+
+            metrics = client.get("/metrics").text
+            assert 'depthgauge_alerts_firing{model="churn",severity="warning"} 1.0' in metrics
+            assert 'depthgauge_drift_score{model="churn"}' in metrics
+            time.sleep(2.5)
+        assert len(receiver.received) == 1, "a rule that stays breached fires once, not on every run"
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        assert verify(session).ok
+        from sqlalchemy import select
+
+        from depthgauge.store.tables import AuditEventRow
+
+        actions = session.scalars(select(AuditEventRow.action).where(AuditEventRow.actor == "system:monitor")).all()
+        assert "alert.fire" in actions
+
+
+def test_flipped_labels_fire_a_quality_alert_and_true_labels_resolve_it(workspace_copy):
+    home, token, ref = workspace_copy
+    rules = write_rules(home / "rules.yaml")
+    records, labels = traffic(seed=7)
+    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        ids = post_traffic(client, records)
+
+        def label(flip: bool):
+            for request_id, truth in list(zip(ids, labels))[:300]:
+                given = {"yes": "no", "no": "yes"}[truth] if flip else truth
+                assert client.post("/v1/feedback", json={"request_id": request_id, "label": given}).status_code == 200
+
+        label(flip=False)
+        healthy = cli_json("--home", str(home), "monitor", "churn", "--window", "400", "--rules", str(rules))[0]
+        assert healthy["quality"]["labeled"] == 300 and healthy["quality"]["drop"] < 0.05
+        assert healthy["quality"]["live"]["low"] <= healthy["quality"]["live"]["value"] <= healthy["quality"]["live"]["high"]
+        assert healthy["business"]["net_value_per_1k"] is not None
+        assert not [a for a in healthy["alerts"] if a["rule"] == "quality-drop"]
+
+        label(flip=True)
+        decayed = cli_json("--home", str(home), "monitor", "churn", "--window", "400", "--rules", str(rules))[0]
+        assert decayed["quality"]["drop"] >= 0.05
+        assert decayed["quality"]["false_positive_rate"] > healthy["quality"]["false_positive_rate"]
+        assert decayed["business"]["net_value_per_1k"] < healthy["business"]["net_value_per_1k"]
+        fired = [a for a in decayed["alerts"] if a["rule"] == "quality-drop"]
+        assert fired and fired[0]["severity"] == "critical" and fired[0]["delivery"] == "none"
+
+        label(flip=False)
+        recovered = cli_json("--home", str(home), "monitor", "churn", "--window", "400", "--rules", str(rules))[0]
+        assert not [a for a in recovered["alerts"] if a["rule"] == "quality-drop"]
+    text = run_cli("--home", str(home), "monitor", "churn", "--window", "400", "--rules", str(rules))
+    assert text.returncode == 0 and "quality (roc_auc): holdout" in text.stdout and "drift score" in text.stdout
+
+
+def _drifted_workspace(home, token):
+    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        post_traffic(client, traffic(seed=5, shift=40.0)[0])
+
+
+def test_webhook_failures_are_retried_then_recorded(workspace_copy):
+    home, token, _ = workspace_copy
+    _drifted_workspace(home, token)
+    with Receiver(statuses=[500, 502, 503, 500]) as receiver:
+        rules = write_rules(home / "rules.yaml", receiver.url, retries=2)
+        with Workspace.open(home) as workspace:
+            report = run_monitor(workspace, ["churn"], "400", rules)[0]
+    alert = next(a for a in report["alerts"] if a["rule"] == "feature-drift")
+    assert len(receiver.received) == 3 and alert["delivery"] == "failed" and alert["delivery_attempts"] == 3
+    assert "HTTP 503" in alert["delivery_error"] or "HTTP 500" in alert["delivery_error"]
+
+
+def test_webhook_timeouts_and_client_errors_are_not_waited_on_forever():
+    with Receiver(delay_s=1.5) as slow:
+        started = time.perf_counter()
+        status, attempts, error = deliver({"x": 1}, Webhook(slow.url, timeout_s=0.3, retries=1), sleep=lambda s: None)
+        assert status == "failed" and attempts == 2 and "Timeout" in error
+        assert time.perf_counter() - started < 3
+    with Receiver(statuses=[404]) as missing:
+        status, attempts, error = deliver({"x": 1}, Webhook(missing.url, retries=3), sleep=lambda s: None)
+        assert status == "failed" and attempts == 1 and error.startswith("HTTP 404")
+    status, attempts, error = deliver({"x": 1}, Webhook("http://127.0.0.1:9/hook", timeout_s=0.5, retries=1),
+                                      sleep=lambda s: None)
+    assert status == "failed" and attempts == 2 and "ConnectError" in error
+
+
+@pytest.mark.parametrize("edit, problem", [
+    ('comparison: ">="', 'comparison: "=>"'),
+    ("threshold: 1\n", "threshold: lots\n"),
+    ('window: "400"', 'window: "a while"'),
+    ("url: null", "url: ftp://example.com"),
+])
+def test_a_malformed_rules_file_is_refused_naming_the_line(tmp_path, edit, problem):
+    path = write_rules(tmp_path / "rules.yaml")
+    path.write_text(path.read_text().replace(edit, problem, 1))
+    with pytest.raises(DepthgaugeError, match=r"rules\.yaml:\d+"):
+        load_rules(path)
+
+
+def test_the_built_in_rules_load_and_the_cli_refuses_bad_input(workspace_copy):
+    home, _, _ = workspace_copy
+    from depthgauge.monitor.alerts import BUILTIN
+
+    assert {r.name for r in load_rules(BUILTIN).rules} >= {"input-drift", "quality-drop", "latency-p99", "error-rate"}
+    bad = run_cli("--home", str(home), "monitor", "churn", "--window", "soon")
+    assert bad.returncode == 2 and "Unknown window 'soon'" in bad.stderr
+    unknown = run_cli("--home", str(home), "monitor", "nope")
+    assert unknown.returncode == 2 and "Unknown model 'nope'" in unknown.stderr
+    quiet = cli_json("--home", str(home), "monitor", "churn")[0]
+    assert quiet["drift"]["status"] == "insufficient data" and quiet["window"]["predictions"] == 0
