@@ -84,8 +84,15 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
                                   f"Give data with the same columns (target '{target}').")
         traffic = _labeled_traffic(session, name, columns, target) if include_feedback else None
     source = "<DataFrame>" if isinstance(data, pd.DataFrame) else str(Path(data).resolve())
-    frame = frame[columns + [target]].dropna(subset=[target]).reset_index(drop=True)
+    time_column = options.get("time_column")
+    if time_column and time_column not in frame.columns:
+        raise DepthgaugeError(f"{champion.ref} was assessed with a time-ordered split on '{time_column}'; the new data "
+                              "needs that column too, so the challenger is held out on the latest rows as well.")
+    kept = columns + [target] + ([time_column] if time_column else [])
+    frame = frame[kept].dropna(subset=[target]).reset_index(drop=True)
     if traffic is not None and len(traffic):
+        if time_column:
+            traffic[time_column] = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S")  # labeled traffic is newest
         frame = pd.concat([frame, traffic], ignore_index=True)
     if len(frame) < 50:
         raise DepthgaugeError(f"Only {len(frame)} labeled rows to retrain on; give at least 50.")
@@ -94,7 +101,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
              for role in ("numeric", "categorical", "boolean", "datetime")}
     y_all = frame[target].astype(str).to_numpy() if task != "regression" else frame[target].to_numpy(float)
     split = split_rows(frame, frame[target].astype(str) if task != "regression" else frame[target], task, seed,
-                       options.get("time_column") if options.get("time_column") in frame else None)
+                       time_column)
     X = frame[columns]
     X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
     y_train, y_val, y_test = y_all[split.train], y_all[split.validation], y_all[split.test]
