@@ -23,6 +23,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/assess_tabular.py
 	$(BIN)/python bench/lightgbm_overhead.py
 	$(BIN)/python bench/mlp_throughput.py
+	$(BIN)/python bench/drift_report.py
+	$(BIN)/python bench/serve_load.py   # needs wrk: apt-get install wrk
 
 clean:
 	rm -rf $(VENV) .depthgauge .pytest_cache

@@ -10,6 +10,7 @@ from depthgauge.data.synth import churn_table
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.audit import verify
 from depthgauge.monitor.alerts import Webhook, deliver, load_rules
+from depthgauge.monitor.profiles import SETTLE_S
 from depthgauge.monitor.service import run_monitor
 from depthgauge.serve.app import create_app
 from depthgauge.workspace import Workspace
@@ -114,6 +115,7 @@ def _drifted_workspace(home, token):
     with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
             base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         post_traffic(client, traffic(seed=5, shift=40.0)[0])
+    time.sleep(SETTLE_S + 0.2)  # the monitor reads log rows once they are settled
 
 
 def test_webhook_failures_are_retried_then_recorded(workspace_copy):

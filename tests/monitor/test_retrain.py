@@ -62,7 +62,12 @@ def test_a_better_challenger_is_promoted_and_served_and_rollback_restores_the_ch
     changed_concept(3000, seed=42).to_csv(data, index=False)
     with LiveServer(create_app(home, auth=False, monitor_every_s=0)) as url, httpx.Client(base_url=url) as client:
         assert client.post("/v1/models/churn/predict", json={"inputs": ROW}).json()["version"] == first
-        result = cli_json("--home", str(home), "retrain", "churn", "--data", str(data), "--time-budget", "30s")
+        for _ in range(40):  # labeled production traffic joins the new data with --include-feedback
+            request_id = client.post("/v1/models/churn/predict", json={"inputs": ROW}).json()["predictions"][0]["request_id"]
+            assert client.post("/v1/feedback", json={"request_id": request_id, "label": "yes"}).status_code == 200
+        result = cli_json("--home", str(home), "retrain", "churn", "--data", str(data), "--time-budget", "30s",
+                          "--include-feedback")
+        assert result["rows"] == {"new_data": 3000, "labeled_traffic": 40}
         assert result["decision"] == "promote" and result["comparison"]["delta"]["low"] > 0
         assert result["champion"] == first and result["deployed"]
         second = result["challenger"]

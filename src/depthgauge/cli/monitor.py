@@ -79,7 +79,7 @@ def monitor(
 ):
     """Measure drift, live quality, latency, cost and business impact from the prediction log; fire alerts."""
     from depthgauge.monitor.service import run_monitor
-    from depthgauge.monitor.window import parse_window
+    from depthgauge.monitor.profiles import parse_window
     from depthgauge.registry.api import _workspace
 
     parse_window(window or "10000")

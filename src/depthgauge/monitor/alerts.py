@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import select
 
 from depthgauge.govern import audit
-from depthgauge.monitor.window import WindowSpec, parse_window
+from depthgauge.monitor.profiles import WindowSpec, parse_window
 from depthgauge.store.tables import AlertRow, utcnow
 from depthgauge.yamlfile import read_yaml
 

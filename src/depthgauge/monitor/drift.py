@@ -1,12 +1,14 @@
 """Drift of live inputs and predictions against a version's reference profile.
 
-Per feature: the population stability index (PSI) and Jensen–Shannon distance over the
-reference bins, and a test — Kolmogorov–Smirnov for numerics, chi-square for categories —
-from scipy. A feature counts as drifted only when the shift is both large (PSI at least 0.2,
-the usual "act on it" line) and significant (p below 0.05 divided by the number of features
-tested, a Bonferroni correction): a big window makes every test significant, a small one
-makes PSI noisy, and requiring both keeps false alarms rare at any window size. A numeric
-feature whose share of missing values rose by 0.2 or more counts as drifted too.
+Live traffic is summarised the same way as the reference (see `profile_values`): counts over
+the reference's bins or categories, missing values, and a sample of numbers. Per feature: the
+population stability index (PSI) and Jensen–Shannon distance over those counts, and a test —
+Kolmogorov–Smirnov for numerics, chi-square for categories — from scipy. A feature counts as
+drifted only when the shift is both large (PSI at least 0.2, the usual "act on it" line) and
+significant (p below 0.05 divided by the number of features tested, a Bonferroni correction):
+a big window makes every test significant, a small one makes PSI noisy, and requiring both
+keeps false alarms rare at any window size. A numeric feature whose share of missing values
+rose by 0.2 or more counts as drifted too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ PSI_DRIFT = 0.2
 MISSING_RISE = 0.2
 ALPHA = 0.05
 MIN_ROWS = 50
-KS_LIVE_SAMPLE = 5000  # the KS test sees a random sample of the window; PSI and JS see every row
+SAMPLE_PER_PROFILE = 500  # numbers kept per summarised stretch of traffic, for the KS test
+KS_LIVE_SAMPLE = 5000  # the KS test sees at most this many of them; PSI and JS see every row
+MISSING = "__missing__"
 _EPSILON = 1e-4
 
 
@@ -32,36 +36,80 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _numeric(reference: dict, values: np.ndarray, rng: np.random.Generator) -> dict:
-    present = values[~np.isnan(values)]
-    edges = np.asarray(reference["edges"])
-    counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
-    live = counts / max(counts.sum(), 1)
-    sample = present if len(present) <= KS_LIVE_SAMPLE else rng.choice(present, KS_LIVE_SAMPLE, replace=False)
+# Summaries of live traffic ---------------------------------------------------------------
+
+def profile_values(reference: dict, values, rng: np.random.Generator) -> dict:
+    """Return the mergeable summary of `values` for a feature (or prediction) with this reference profile."""
+    if reference["kind"] == "numeric":
+        numbers = np.asarray(values, float)
+        present = numbers[~np.isnan(numbers)]
+        edges = np.asarray(reference["edges"])
+        counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
+        sample = present if len(present) <= SAMPLE_PER_PROFILE else rng.choice(present, SAMPLE_PER_PROFILE,
+                                                                                replace=False)
+        return {"counts": counts.tolist(), "missing": int(len(numbers) - len(present)),
+                "sample": [float(f"{v:.6g}") for v in sample]}
+    counts = pd.Series(values, dtype="object").astype("string").fillna(MISSING).value_counts()
+    return {"counts": {str(k): int(v) for k, v in counts.items()}}
+
+
+def profile_frame(reference: dict, frame: pd.DataFrame, seed: int = 0) -> dict[str, dict]:
+    """Return the summary of every referenced input feature of `frame` (absent columns count as missing)."""
+    rng = np.random.default_rng(seed)
+    summaries = {}
+    for name, ref in reference["features"].items():
+        series = frame[name] if name in frame else pd.Series([None] * len(frame), dtype="object")
+        summaries[name] = profile_values(ref, feature_values(ref, series), rng)
+    return summaries
+
+
+def merge(summaries: list[dict]) -> dict:
+    """Return the summary of all of `summaries` together (counts add up, samples join)."""
+    first = summaries[0]
+    if isinstance(first["counts"], list):
+        return {"counts": np.sum([s["counts"] for s in summaries], axis=0).tolist(),
+                "missing": sum(s["missing"] for s in summaries),
+                "sample": [v for s in summaries for v in s["sample"]]}
+    counts: dict[str, int] = {}
+    for s in summaries:
+        for key, n in s["counts"].items():
+            counts[key] = counts.get(key, 0) + n
+    return {"counts": counts}
+
+
+# Measures ----------------------------------------------------------------------------------
+
+def _numeric(reference: dict, live: dict, rng: np.random.Generator) -> dict:
+    counts = np.asarray(live["counts"], float)
+    present = counts.sum()
+    shares = counts / max(present, 1)
+    sample = np.asarray(live["sample"], float)
+    if len(sample) > KS_LIVE_SAMPLE:
+        sample = rng.choice(sample, KS_LIVE_SAMPLE, replace=False)
     test = stats.ks_2samp(reference["sample"], sample) if len(sample) and reference["sample"] else None
+    total = present + live["missing"]
     return {"test": "kolmogorov-smirnov", "statistic": None if test is None else float(test.statistic),
-            "p_value": None if test is None else float(test.pvalue), "psi": psi(reference["shares"], live),
-            "js_distance": float(jensenshannon(reference["shares"], live, base=2)) if counts.sum() else None,
-            "missing_share": float(1 - len(present) / max(len(values), 1)),
+            "p_value": None if test is None else float(test.pvalue), "psi": psi(reference["shares"], shares),
+            "js_distance": float(jensenshannon(reference["shares"], shares, base=2)) if present else None,
+            "missing_share": float(live["missing"] / total) if total else 0.0,
             "reference_missing_share": reference["missing_share"],
-            "live_median": float(np.median(present)) if len(present) else None}
+            "live_median": float(np.median(sample)) if len(sample) else None}
 
 
-def _categorical(reference: dict, values: pd.Series) -> dict:
+def _categorical(reference: dict, live: dict) -> dict:
     known = reference["shares"]
-    counts = values.astype("string").fillna("__missing__").value_counts()
-    live = {k: 0.0 for k in known}
+    observed_by_key = {k: 0.0 for k in known}
     unseen = 0
-    for category, count in counts.items():
-        if category in live:
-            live[category] += count
-        elif OTHER in live:
-            live[OTHER] += count
+    for category, count in live["counts"].items():
+        if category in observed_by_key:
+            observed_by_key[category] += count
+        elif OTHER in observed_by_key:
+            observed_by_key[OTHER] += count
         else:
             unseen += count
-    n = int(counts.sum())
+    n = int(sum(live["counts"].values()))
     keys = list(known) + (["__unseen__"] if unseen else [])
-    observed = np.array([live.get(k, 0.0) for k in known] + ([unseen] if unseen else []), float)
+    observed = np.array([observed_by_key[k] for k in known] + ([unseen] if unseen else []), float)
     expected_shares = np.array([known[k] for k in known] + ([0.0] if unseen else []), float)
     smoothed = np.clip(expected_shares, _EPSILON, None)
     smoothed /= smoothed.sum()
@@ -70,7 +118,7 @@ def _categorical(reference: dict, values: pd.Series) -> dict:
     top = sorted(zip(keys, live_shares - expected_shares), key=lambda kv: -abs(kv[1]))[:3]
     return {"test": "chi-square", "statistic": None if test is None else float(test.statistic),
             "p_value": None if test is None else float(test.pvalue), "psi": psi(expected_shares, live_shares),
-            "js_distance": float(jensenshannon(smoothed, np.clip(live_shares, 0, None) + 0.0, base=2)) if n else None,
+            "js_distance": float(jensenshannon(smoothed, live_shares, base=2)) if n else None,
             "unseen_share": unseen / max(n, 1), "largest_changes": {k: round(float(d), 4) for k, d in top}}
 
 
@@ -83,34 +131,18 @@ def _judge(result: dict, alpha: float) -> dict:
     return result
 
 
-def feature_drift(reference: dict, frame: pd.DataFrame, seed: int = 0) -> dict[str, dict]:
-    """Return the drift measures of every referenced feature of `frame`, most drifted first."""
+def compare(reference: dict, live: dict, alpha: float, rng: np.random.Generator) -> dict:
+    """Return the drift measures of one feature (or the predictions) from its reference and live summaries."""
+    measured = _numeric(reference, live, rng) if reference["kind"] == "numeric" else _categorical(reference, live)
+    return _judge(measured, alpha)
+
+
+def feature_drift(reference: dict, live: dict[str, dict], seed: int = 0) -> dict[str, dict]:
+    """Return the drift measures of every referenced feature, most drifted first."""
     rng = np.random.default_rng(seed)
     alpha = ALPHA / max(len(reference["features"]), 1)
-    results = {}
-    for name, ref in reference["features"].items():
-        if name not in frame:
-            values = pd.Series([None] * len(frame), dtype="object")
-        else:
-            values = frame[name]
-        if ref["kind"] == "numeric":
-            result = _numeric(ref, feature_values(ref, values), rng)
-        else:
-            result = _categorical(ref, values)
-        results[name] = _judge(result, alpha)
+    results = {name: compare(ref, live[name], alpha, rng) for name, ref in reference["features"].items()}
     return dict(sorted(results.items(), key=lambda kv: (-kv[1]["drifted"], -kv[1]["psi"])))
-
-
-def prediction_drift(reference: dict, predictions: pd.Series, confidence: np.ndarray | None, seed: int = 0) -> dict:
-    """Return the drift of the predicted labels (or values), and of the classifier's confidence."""
-    rng = np.random.default_rng(seed)
-    ref = reference["predictions"]
-    if ref.get("kind") == "numeric":
-        return _judge(_numeric(ref, pd.to_numeric(predictions, errors="coerce").to_numpy(float), rng), ALPHA)
-    result = _judge(_categorical(ref, predictions.astype("string")), ALPHA)
-    if confidence is not None and "confidence" in ref:
-        result["confidence"] = _judge(_numeric(ref["confidence"], np.asarray(confidence, float), rng), ALPHA)
-    return result
 
 
 def drift_score(features: dict[str, dict], importance: dict[str, float]) -> float:

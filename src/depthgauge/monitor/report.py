@@ -8,7 +8,6 @@ rate at the instance price) and business impact (the value matrix applied to lab
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -19,8 +18,9 @@ from depthgauge.assess.options import ValueMatrix
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift
-from depthgauge.monitor.window import Window, WindowSpec, latest_labels, read_window
-from depthgauge.store.tables import AssessmentRow, DeploymentRow, ModelVersionRow, ServingCountRow, utcnow
+from depthgauge.monitor.profiles import Window, WindowSpec, read_window
+from depthgauge.store.tables import (AssessmentRow, DeploymentRow, FeedbackRow, ModelVersionRow, PredictionLogRow,
+                                     ServingCountRow, utcnow)
 
 HOURS_PER_MONTH = 730.0
 RESAMPLES = 1000
@@ -46,32 +46,41 @@ def _finite(value) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def _live_outcome(window: Window, labels: dict, task: str, classes: list | None, positive: str | None):
+def _labeled(session, window: Window) -> list[tuple[dict, object]]:
+    """Return (logged output, latest label) for the window's predictions that have a label."""
+    log = PredictionLogRow
+    rows = session.execute(select(log.request_id, log.output, FeedbackRow.label)
+                           .join(FeedbackRow, FeedbackRow.request_id == log.request_id)
+                           .where(log.ref == window.ref, log.at >= window.first_at, log.at <= window.last_at)
+                           .order_by(FeedbackRow.created_at)).all()
+    latest = {request_id: (output, label) for request_id, output, label in rows}  # the later label wins
+    return list(latest.values())
+
+
+def _live_outcome(labeled: list[tuple[dict, object]], task: str, classes: list | None, positive: str | None):
     """Return the Outcome of the labeled predictions, and how many labels named a class the model does not know."""
-    index = [i for i, request_id in enumerate(window.request_ids) if request_id in labels]
     if task == "regression":
-        y = np.array([float(labels[window.request_ids[i]]) for i in index])
-        return quality.Outcome(y, window.predictions.to_numpy(float)[index]), 0
+        return quality.Outcome(np.array([float(label) for _, label in labeled]),
+                               np.array([float(output["prediction"]) for output, _ in labeled])), 0
     codes = {str(c): k for k, c in enumerate(classes)}
-    kept = [i for i in index if str(labels[window.request_ids[i]]) in codes]
-    y = np.array([codes[str(labels[window.request_ids[i]])] for i in kept], int)
-    pred = np.array([codes.get(str(window.predictions.iloc[i]), -1) for i in kept], int)
-    proba = np.array([[json.loads(window.outputs_by_id[window.request_ids[i]])["probabilities"].get(str(c), 0.0)
-                       for c in classes] for i in kept], float).reshape(len(kept), len(classes))
-    return quality.Outcome(y, pred, proba, codes.get(str(positive), 1)), len(index) - len(kept)
+    kept = [(output, label) for output, label in labeled if str(label) in codes]
+    y = np.array([codes[str(label)] for _, label in kept], int)
+    pred = np.array([codes.get(str(output["prediction"]), -1) for output, _ in kept], int)
+    proba = np.array([[output["probabilities"].get(str(c), 0.0) for c in classes] for output, _ in kept],
+                     float).reshape(len(kept), len(classes))
+    return quality.Outcome(y, pred, proba, codes.get(str(positive), 1)), len(labeled) - len(kept)
 
 
 def _quality(session, window: Window, version: ModelVersionRow, options: dict) -> tuple[dict, object]:
     task = version.lineage["task"]
     metric = options.get("metric") or quality.PRIMARY[task]
     holdout = version.scorecard["quality"].get(metric)
-    labels = latest_labels(session, window.request_ids)
+    labeled = _labeled(session, window) if window.predictions else []
     result = {"metric": metric, "holdout": holdout, "live": None, "labeled": 0, "drop": None,
               "false_positive_rate": None, "false_negative_rate": None}
-    if not labels:
+    if not labeled:
         return result, None
-    outcome, unknown = _live_outcome(window, labels, task, version.input_schema.get("classes"),
-                                     options.get("positive_class"))
+    outcome, unknown = _live_outcome(labeled, task, version.input_schema.get("classes"), options.get("positive_class"))
     result["labeled"], result["labels_of_unknown_classes"] = len(outcome.y), unknown
     if len(outcome.y) < 2:
         return result, outcome
@@ -91,22 +100,20 @@ def _quality(session, window: Window, version: ModelVersionRow, options: dict) -
 
 
 def _operations(session, window: Window, version: ModelVersionRow) -> dict:
-    n = len(window)
+    n = window.predictions
     result = {"predictions": n, "latency_p50_ms": None, "latency_p95_ms": None, "latency_p99_ms": None,
-              "throughput_per_s": None, "error_rate": None, "review_rate": None}
+              "throughput_per_s": None, "error_rate": None, "rejected_rate": None, "review_rate": None}
     if n == 0:
         return result
-    p50, p95, p99 = np.percentile(window.latency_ms, [50, 95, 99])
-    first, last = min(window.at), max(window.at)
-    span_s = max((last - first).total_seconds(), 1.0)
+    span_s = max((window.last_at - window.first_at).total_seconds(), 1.0)
     counts = session.execute(select(func.sum(ServingCountRow.requests), func.sum(ServingCountRow.server_errors),
                                     func.sum(ServingCountRow.client_errors))
                              .where(ServingCountRow.model_name == version.model_name,
-                                    ServingCountRow.at >= first)).one()
+                                    ServingCountRow.at >= window.first_at)).one()
     requests, server_errors, client_errors = (int(c or 0) for c in counts)
-    result.update(latency_p50_ms=float(p50), latency_p95_ms=float(p95), latency_p99_ms=float(p99),
-                  throughput_per_s=n / span_s, review_rate=float(np.mean(window.review_status != "none")),
-                  requests_counted=requests,
+    result.update(latency_p50_ms=window.latency_percentile(50), latency_p95_ms=window.latency_percentile(95),
+                  latency_p99_ms=window.latency_percentile(99), throughput_per_s=n / span_s,
+                  review_rate=window.reviews / n, requests_counted=requests,
                   error_rate=(server_errors / requests) if requests else None,
                   rejected_rate=(client_errors / requests) if requests else None)
     return result
@@ -137,7 +144,10 @@ def _business(task: str, outcome, options: dict, cost: dict) -> dict:
 
 
 def build_report(session, reference: str, spec: WindowSpec, prices=None) -> dict:
-    """Return the monitoring report of the version `reference` names over the window `spec`."""
+    """Return the monitoring report of the version `reference` names over the window `spec`, from its log profiles.
+
+    Fold the version's new predictions first (`profiles.fold_new_predictions`) for an up-to-date report.
+    """
     version = monitored_version(session, reference)
     if version.reference is None:
         raise DepthgaugeError(f"{version.ref} has no reference profile to compare traffic with: it was registered "
@@ -146,21 +156,26 @@ def build_report(session, reference: str, spec: WindowSpec, prices=None) -> dict
     assessment = session.get(AssessmentRow, version.assessment_id) if version.assessment_id else None
     options = assessment.options if assessment is not None else {}
     task = version.lineage["task"]
-    window = read_window(session, version.ref, spec, version.input_schema, task)
+    window = read_window(session, version, spec)
     report = {"model": version.model_name, "ref": version.ref, "family": version.family, "at": utcnow().isoformat(),
-              "window": {"spec": spec.describe(), "predictions": len(window),
-                         "from": min(window.at).isoformat() if len(window) else None,
-                         "to": max(window.at).isoformat() if len(window) else None}}
-    if len(window) < drift.MIN_ROWS:
-        report["drift"] = {"status": "insufficient data", "score": None, "drifted_features": [],
-                           "reason": f"{len(window)} predictions in the window; drift needs at least {drift.MIN_ROWS}."}
+              "window": {"spec": spec.describe(), "predictions": window.predictions,
+                         "from": window.first_at.isoformat() if window.first_at else None,
+                         "to": window.last_at.isoformat() if window.last_at else None}}
+    if window.predictions < drift.MIN_ROWS:
+        report["drift"] = {"status": "insufficient data", "score": None, "drifted_features": [], "drifted_count": 0,
+                           "reason": f"{window.predictions} predictions in the window; drift needs at least "
+                                     f"{drift.MIN_ROWS}."}
     else:
-        features = drift.feature_drift(version.reference, window.inputs)
+        features = drift.feature_drift(version.reference, window.features)
+        rng = np.random.default_rng(0)
+        predictions = drift.compare(version.reference["predictions"], window.outputs, drift.ALPHA, rng)
+        if window.confidence is not None:
+            predictions["confidence"] = drift.compare(version.reference["predictions"]["confidence"], window.confidence,
+                                                      drift.ALPHA, rng)
         report["drift"] = {"status": "measured", "score": drift.drift_score(features, version.reference.get("importance", {})),
                            "drifted_features": [name for name, f in features.items() if f["drifted"]],
                            "drifted_count": sum(f["drifted"] for f in features.values()),
-                           "features": features,
-                           "predictions": drift.prediction_drift(version.reference, window.predictions, window.confidence),
+                           "features": features, "predictions": predictions,
                            "not_monitored": version.reference.get("not_monitored", [])}
     report["quality"], outcome = _quality(session, window, version, options)
     report["operations"] = _operations(session, window, version)

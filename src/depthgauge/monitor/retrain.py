@@ -27,12 +27,11 @@ from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
 from depthgauge.monitor.reference import build_reference
-from depthgauge.monitor.window import latest_labels
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import (AssessmentRow, AuditEventRow, DeploymentRow, ModelVersionRow, PredictionLogRow,
-                                     current_user)
+from depthgauge.store.tables import (AssessmentRow, AuditEventRow, DeploymentRow, FeedbackRow, ModelVersionRow,
+                                     PredictionLogRow, current_user)
 from depthgauge.zoo import FAMILIES
 from depthgauge.zoo import load_model as load_folder
 
@@ -54,11 +53,13 @@ def champion_of(session, name: str) -> ModelVersionRow:
 
 
 def _labeled_traffic(session, name: str, columns: list[str], target: str) -> pd.DataFrame:
-    rows = session.execute(select(PredictionLogRow.request_id, PredictionLogRow.inputs)
-                           .where(PredictionLogRow.model_name == name)).all()
-    labels = latest_labels(session, [r[0] for r in rows])
-    records = [{**{c: inputs.get(c) for c in columns}, target: labels[request_id]}
-               for request_id, inputs in rows if request_id in labels]
+    """Return the logged inputs of `name` that have a label (the latest feedback or review decision) as rows."""
+    log = PredictionLogRow
+    rows = session.execute(select(log.request_id, log.inputs, FeedbackRow.label)
+                           .join(FeedbackRow, FeedbackRow.request_id == log.request_id)
+                           .where(log.model_name == name).order_by(FeedbackRow.created_at)).all()
+    latest = {request_id: (inputs, label) for request_id, inputs, label in rows}  # the later label wins
+    records = [{**{c: inputs.get(c) for c in columns}, target: label} for inputs, label in latest.values()]
     return pd.DataFrame(records, columns=columns + [target])
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from depthgauge.monitor.alerts import alert_dict, deliver, evaluate, load_rules, rules_path
 from depthgauge.monitor.report import build_report, monitored_version
-from depthgauge.monitor.window import parse_window
+from depthgauge.monitor.profiles import fold_new_predictions, parse_window
 from depthgauge.serve.deploy import active_deployments
 from depthgauge.store.tables import AlertRow
 
@@ -21,6 +21,9 @@ def run_monitor(workspace, models: list[str] | None = None, window: str | None =
         targets = list(models or [d.model_name for d in active_deployments(session)])
     results, outbox = [], []
     for name in targets:
+        with workspace.session() as session:
+            version_id = monitored_version(session, name).id
+        fold_new_predictions(workspace, version_id)
         with workspace.transaction() as session:
             version = monitored_version(session, name)
             reports = {w: build_report(session, version.ref, spec, prices) for w, spec in specs.items()}

@@ -352,9 +352,9 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     @app.get("/v1/monitor/{name}")
     async def monitor(name: str, window: str | None = None, _caller: Caller = Depends(require("view"))):
         """The monitoring report of the model's deployed version over `window`, with its recent alerts."""
-        from depthgauge.monitor.report import build_report
+        from depthgauge.monitor.profiles import fold_new_predictions, parse_window
+        from depthgauge.monitor.report import build_report, monitored_version
         from depthgauge.monitor.service import recent_alerts
-        from depthgauge.monitor.window import parse_window
 
         try:
             spec = parse_window(window)
@@ -362,6 +362,9 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             return JSONResponse({"detail": [{"field": "window", "reason": str(exc)}]}, status_code=422)
 
         def build() -> dict:
+            with workspace.session() as session:
+                version_id = monitored_version(session, name).id
+            fold_new_predictions(workspace, version_id)
             with workspace.session() as session:
                 report = build_report(session, name, spec)
                 report["alerts"] = recent_alerts(session, report["model"])

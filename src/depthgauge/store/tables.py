@@ -6,7 +6,7 @@ import uuid
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -245,6 +245,21 @@ class FeedbackRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     given_by: Mapped[str] = mapped_column(Text, default=current_user)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LogProfileRow(Base):
+    """Binned counts and samples of one contiguous stretch of a version's prediction log (see monitor/profiles.py)."""
+
+    __tablename__ = "log_profiles"
+    __table_args__ = (UniqueConstraint("ref", "first_at", "first_request_id", name="uq_log_profiles_start"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    ref: Mapped[str] = mapped_column(String(80))
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_request_id: Mapped[str] = mapped_column(String(40))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_request_id: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int] = mapped_column(Integer)
+    profile: Mapped[dict] = mapped_column(JSON)
 
 
 class AlertRow(Base):

@@ -1,4 +1,4 @@
-"""monitoring: reference profiles on model versions, alerts, serving request counts
+"""monitoring: reference profiles on model versions, log profiles, alerts, serving request counts
 
 Revision ID: 0006
 Revises: 0005
@@ -15,6 +15,19 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("model_versions", sa.Column("reference", sa.JSON, nullable=True))
     op.create_index("ix_prediction_log_ref_at", "prediction_log", ["ref", "at"])
+    op.create_table(
+        "log_profiles",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("ref", sa.String(80), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("first_request_id", sa.String(40), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_request_id", sa.String(40), nullable=False),
+        sa.Column("rows", sa.Integer, nullable=False),
+        sa.Column("profile", sa.JSON, nullable=False),
+        sa.UniqueConstraint("ref", "first_at", "first_request_id", name="uq_log_profiles_start"),
+    )
+    op.create_index("ix_log_profiles_ref_last_at", "log_profiles", ["ref", "last_at"])
     op.create_table(
         "alerts",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -48,6 +61,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("serving_counts")
     op.drop_table("alerts")
+    op.drop_table("log_profiles")
     op.drop_index("ix_prediction_log_ref_at", "prediction_log")
     with op.batch_alter_table("model_versions") as batch:
         batch.drop_column("reference")
