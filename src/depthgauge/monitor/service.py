@@ -8,7 +8,8 @@ from depthgauge.monitor.alerts import alert_dict, deliver, evaluate, load_rules,
 from depthgauge.monitor.report import build_report, monitored_version
 from depthgauge.monitor.profiles import fold_new_predictions, parse_window
 from depthgauge.serve.deploy import active_deployments
-from depthgauge.store.tables import AlertRow
+from depthgauge.store.jsonable import json_ready
+from depthgauge.store.tables import AlertRow, MonitorSnapshotRow
 
 
 def run_monitor(workspace, models: list[str] | None = None, window: str | None = None, rules_file=None,
@@ -34,6 +35,7 @@ def run_monitor(workspace, models: list[str] | None = None, window: str | None =
                 select(AlertRow).where(AlertRow.model_name == version.model_name, AlertRow.status == "firing")
                 .order_by(AlertRow.fired_at))]
             report["rules"] = rules.source
+            session.add(MonitorSnapshotRow(model_name=version.model_name, ref=version.ref, report=json_ready(report)))
         results.append(report)
     if rules.webhook.url:
         for alert_id, payload in outbox:

@@ -262,6 +262,17 @@ class LogProfileRow(Base):
     profile: Mapped[dict] = mapped_column(JSON)
 
 
+class MonitorSnapshotRow(Base):
+    """A monitoring report as a monitor run saw it: what the dashboard shows and draws trends from."""
+
+    __tablename__ = "monitor_snapshots"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    model_name: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    report: Mapped[dict] = mapped_column(JSON)
+
+
 class AlertRow(Base):
     __tablename__ = "alerts"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

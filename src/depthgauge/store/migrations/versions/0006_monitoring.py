@@ -29,6 +29,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_log_profiles_ref_last_at", "log_profiles", ["ref", "last_at"])
     op.create_table(
+        "monitor_snapshots",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("model_name", sa.String(64), nullable=False),
+        sa.Column("ref", sa.String(80), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("report", sa.JSON, nullable=False),
+    )
+    op.create_index("ix_monitor_snapshots_model_at", "monitor_snapshots", ["model_name", "at"])
+    op.create_table(
         "alerts",
         sa.Column("id", sa.String(32), primary_key=True),
         sa.Column("model_name", sa.String(64), nullable=False, index=True),
@@ -61,6 +70,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("serving_counts")
     op.drop_table("alerts")
+    op.drop_table("monitor_snapshots")
     op.drop_table("log_profiles")
     op.drop_index("ix_prediction_log_ref_at", "prediction_log")
     with op.batch_alter_table("model_versions") as batch:
