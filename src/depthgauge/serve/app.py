@@ -22,9 +22,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, text
 
 from depthgauge.errors import DepthgaugeError
-from depthgauge.govern import audit
 from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.serve import deploy as deployments
+from depthgauge.serve import reviews
 from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.log import GroupCommitLog, check_durability
 from depthgauge.serve.schema import record_model, request_model
@@ -375,41 +375,20 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     async def list_reviews(status: str = "pending", model: str | None = None, limit: int = 100,
                            _caller: Caller = Depends(require("view"))):
         with workspace.session() as session:
-            query = select(ReviewRow, PredictionLogRow).join(PredictionLogRow,
-                                                             PredictionLogRow.request_id == ReviewRow.request_id)
-            if status != "all":
-                query = query.where(ReviewRow.status == status)
-            if model is not None:
-                query = query.where(ReviewRow.model_name == model)
-            rows = session.execute(query.order_by(ReviewRow.created_at).limit(limit)).all()
-            return {"reviews": [{"id": r.id, "request_id": r.request_id, "model": r.model_name, "reason": r.reason,
-                                 "status": r.status, "label": r.label, "decided_by": r.decided_by,
-                                 "inputs": p.inputs, "output": p.output, "confidence": p.confidence}
-                                for r, p in rows]}
+            return {"reviews": reviews.queue(session, status, model, limit)}
 
     @app.post("/v1/reviews/{review_id}")
     async def decide_review(review_id: str, body: ReviewDecision, caller: Caller = Depends(require("review"))):
-        if body.decision not in ("approve", "correct"):
-            return JSONResponse({"detail": [{"field": "decision", "reason": "must be 'approve' or 'correct'"}]},
-                                status_code=422)
         with workspace.transaction() as session:
-            review = session.get(ReviewRow, review_id)
-            if review is None:
-                raise _error(404, f"No review '{review_id}'.")
-            if review.status != "pending":
-                raise _error(409, f"Review '{review_id}' was already decided ({review.status} by {review.decided_by}).")
-            logged = session.get(PredictionLogRow, review.request_id)
-            if body.decision == "correct" and body.label is None:
-                return JSONResponse({"detail": [{"field": "label", "reason": "a correction needs the right label"}]},
-                                    status_code=422)
-            label = logged.output["prediction"] if body.decision == "approve" else body.label
-            review.status = "approved" if body.decision == "approve" else "corrected"
-            review.label, review.decided_by, review.decided_at = json_ready(label), f"key:{caller.name}", utcnow()
-            logged.review_status = review.status
-            session.add(FeedbackRow(request_id=review.request_id, label=json_ready(label), source="review",
-                                    given_by=f"key:{caller.name}"))
-            audit.record(session, f"key:{caller.name}", "review.decide", f"review:{review_id}",
-                         {"decision": body.decision, "label": label, "request_id": review.request_id})
+            try:
+                review = reviews.decide(session, review_id, body.decision, body.label, f"key:{caller.name}")
+            except reviews.ReviewConflict as exc:
+                raise _error(409, str(exc)) from None
+            except DepthgaugeError as exc:
+                if str(exc).startswith("No review"):
+                    raise _error(404, str(exc)) from None
+                field = "decision" if "decision" in str(exc) else "label"
+                return JSONResponse({"detail": [{"field": field, "reason": str(exc)}]}, status_code=422)
             return {"id": review_id, "status": review.status, "label": review.label}
 
     @app.post("/v1/feedback")
@@ -442,6 +421,9 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         return schema
 
     app.openapi = openapi
+    from depthgauge.web.routes import add_dashboard
+
+    add_dashboard(app, workspace, auth)
     app.state.workspace = workspace
     app.state.log = log_holder
     return app

@@ -1,0 +1,149 @@
+"""The dashboard in a real browser: sign-in, the overview against the API, reviews, roles, accessibility."""
+
+import re
+
+import httpx
+import pytest
+
+from depthgauge.web.routes import _number
+from tests.web.conftest import screenshot, sign_in
+
+PAGES = ["/", "/models", "/models/churn", "/cards/churn:3", "/assessments", "/reviews", "/monitoring", "/monitoring/churn", "/checklist",
+         "/costs", "/audit"]
+
+
+def test_sign_in_refuses_a_bad_key_and_sets_a_strict_http_only_cookie(dashboard, page):
+    url, tokens, _ = dashboard
+    page.goto(f"{url}/models")
+    assert page.url.startswith(f"{url}/login")
+    page.fill("#key", "dg_not-a-real-key")
+    page.get_by_role("button", name="Sign in").click()
+    assert "not valid" in page.get_by_role("alert").inner_text()
+    page.fill("#key", tokens["viewer"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/models")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "depthgauge_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r".*/login"))
+    page.goto(f"{url}/")
+    assert page.url.startswith(f"{url}/login"), "signed out means signed out"
+
+
+def test_the_overview_shows_the_numbers_the_api_gives(dashboard, page):
+    url, tokens, _ = dashboard
+    report = httpx.get(f"{url}/v1/monitor/churn", headers={"Authorization": f"Bearer {tokens['viewer']}"}).json()
+    sign_in(page, url, tokens["viewer"])
+    tiles = page.locator('[data-model="churn"]')
+    text = {name: tiles.locator(f'[data-testid="{name}"]').inner_text() for name in
+            ("ref", "holdout", "live", "p50", "p99", "throughput", "cost", "monthly", "drift", "net-value")}
+    assert text["ref"] == report["ref"]
+    assert text["holdout"] == _number(report["quality"]["holdout"]["value"], 4)
+    assert text["live"] == _number(report["quality"]["live"]["value"], 4)
+    assert text["p50"] == _number(report["operations"]["latency_p50_ms"])
+    assert text["p99"] == _number(report["operations"]["latency_p99_ms"])
+    assert text["throughput"] == _number(report["operations"]["throughput_per_s"])
+    assert text["cost"] == _number(report["cost"]["cost_per_1k_at_observed_traffic_usd"])
+    assert text["monthly"] == _number(report["cost"]["monthly_run_rate_usd"], 6)
+    assert text["drift"] == _number(report["drift"]["score"])
+    assert text["net-value"] == _number(report["business"]["net_value_per_1k"], 6)
+    assert "Not applicable" in tiles.locator('[data-testid="hallucination"]').inner_text()
+    screenshot(page, "overview")
+
+
+def test_every_page_renders_and_every_control_has_a_label_and_every_tile_a_heading(dashboard, page):
+    url, tokens, _ = dashboard
+    sign_in(page, url, tokens["admin"])
+    for path in PAGES:
+        response = page.goto(f"{url}{path}")
+        assert response.status == 200, path
+        unlabeled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), button, select, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
+            .map(el => el.outerHTML)""")
+        assert unlabeled == [], f"{path}: controls without a label: {unlabeled}"
+        headless_tiles = page.evaluate("""() => [...document.querySelectorAll('section.tile')]
+            .filter(t => !t.querySelector('h2, h3')).length""")
+        assert headless_tiles == 0, path
+        assert page.locator("h1").count() == 1, path
+        assert "Traceback" not in page.content()
+        screenshot(page, "page" + path.replace("/", "_"))
+    page.goto(f"{url}/assessments")
+    with page.expect_navigation():
+        page.get_by_role("link", name="HTML report").first.click()
+    assert "Verdict" in page.content() or "verdict" in page.content()
+
+
+def test_a_reviewer_resolves_a_review_which_leaves_the_queue_and_enters_the_audit_log(dashboard, page):
+    url, tokens, _ = dashboard
+    sign_in(page, url, tokens["reviewer"])
+    page.goto(f"{url}/reviews")
+    first = page.locator("tr[data-review]").first
+    review_id = first.get_attribute("data-review")
+    before = int(page.get_by_test_id("pending").inner_text())
+    first.get_by_role("button", name=f"Approve the prediction of review {review_id}").click()
+    page.wait_for_url(f"{url}/reviews")
+    assert page.locator(f'tr[data-review="{review_id}"]').count() == 0
+    assert int(page.get_by_test_id("pending").inner_text()) == before - 1
+    page.goto(f"{url}/audit")
+    row = page.locator("tr", has_text=f"review:{review_id}")
+    assert "review.decide" in row.inner_text() and "key:reviewer-key" in row.inner_text()
+    page.get_by_role("button", name="Verify the chain").click()
+    assert "Intact" in page.get_by_role("status").inner_text()
+    screenshot(page, "review_resolved_audit")
+
+
+def test_a_viewer_sees_everything_but_cannot_act(dashboard, page):
+    url, tokens, _ = dashboard
+    sign_in(page, url, tokens["viewer"])
+    page.goto(f"{url}/reviews")
+    assert page.get_by_role("button", name=re.compile("Approve")).count() == 0
+    assert "Reviewers decide" in page.content()
+    page.goto(f"{url}/models/churn")
+    assert page.get_by_role("button", name=re.compile("Promote|Approve")).count() == 0
+    csrf = page.locator('input[name="csrf"]').first.get_attribute("value")
+    review_id = httpx.get(f"{url}/v1/reviews", headers={"Authorization": f"Bearer {tokens['viewer']}"}).json()["reviews"][0]["id"]
+    response = page.request.post(f"{url}/reviews/{review_id}", form={"decision": "approve", "csrf": csrf})
+    assert response.status == 403 and "may not review" in response.text()
+    response = page.request.post(f"{url}/models/churn:2/promote", form={"alias": "production", "csrf": csrf})
+    assert response.status == 403
+
+
+def test_forms_without_the_session_token_are_refused(dashboard, page):
+    url, tokens, _ = dashboard
+    sign_in(page, url, tokens["admin"])
+    review_id = httpx.get(f"{url}/v1/reviews", headers={"Authorization": f"Bearer {tokens['admin']}"}).json()["reviews"][0]["id"]
+    response = page.request.post(f"{url}/reviews/{review_id}", form={"decision": "approve", "csrf": "forged"})
+    assert response.status == 403 and "form expired" in response.text()
+    pending = httpx.get(f"{url}/v1/reviews", headers={"Authorization": f"Bearer {tokens['admin']}"}).json()["reviews"]
+    assert review_id in {r["id"] for r in pending}
+
+
+def test_an_admin_approves_and_promotes_from_the_models_page(dashboard, page):
+    url, tokens, _ = dashboard
+    sign_in(page, url, tokens["admin"])
+    page.goto(f"{url}/models/churn")
+    page.get_by_role("button", name="Promote churn:2 to production").click()
+    assert "not approved" in page.get_by_role("alert").inner_text()
+    page.goto(f"{url}/models/churn")
+    page.get_by_label("Approval note").first.fill("reviewed in the dashboard")
+    page.get_by_role("button", name="Approve churn:1").click()
+    page.wait_for_url(f"{url}/models/churn")
+    page.get_by_role("button", name="Promote churn:1 to production").click()
+    page.wait_for_url(f"{url}/models/churn")
+    assert "production" in page.locator("tr", has_text="churn:1").first.inner_text()
+
+
+@pytest.mark.parametrize("path", ["/", "/monitoring", "/reviews"])
+def test_an_empty_workspace_says_what_to_do_next(tmp_path, page, path):
+    from depthgauge.govern.keys import create_key
+    from depthgauge.serve.app import create_app
+    from depthgauge.workspace import Workspace
+    from tests.serve.conftest import LiveServer
+
+    home = tmp_path / "empty"
+    with Workspace.open(home) as workspace, workspace.transaction() as session:
+        token = create_key(session, "admin", "admin")[1]
+    with LiveServer(create_app(home, monitor_every_s=0)) as url:
+        sign_in(page, url, token)
+        page.goto(f"{url}{path}")
+        assert re.search(r"Nothing (is deployed|to review)", page.content())
