@@ -6,11 +6,12 @@ from depthgauge.workspace import Workspace, resolve_home
 def test_open_creates_the_schema_in_wal_mode_and_reopens(home):
     workspace = Workspace.open(home)
     assert {"datasets", "assessments", "runs", "advice", "cost_projections", "checklist_marks", "vendor_scorecards",
-            "api_keys", "audit_events", "audit_head", "registered_models", "model_versions", "model_aliases",
+            "api_keys", "audit_events", "audit_head", "registered_models", "model_versions", "model_aliases", "log_profiles",
+            "monitor_snapshots", "alerts", "serving_counts",
             "alembic_version"} <= set(inspect(workspace.engine).get_table_names())
     with workspace.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
     workspace.close()
     Workspace.open(home).close()  # migrating an up-to-date database is a no-op
 

@@ -84,6 +84,15 @@ def test_a_reviewer_resolves_a_review_which_leaves_the_queue_and_enters_the_audi
     page.wait_for_url(f"{url}/reviews")
     assert page.locator(f'tr[data-review="{review_id}"]').count() == 0
     assert int(page.get_by_test_id("pending").inner_text()) == before - 1
+    second = page.locator("tr[data-review]").first
+    corrected = second.get_attribute("data-review")
+    second.get_by_label("Correct label").fill("yes")
+    second.get_by_role("button", name=f"Correct review {corrected}").click()
+    page.wait_for_url(f"{url}/reviews")
+    assert int(page.get_by_test_id("pending").inner_text()) == before - 2
+    decided = httpx.get(f"{url}/v1/reviews", params={"status": "corrected"},
+                        headers={"Authorization": f"Bearer {tokens['reviewer']}"}).json()["reviews"]
+    assert [(r["id"], r["label"]) for r in decided] == [(corrected, "yes")]
     page.goto(f"{url}/audit")
     row = page.locator("tr", has_text=f"review:{review_id}")
     assert "review.decide" in row.inner_text() and "key:reviewer-key" in row.inner_text()
