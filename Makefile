@@ -18,6 +18,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	sh scripts/ensure_chromium.sh
+	sh scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

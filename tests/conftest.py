@@ -69,3 +69,23 @@ def cli_json(*args: str, **kwargs) -> dict:
     result = run_cli(*args, "--json", **kwargs)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+_CLUSTER = {}
+
+
+def postgres_cluster():
+    """Return the test run's throwaway PostgreSQL cluster, started on first use and stopped at exit."""
+    if "cluster" not in _CLUSTER:
+        import atexit
+
+        from tests.postgres import PostgresCluster
+
+        _CLUSTER["cluster"] = PostgresCluster().start()
+        atexit.register(_CLUSTER["cluster"].stop)
+    return _CLUSTER["cluster"]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    return postgres_cluster()

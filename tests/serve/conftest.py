@@ -39,24 +39,39 @@ class LiveServer:
         self.thread.join(timeout=20)
 
 
-@pytest.fixture(scope="session")
-def served_workspace(tmp_path_factory):
-    home = tmp_path_factory.mktemp("serving") / "ws"
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def served_workspace(request, tmp_path_factory):
+    """(home, tokens by role, database URL or None): churn assessed and deployed, on each database backend."""
+    home = tmp_path_factory.mktemp(f"serving-{request.param}") / "ws"
+    url = request.getfixturevalue("postgres").create_database() if request.param == "postgresql" else None
     depthgauge.assess(churn_table(900, 8, seed=5), target="churned", time_budget="20s", home=home, resamples=200,
-                      name="churn")
+                      name="churn", db_url=url)
     tokens = {}
-    with Workspace.open(home) as workspace, workspace.transaction() as session:
+    with Workspace.open(home, url) as workspace, workspace.transaction() as session:
         for role in ROLES:
             tokens[role] = create_key(session, f"{role}-key", role)[1]
         deployments.deploy(session, "churn", "2")
-    return home, tokens
+    return home, tokens, url
+
+
+def private_copy(served_workspace, tmp_path, monkeypatch):
+    """Return the home of a private copy of the served workspace (its database copied too, on PostgreSQL)."""
+    home = tmp_path / "ws"
+    shutil.copytree(served_workspace[0], home)
+    url = served_workspace[2]
+    if url is None:
+        monkeypatch.delenv("DEPTHGAUGE_DB_URL", raising=False)
+    else:
+        from tests.conftest import postgres_cluster
+
+        monkeypatch.setenv("DEPTHGAUGE_DB_URL", postgres_cluster().create_database(template=url.rsplit("/", 1)[1]))
+    return home
 
 
 @pytest.fixture
-def server(served_workspace, tmp_path):
+def server(served_workspace, tmp_path, monkeypatch):
     """(base URL, tokens by role, workspace home) of a fresh server over a private copy of the workspace."""
-    home = tmp_path / "ws"
-    shutil.copytree(served_workspace[0], home)
+    home = private_copy(served_workspace, tmp_path, monkeypatch)
     with LiveServer(create_app(home, max_body_bytes=50_000)) as url:
         yield url, served_workspace[1], home
 

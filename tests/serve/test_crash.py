@@ -2,7 +2,6 @@
 
 import os
 import random
-import shutil
 import signal
 import socket
 import sqlite3
@@ -14,7 +13,8 @@ import time
 import httpx
 import pytest
 
-from tests.serve.conftest import ROW
+from depthgauge.workspace import Workspace
+from tests.serve.conftest import ROW, private_copy
 
 ROUNDS = 6
 
@@ -52,9 +52,8 @@ def _stream(url, token, answered, stop):
 
 
 @pytest.mark.parametrize("durability", ["power", "crash"])
-def test_sigkill_at_random_moments_loses_no_answered_prediction(served_workspace, tmp_path, durability):
-    home = tmp_path / "ws"
-    shutil.copytree(served_workspace[0], home)
+def test_sigkill_at_random_moments_loses_no_answered_prediction(served_workspace, tmp_path, durability, monkeypatch):
+    home = private_copy(served_workspace, tmp_path, monkeypatch)
     token = served_workspace[1]["predictor"]
     rng = random.Random(20261124)
     answered: list[str] = []
@@ -73,9 +72,11 @@ def test_sigkill_at_random_moments_loses_no_answered_prediction(served_workspace
         for c in clients:
             c.join(timeout=30)
     assert len(answered) > ROUNDS * 10, "the stream should have produced answers in every round"
-    connection = sqlite3.connect(home / "depthgauge.db")
-    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    stored = {row[0] for row in connection.execute("SELECT request_id FROM prediction_log")}
-    connection.close()
+    if served_workspace[2] is None:
+        connection = sqlite3.connect(home / "depthgauge.db")
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        connection.close()
+    with Workspace.open(home) as workspace, workspace.engine.connect() as connection:
+        stored = {row[0] for row in connection.exec_driver_sql("SELECT request_id FROM prediction_log")}
     missing = set(answered) - stored
     assert not missing, f"{len(missing)} answered predictions are missing from the log"

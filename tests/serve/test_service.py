@@ -190,13 +190,11 @@ def test_concurrent_predictions_share_commits_and_none_is_lost(server):
     assert set(found) == set(ids)
 
 
-def test_authentication_can_be_turned_off_explicitly(served_workspace, tmp_path):
-    import shutil
-
+def test_authentication_can_be_turned_off_explicitly(served_workspace, tmp_path, monkeypatch):
     from depthgauge.serve.app import create_app
+    from tests.serve.conftest import private_copy
 
-    home = tmp_path / "open"
-    shutil.copytree(served_workspace[0], home)
+    home = private_copy(served_workspace, tmp_path, monkeypatch)
     with LiveServer(create_app(home, auth=False)) as url, client(url) as c:
         assert c.post("/v1/models/churn/predict", json={"inputs": ROW}).status_code == 200
         assert c.post("/v1/models/churn/deploy", json={"ref": "3"}).json()["ref"] == "churn:3"
@@ -253,13 +251,11 @@ def test_a_revoked_key_is_refused_within_seconds(server):
         assert c.get("/v1/models").status_code == 401
 
 
-def test_an_unknown_durability_is_refused_before_anything_is_deployed(served_workspace, tmp_path):
-    import shutil
-
+def test_an_unknown_durability_is_refused_before_anything_is_deployed(served_workspace, tmp_path, monkeypatch):
     from tests.conftest import run_cli
+    from tests.serve.conftest import private_copy
 
-    home = tmp_path / "ws"
-    shutil.copytree(served_workspace[0], home)
+    home = private_copy(served_workspace, tmp_path, monkeypatch)
 
     def deployments():
         with Workspace.open(home) as workspace, workspace.engine.connect() as connection:

@@ -1,0 +1,70 @@
+"""Two server processes over one database: no lost log records, no duplicate reviews, one unbroken audit chain."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import httpx
+from sqlalchemy import func, select
+
+from depthgauge.govern.audit import verify
+from depthgauge.store.tables import PredictionLogRow, ReviewRow
+from depthgauge.workspace import Workspace
+from tests.serve.conftest import ROW, private_copy
+from tests.serve.test_crash import _free_port, _start
+
+
+def test_two_servers_share_one_database_without_losing_or_duplicating_anything(served_workspace, tmp_path, monkeypatch):
+    home = private_copy(served_workspace, tmp_path, monkeypatch)
+    tokens = served_workspace[1]
+    ports = [_free_port(), _free_port()]
+    servers = [_start(home, port, "power") for port in ports]
+    answered, errors = [], []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", timeout=30,
+                          headers={"Authorization": f"Bearer {tokens['admin']}"}) as admin:
+            assert admin.post("/v1/models/churn/deploy",
+                              json={"ref": "2", "review": {"confidence_threshold": 0.95}}).status_code == 200
+
+        def stream(port: int) -> None:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                              headers={"Authorization": f"Bearer {tokens['predictor']}"}) as c:
+                for _ in range(40):
+                    response = c.post("/v1/models/churn/predict", json={"inputs": [ROW, ROW, ROW]})
+                    if response.status_code != 200:
+                        errors.append(response.text)
+                        continue
+                    answered.extend(p["request_id"] for p in response.json()["predictions"])
+
+        def administer(port: int) -> None:  # audited actions on both servers at once
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                              headers={"Authorization": f"Bearer {tokens['admin']}"}) as c:
+                for i in range(6):
+                    ref = "2" if i % 2 else "3"
+                    response = c.post("/v1/models/churn/deploy",
+                                      json={"ref": ref, "review": {"confidence_threshold": 0.95}})
+                    if response.status_code != 200:
+                        errors.append(response.text)
+
+        threads = [threading.Thread(target=stream, args=(port,)) for port in ports for _ in range(2)]
+        threads += [threading.Thread(target=administer, args=(port,)) for port in ports]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    assert not errors, errors[:3]
+    assert len(answered) == 2 * 2 * 40 * 3 == len(set(answered))
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        logged = set(session.scalars(select(PredictionLogRow.request_id).where(PredictionLogRow.request_id.in_(answered))))
+        assert logged == set(answered)
+        reviews = session.execute(select(ReviewRow.request_id, func.count()).group_by(ReviewRow.request_id)).all()
+        assert reviews and all(count == 1 for _, count in reviews)
+        check = verify(session)
+        assert check.ok, check.problem
+        assert check.events >= 12
