@@ -36,7 +36,8 @@ class Workspace:
         url = db_url or os.environ.get("DEPTHGAUGE_DB_URL") or f"sqlite:///{root / 'depthgauge.db'}"
         engine = make_engine(url)
         migrate(engine)
-        return cls(home=root, engine=engine, artifacts=ArtifactStore(root / "artifacts"))
+        artifacts = ArtifactStore(os.environ.get("DEPTHGAUGE_ARTIFACTS") or root / "artifacts")
+        return cls(home=root, engine=engine, artifacts=artifacts)
 
     @property
     def reports_dir(self) -> Path:

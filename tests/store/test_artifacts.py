@@ -37,7 +37,7 @@ def test_tampered_blob_is_refused(tmp_path):
     (folder / "model.json").write_text('{"a": 1}')
     store = ArtifactStore(tmp_path / "store")
     digest = store.put_dir(folder)
-    blob = store._blob_path(hashlib.sha256(b'{"a": 1}').hexdigest())
+    blob = store.blobs.path(hashlib.sha256(b'{"a": 1}').hexdigest())
     blob.write_text('{"a": 2}')
     with pytest.raises(DepthgaugeError, match="does not match its SHA-256"):
         store.get_dir(digest, tmp_path / "out")

@@ -3,6 +3,11 @@
 A model artifact is a folder of plain files (JSON, safetensors, LightGBM text). `put_dir`
 stores each file by digest plus a JSON manifest naming them; the manifest's digest is the
 artifact's address. `get_dir` checks every digest and refuses unsafe names before writing.
+
+Blobs live in a folder of the workspace by default, or in an S3-compatible bucket
+(`DEPTHGAUGE_ARTIFACTS=s3://bucket/prefix`, through fsspec/s3fs; `DEPTHGAUGE_S3_ENDPOINT` for
+MinIO, Ceph or any other S3-compatible server; credentials as AWS's tools read them). Both are
+addressed and verified the same way.
 """
 
 from __future__ import annotations
@@ -30,22 +35,25 @@ def _safe_name(name: str) -> bool:
     return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name
 
 
-class ArtifactStore:
+def _key(digest: str) -> str:
+    return f"sha256/{digest[:2]}/{digest}"
+
+
+class LocalBlobs:
+    """Blobs as files under a folder, written atomically (temporary file, then rename)."""
+
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.where = str(self.root)
 
-    def _blob_path(self, digest: str) -> Path:
-        return self.root / "sha256" / digest[:2] / digest
+    def path(self, digest: str) -> Path:
+        return self.root / _key(digest)
 
-    def _put_bytes(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        self._write_blob(digest, data)
-        return digest
+    def exists(self, digest: str) -> bool:
+        return self.path(digest).exists()
 
-    def _write_blob(self, digest: str, data: bytes) -> None:
-        target = self._blob_path(digest)
-        if target.exists():
-            return
+    def write(self, digest: str, data: bytes) -> None:
+        target = self.path(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
@@ -55,6 +63,69 @@ class ArtifactStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def read(self, digest: str) -> bytes | None:
+        path = self.path(digest)
+        return path.read_bytes() if path.exists() else None
+
+    def size(self, digest: str) -> int:
+        return self.path(digest).stat().st_size
+
+
+class S3Blobs:
+    """Blobs as objects under s3://bucket/prefix (an S3 PUT is atomic, so no temporary object is needed)."""
+
+    def __init__(self, url: str, endpoint: str | None = None):
+        try:
+            import s3fs
+        except ImportError:
+            raise DepthgaugeError("DEPTHGAUGE_ARTIFACTS points at S3, which needs s3fs: pip install 'depthgauge[s3]'.") from None
+        self.where = url.rstrip("/")
+        self.base = self.where[len("s3://"):]
+        if not self.base or self.base.startswith("/"):
+            raise DepthgaugeError(f"'{url}' is not an S3 location. Use s3://BUCKET or s3://BUCKET/PREFIX.")
+        self.fs = s3fs.S3FileSystem(endpoint_url=endpoint, use_listings_cache=False) if endpoint else \
+            s3fs.S3FileSystem(use_listings_cache=False)
+
+    def _path(self, digest: str) -> str:
+        return f"{self.base}/{_key(digest)}"
+
+    def exists(self, digest: str) -> bool:
+        return self.fs.exists(self._path(digest))
+
+    def write(self, digest: str, data: bytes) -> None:
+        self.fs.pipe_file(self._path(digest), data)
+
+    def read(self, digest: str) -> bytes | None:
+        try:
+            return self.fs.cat_file(self._path(digest))
+        except FileNotFoundError:
+            return None
+
+    def size(self, digest: str) -> int:
+        return int(self.fs.size(self._path(digest)))
+
+
+def blobs_for(location: str | Path) -> LocalBlobs | S3Blobs:
+    """Return the blob backend for a folder or an s3:// URL."""
+    if str(location).startswith("s3://"):
+        return S3Blobs(str(location), os.environ.get("DEPTHGAUGE_S3_ENDPOINT"))
+    return LocalBlobs(Path(location))
+
+
+class ArtifactStore:
+    def __init__(self, location: str | Path):
+        self.blobs = blobs_for(location)
+
+    @property
+    def root(self) -> str:
+        return self.blobs.where
+
+    def _put_bytes(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if not self.blobs.exists(digest):
+            self.blobs.write(digest, data)
+        return digest
 
     def put_dir(self, folder: Path) -> str:
         """Store every file of `folder` (flat) and return the digest of its manifest."""
@@ -67,10 +138,9 @@ class ArtifactStore:
         return self._put_bytes(manifest)
 
     def _read_verified(self, digest: str) -> bytes:
-        path = self._blob_path(digest)
-        if not path.exists():
+        data = self.blobs.read(digest)
+        if data is None:
             raise DepthgaugeError(f"Artifact blob {digest[:12]} is missing from {self.root}; the workspace is incomplete.")
-        data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != digest:
             raise DepthgaugeError(
                 f"Artifact blob {digest[:12]} does not match its SHA-256: the file was changed or corrupted. "
@@ -80,7 +150,7 @@ class ArtifactStore:
 
     def size_bytes(self, digest: str) -> int:
         manifest = json.loads(self._read_verified(digest))
-        return sum(self._blob_path(d).stat().st_size for d in manifest["files"].values())
+        return sum(self.blobs.size(d) for d in manifest["files"].values())
 
     def get_dir(self, digest: str, dest: Path) -> Path:
         """Write the verified files of artifact `digest` into `dest` and return it."""
