@@ -27,7 +27,8 @@ def _binaries() -> Path:
 
 
 class PostgresCluster:
-    def __init__(self):
+    def __init__(self, fsync: bool = False):
+        self.fsync = fsync  # off for tests (they kill our servers, never PostgreSQL); on for benchmarks
         self.bin = _binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="depthgauge-pg-"))
         with socket.socket() as probe:
@@ -46,7 +47,7 @@ class PostgresCluster:
         self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-sync")
         self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "server.log"), "-w", "-o",
-                  f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
+                  f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync={'on' if self.fsync else 'off'} "
                   f"-c max_connections=200", "start")
         return self
 
