@@ -26,7 +26,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/lightgbm_overhead.py
 	$(BIN)/python bench/mlp_throughput.py
 	$(BIN)/python bench/drift_report.py
+	$(BIN)/python bench/dashboard_overview.py
 	$(BIN)/python bench/serve_load.py   # needs wrk: apt-get install wrk
+	$(BIN)/python bench/log_backends.py # needs wrk and PostgreSQL
 
 clean:
 	rm -rf $(VENV) .depthgauge .pytest_cache
