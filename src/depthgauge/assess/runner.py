@@ -17,6 +17,7 @@ import pandas as pd
 
 from depthgauge.assess import business, operations, quality, risk
 from depthgauge.assess.options import parse_duration, parse_value, parse_volume
+from depthgauge.assess.executors import check_executor, load_trained, train_on_ray
 from depthgauge.assess.results import Assessment, CandidateResult
 from depthgauge.assess.verdict import decide_verdict
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
@@ -113,6 +114,8 @@ def assess(
     resamples: int = quality.BOOTSTRAP_RESAMPLES,
     reporter: Reporter | None = None,
     name: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
     started = time.perf_counter()
@@ -134,6 +137,7 @@ def assess(
         raise DepthgaugeError(f"--max-cost-ratio must be positive, not {max_cost_ratio}. The default is 3.")
     if not 0 < review_threshold < 1:
         raise DepthgaugeError(f"--review-threshold must be between 0 and 1, not {review_threshold}. The default is 0.6.")
+    check_executor(executor)
     unknown = [c for c in candidates if c not in FAMILIES]
     if unknown:
         raise DepthgaugeError(f"Unknown candidate {unknown[0]!r}. Known: {', '.join(FAMILIES)}.")
@@ -183,8 +187,13 @@ def assess(
     with Workspace.open(home, db_url) as workspace:
         X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
         y_test = y[split.test]
-        results, models = _fit_candidates(candidates, task, roles, seed, plan, X_train, y[split.train], X_val,
-                                          y[split.validation], reporter)
+        if executor == "ray":
+            results, models = _fit_on_ray(candidates, task, roles, seed, plan, (X_train, y[split.train], X_val,
+                                                                                 y[split.validation]), reporter,
+                                          ray_address)
+        else:
+            results, models = _fit_candidates(candidates, task, roles, seed, plan, X_train, y[split.train], X_val,
+                                              y[split.validation], reporter)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
@@ -207,7 +216,7 @@ def assess(
             "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
             "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
             "review_threshold": review_threshold, "seed": seed, "source": source,
-            "bootstrap_resamples": plan.resamples,
+            "bootstrap_resamples": plan.resamples, "executor": executor,
         }
         from depthgauge.assess.report import write_report
         from depthgauge.store.tables import new_id
@@ -260,6 +269,27 @@ def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_
         except Exception as exc:  # a candidate that crashes is reported, not hidden, and the others go on
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
             result.params["traceback"] = traceback.format_exc(limit=5)
+        reporter.candidate_finished(result)
+    return results, models
+
+
+def _fit_on_ray(candidates, task, roles, seed, plan: BudgetPlan, data: tuple, reporter: Reporter,
+                address: str | None) -> tuple[list[CandidateResult], dict]:
+    """Fit every candidate as a Ray task (see executors.py); results and models as `_fit_candidates` returns them."""
+    reporter.stage(f"Training {len(candidates)} candidates on Ray")
+    outcomes = train_on_ray(list(candidates), task, roles, seed, plan.fit_s, data, address)
+    results, models = [], {}
+    for name in candidates:
+        cls, outcome = FAMILIES[name], outcomes[name]
+        result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, outcome["status"],
+                                 cls(task, roles, seed=seed).get_params())
+        if outcome["status"] == "ok":
+            result.fit_seconds = outcome["fit_seconds"]
+            models[name] = (load_trained(name, outcome), outcome["peak_mb"])
+        else:
+            result.error = outcome["error"]
+            result.params["traceback"] = outcome["traceback"]
+        results.append(result)
         reporter.candidate_finished(result)
     return results, models
 

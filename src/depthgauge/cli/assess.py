@@ -77,6 +77,9 @@ def assess(
     seed: int = typer.Option(0, help="Seed for the split, bootstrap and training."),
     encoding: Optional[str] = typer.Option(None, help="Text encoding of a CSV that is not UTF-8."),
     name: Optional[str] = typer.Option(None, "--name", help="Register every trained candidate as a version of this model."),
+    executor: str = typer.Option("local", help="'local' trains candidates one after another; 'ray' trains them in "
+                                                "parallel as Ray tasks (a local Ray unless --ray-address)."),
+    ray_address: Optional[str] = typer.Option(None, help="Address of a running Ray cluster, e.g. ray://head:10001."),
     json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
 ):
     """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
@@ -91,7 +94,7 @@ def assess(
             value=value, sensitive=sensitive, time_column=time_column, group_column=group_column, drop=tuple(drop),
             positive=positive, metric=metric, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
             seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, len(TABULAR_CANDIDATES)),
-            name=name,
+            name=name, executor=executor, ray_address=ray_address,
         )
     if json_output:
         print_json(result.to_dict())
