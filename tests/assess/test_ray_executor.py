@@ -47,3 +47,24 @@ def test_an_unknown_executor_is_refused_before_anything_runs(tmp_path):
     churn_table(200, 6).to_csv(data, index=False)
     result = run_cli("--home", str(tmp_path / "ws2"), "assess", str(data), "--target", "churned", "--executor", "dask")
     assert result.returncode == 2 and "Unknown executor 'dask'" in result.stderr
+
+
+def test_tuning_searches_within_the_budget_and_the_candidates_use_what_it_found(local_ray, tmp_path):
+    assessment = depthgauge.assess(churn_table(600, 8, seed=6), target="churned", time_budget="60s",
+                                   home=tmp_path / "ws", resamples=200, tune=2, candidates=("dummy", "lightgbm", "mlp"))
+    tuning = assessment.options["tuning"]
+    assert set(tuning) == {"lightgbm", "mlp"}
+    for family, found in tuning.items():
+        assert found["trials"] == 2 and found["best_validation_loss"] > 0
+        candidate = next(c for c in assessment.candidates if c.name == family)
+        assert candidate.status == "ok"
+        assert {k: candidate.params[k] for k in found["params"]} == found["params"]
+    lightgbm = tuning["lightgbm"]["params"]
+    assert 8 <= lightgbm["num_leaves"] < 128 and 0.02 <= lightgbm["learning_rate"] <= 0.2
+    assert tuning["mlp"]["params"]["hidden"] in (64, 128, 256, 512)
+    assert assessment.duration_s <= 60 * 1.1
+
+
+def test_a_negative_number_of_trials_is_refused(tmp_path):
+    with pytest.raises(DepthgaugeError, match="--tune takes a number of trials"):
+        depthgauge.assess(churn_table(200, 6), target="churned", tune=-1, home=tmp_path / "ws")

@@ -34,13 +34,13 @@ def check_executor(executor: str) -> str:
     return executor
 
 
-def _train_one(family: str, task: str, roles: dict, seed: int, time_limit_s: float, X_train, y_train, X_val,
-               y_val) -> dict:
+def _train_one(family: str, task: str, roles: dict, seed: int, time_limit_s: float, params: dict, X_train, y_train,
+               X_val, y_val) -> dict:
     """Train one candidate; return its saved files, fit time and peak memory (or the error), nothing pickled by us."""
     from depthgauge.assess import operations
     from depthgauge.zoo import FAMILIES
 
-    model = FAMILIES[family](task, roles, seed=seed, time_limit_s=max(time_limit_s, 0.0))
+    model = FAMILIES[family](task, roles, seed=seed, time_limit_s=max(time_limit_s, 0.0), **params)
     try:
         with operations.PeakMemory() as memory:
             started = time.perf_counter()
@@ -73,7 +73,7 @@ def _start_ray(address: str | None):
 
 
 def train_on_ray(candidates: list[str], task: str, roles: dict, seed: int, fit_s: float, data: tuple,
-                 address: str | None = None) -> dict[str, dict]:
+                 address: str | None = None, params: dict[str, dict] | None = None) -> dict[str, dict]:
     """Train every candidate as a Ray task, at most as many at once as the cluster has CPUs; return results by name."""
     ray = _start_ray(address)
     cpus = max(int(ray.available_resources().get("CPU", 1)), 1)
@@ -81,7 +81,8 @@ def train_on_ray(candidates: list[str], task: str, roles: dict, seed: int, fit_s
     slice_s = fit_s / waves
     remote = ray.remote(num_cpus=1)(_train_one)
     shared = [ray.put(part) for part in data]
-    futures = {name: remote.remote(name, task, roles, seed, slice_s, *shared) for name in candidates}
+    futures = {name: remote.remote(name, task, roles, seed, slice_s, (params or {}).get(name, {}), *shared)
+               for name in candidates}
     return {name: ray.get(future) for name, future in futures.items()}
 
 

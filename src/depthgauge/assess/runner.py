@@ -116,6 +116,7 @@ def assess(
     name: str | None = None,
     executor: str = "local",
     ray_address: str | None = None,
+    tune: int = 0,
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
     started = time.perf_counter()
@@ -138,6 +139,10 @@ def assess(
     if not 0 < review_threshold < 1:
         raise DepthgaugeError(f"--review-threshold must be between 0 and 1, not {review_threshold}. The default is 0.6.")
     check_executor(executor)
+    if tune < 0:
+        raise DepthgaugeError(f"--tune takes a number of trials (0 for none), not {tune}.")
+    if tune:
+        check_executor("ray")
     unknown = [c for c in candidates if c not in FAMILIES]
     if unknown:
         raise DepthgaugeError(f"Unknown candidate {unknown[0]!r}. Known: {', '.join(FAMILIES)}.")
@@ -187,13 +192,21 @@ def assess(
     with Workspace.open(home, db_url) as workspace:
         X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
         y_test = y[split.test]
+        data = (X_train, y[split.train], X_val, y[split.validation])
+        tuning, params = {}, {}
+        if tune:
+            from dataclasses import replace
+
+            from depthgauge.assess.tuning import tune_families
+
+            reporter.stage(f"Tuning with {tune} Ray Tune trial(s) per tuned family")
+            tuning = tune_families(list(candidates), task, roles, seed, tune, plan.fit_s / 2, data, ray_address)
+            params = {family: found["params"] for family, found in tuning.items()}
+            plan = replace(plan, fit_s=plan.fit_s / 2)
         if executor == "ray":
-            results, models = _fit_on_ray(candidates, task, roles, seed, plan, (X_train, y[split.train], X_val,
-                                                                                 y[split.validation]), reporter,
-                                          ray_address)
+            results, models = _fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params)
         else:
-            results, models = _fit_candidates(candidates, task, roles, seed, plan, X_train, y[split.train], X_val,
-                                              y[split.validation], reporter)
+            results, models = _fit_candidates(candidates, task, roles, seed, plan, *data, reporter, params)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
@@ -216,7 +229,7 @@ def assess(
             "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
             "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
             "review_threshold": review_threshold, "seed": seed, "source": source,
-            "bootstrap_resamples": plan.resamples, "executor": executor,
+            "bootstrap_resamples": plan.resamples, "executor": executor, "tuning": tuning or None,
         }
         from depthgauge.assess.report import write_report
         from depthgauge.store.tables import new_id
@@ -238,7 +251,7 @@ def assess(
 
 
 def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_train, X_val, y_val,
-                    reporter: Reporter) -> tuple[list[CandidateResult], dict]:
+                    reporter: Reporter, params: dict | None = None) -> tuple[list[CandidateResult], dict]:
     """Fit every candidate in turn, each within a fair share of the fitting time still left.
 
     Returns the results (failed and skipped ones included, never hidden) and the fitted models
@@ -250,7 +263,7 @@ def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_
     for index, name in enumerate(candidates):
         slice_s = (fit_deadline - time.perf_counter()) / (len(candidates) - index)
         cls = FAMILIES[name]
-        model = cls(task, roles, seed=seed, time_limit_s=max(slice_s, 0.0))
+        model = cls(task, roles, seed=seed, time_limit_s=max(slice_s, 0.0), **(params or {}).get(name, {}))
         result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, "ok", model.get_params())
         results.append(result)
         if slice_s < 0.5 and name != "dummy":  # the majority baseline takes no time and is the verdict's floor
@@ -274,15 +287,16 @@ def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_
 
 
 def _fit_on_ray(candidates, task, roles, seed, plan: BudgetPlan, data: tuple, reporter: Reporter,
-                address: str | None) -> tuple[list[CandidateResult], dict]:
+                address: str | None, params: dict | None = None) -> tuple[list[CandidateResult], dict]:
     """Fit every candidate as a Ray task (see executors.py); results and models as `_fit_candidates` returns them."""
     reporter.stage(f"Training {len(candidates)} candidates on Ray")
-    outcomes = train_on_ray(list(candidates), task, roles, seed, plan.fit_s, data, address)
+    params = params or {}
+    outcomes = train_on_ray(list(candidates), task, roles, seed, plan.fit_s, data, address, params)
     results, models = [], {}
     for name in candidates:
         cls, outcome = FAMILIES[name], outcomes[name]
         result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, outcome["status"],
-                                 cls(task, roles, seed=seed).get_params())
+                                 cls(task, roles, seed=seed, **params.get(name, {})).get_params())
         if outcome["status"] == "ok":
             result.fit_seconds = outcome["fit_seconds"]
             models[name] = (load_trained(name, outcome), outcome["peak_mb"])
