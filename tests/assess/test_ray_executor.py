@@ -68,3 +68,19 @@ def test_tuning_searches_within_the_budget_and_the_candidates_use_what_it_found(
 def test_a_negative_number_of_trials_is_refused(tmp_path):
     with pytest.raises(DepthgaugeError, match="--tune takes a number of trials"):
         depthgauge.assess(churn_table(200, 6), target="churned", tune=-1, home=tmp_path / "ws")
+
+
+def test_the_mlp_trains_data_parallel_on_two_ray_train_workers(local_ray, tmp_path):
+    assessment = depthgauge.assess(churn_table(800, 8, seed=7), target="churned", time_budget="90s",
+                                   home=tmp_path / "ws", resamples=200, workers=2, candidates=("dummy", "mlp"),
+                                   name="churn")
+    mlp = next(c for c in assessment.candidates if c.name == "mlp")
+    assert mlp.status == "ok", mlp.error
+    assert mlp.params["data_parallel_workers"] == 2 and mlp.params["train_rows_per_s"] > 0
+    assert mlp.learning_curve["stopped_because"] in ("early_stopping", "max_epochs", "time_budget")
+    assert mlp.quality["roc_auc"].value > 0.6, "two workers still learn the signal"
+    assert assessment.options["workers"] == 2
+    served = depthgauge.load_model("churn:2", home=tmp_path / "ws")
+    assert served.model.family == "mlp"
+    with pytest.raises(DepthgaugeError, match="--workers takes"):
+        depthgauge.assess(churn_table(200, 6), target="churned", workers=0, home=tmp_path / "other")

@@ -55,10 +55,12 @@ def test_two_servers_share_one_database_without_losing_or_duplicating_anything(s
         for t in threads:
             t.join(timeout=120)
     finally:
+        logs = []
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-    assert not errors, errors[:3]
+            logs.append(server.stderr.read().decode()[-3000:])
+    assert not errors, (errors[:3], logs)
     assert len(answered) == 2 * 2 * 40 * 3 == len(set(answered))
     with Workspace.open(home) as workspace, workspace.session() as session:
         logged = set(session.scalars(select(PredictionLogRow.request_id).where(PredictionLogRow.request_id.in_(answered))))
@@ -68,3 +70,32 @@ def test_two_servers_share_one_database_without_losing_or_duplicating_anything(s
         check = verify(session)
         assert check.ok, check.problem
         assert check.events >= 12
+
+
+def test_concurrent_deploys_leave_exactly_one_active_deployment(served_workspace, tmp_path, monkeypatch):
+    from depthgauge.serve import deploy as deployments
+    from depthgauge.store.tables import DeploymentRow
+
+    home = private_copy(served_workspace, tmp_path, monkeypatch)
+    failures = []
+
+    def deploy(ref: str) -> None:
+        for _ in range(5):
+            try:
+                with Workspace.open(home) as workspace, workspace.transaction() as session:
+                    deployments.deploy(session, "churn", ref)
+            except Exception as exc:  # SQLite may refuse a write that lost the race; it must not corrupt anything
+                failures.append(f"{type(exc).__name__}: {exc}"[:300])
+
+    threads = [threading.Thread(target=deploy, args=(ref,)) for ref in ("2", "3", "2", "3")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        active = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == "churn",
+                                                              DeploymentRow.active.is_(True))).all()
+        assert len(active) == 1
+        assert verify(session).ok
+    if served_workspace[2] is not None:
+        assert failures == [], "PostgreSQL serializes the deploys instead of failing them"

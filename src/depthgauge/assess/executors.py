@@ -103,3 +103,56 @@ def load_trained(family: str, outcome: dict):
     if "history" in outcome:
         model.history_ = SimpleNamespace(**outcome["history"])
     return model
+
+
+def _ddp_worker(config: dict) -> None:
+    """One Ray Train worker: fit the MLP on this process's share of each batch; rank 0 reports the saved model."""
+    import ray.train
+
+    from depthgauge.zoo import FAMILIES
+
+    context = ray.train.get_context()
+    X_train, y_train, X_val, y_val = (ray.get(ref) for ref in config["data"])
+    model = FAMILIES["mlp"](config["task"], config["roles"], seed=config["seed"], time_limit_s=config["time_limit_s"],
+                            **config["params"])
+    model.data_parallel = (context.get_world_rank(), context.get_world_size())
+    started = time.perf_counter()
+    model.fit(X_train, y_train, validation=(X_val, y_val))
+    seconds = time.perf_counter() - started
+    history = model.history_
+    metrics = {"fit_seconds": seconds, "rows_seen": history.rows_seen, "train_seconds": history.seconds,
+               "history": {"train_loss": list(history.train_loss), "val_loss": list(history.val_loss),
+                           "best_epoch": history.best_epoch, "stopped_because": history.stopped_because}}
+    if context.get_world_rank() == 0:
+        with tempfile.TemporaryDirectory(prefix="depthgauge-ddp-") as scratch:
+            folder = model.save(Path(scratch) / "mlp")
+            ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(str(folder)))
+    else:
+        ray.train.report(metrics)
+
+
+def train_mlp_data_parallel(task: str, roles: dict, seed: int, time_limit_s: float, data: tuple, workers: int,
+                            params: dict | None = None, address: str | None = None) -> dict:
+    """Train the MLP with Ray Train on `workers` processes (DDP, gloo on CPU); return it as a Ray task would."""
+    ray = _start_ray(address)
+    from ray.train import RunConfig, ScalingConfig
+    from ray.train.torch import TorchConfig, TorchTrainer
+
+    with tempfile.TemporaryDirectory(prefix="depthgauge-train-") as storage:
+        trainer = TorchTrainer(
+            _ddp_worker,
+            train_loop_config={"task": task, "roles": roles, "seed": seed, "time_limit_s": time_limit_s,
+                               "params": params or {}, "data": [ray.put(part) for part in data]},
+            scaling_config=ScalingConfig(num_workers=workers, use_gpu=False, resources_per_worker={"CPU": 1}),
+            torch_config=TorchConfig(backend="gloo"),
+            run_config=RunConfig(storage_path=storage, name="mlp"),
+        )
+        result = trainer.fit()
+        if result.error is not None:
+            return {"status": "failed", "error": f"{type(result.error).__name__}: {result.error}", "traceback": ""}
+        with result.checkpoint.as_directory() as folder:
+            files = {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir()) if path.is_file()}
+    metrics = result.metrics
+    return {"status": "ok", "files": files, "fit_seconds": metrics["fit_seconds"], "peak_mb": 0.0,
+            "history": metrics["history"], "rows_seen": metrics["rows_seen"], "train_seconds": metrics["train_seconds"],
+            "workers": workers}

@@ -17,7 +17,7 @@ import pandas as pd
 
 from depthgauge.assess import business, operations, quality, risk
 from depthgauge.assess.options import parse_duration, parse_value, parse_volume
-from depthgauge.assess.executors import check_executor, load_trained, train_on_ray
+from depthgauge.assess.executors import check_executor, load_trained, train_mlp_data_parallel, train_on_ray
 from depthgauge.assess.results import Assessment, CandidateResult
 from depthgauge.assess.verdict import decide_verdict
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
@@ -117,6 +117,7 @@ def assess(
     executor: str = "local",
     ray_address: str | None = None,
     tune: int = 0,
+    workers: int = 1,
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
     started = time.perf_counter()
@@ -141,7 +142,9 @@ def assess(
     check_executor(executor)
     if tune < 0:
         raise DepthgaugeError(f"--tune takes a number of trials (0 for none), not {tune}.")
-    if tune:
+    if workers < 1:
+        raise DepthgaugeError(f"--workers takes a number of training processes of at least 1, not {workers}.")
+    if tune or workers > 1:
         check_executor("ray")
     unknown = [c for c in candidates if c not in FAMILIES]
     if unknown:
@@ -203,10 +206,13 @@ def assess(
             tuning = tune_families(list(candidates), task, roles, seed, tune, plan.fit_s / 2, data, ray_address)
             params = {family: found["params"] for family, found in tuning.items()}
             plan = replace(plan, fit_s=plan.fit_s / 2)
+        data_parallel = {"workers": workers, "address": ray_address} if workers > 1 else None
         if executor == "ray":
-            results, models = _fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params)
+            results, models = _fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
+                                          data_parallel)
         else:
-            results, models = _fit_candidates(candidates, task, roles, seed, plan, *data, reporter, params)
+            results, models = _fit_candidates(candidates, task, roles, seed, plan, *data, reporter, params,
+                                              data_parallel)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
@@ -230,6 +236,7 @@ def assess(
             "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
             "review_threshold": review_threshold, "seed": seed, "source": source,
             "bootstrap_resamples": plan.resamples, "executor": executor, "tuning": tuning or None,
+            "workers": workers,
         }
         from depthgauge.assess.report import write_report
         from depthgauge.store.tables import new_id
@@ -251,7 +258,8 @@ def assess(
 
 
 def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_train, X_val, y_val,
-                    reporter: Reporter, params: dict | None = None) -> tuple[list[CandidateResult], dict]:
+                    reporter: Reporter, params: dict | None = None,
+                    data_parallel: dict | None = None) -> tuple[list[CandidateResult], dict]:
     """Fit every candidate in turn, each within a fair share of the fitting time still left.
 
     Returns the results (failed and skipped ones included, never hidden) and the fitted models
@@ -271,6 +279,11 @@ def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_
             reporter.candidate_finished(result)
             continue
         reporter.candidate_started(name, slice_s)
+        if name == "mlp" and data_parallel:
+            _fit_data_parallel(result, models, task, roles, seed, slice_s, (X_train, y_train, X_val, y_val),
+                               (params or {}).get(name, {}), data_parallel)
+            reporter.candidate_finished(result)
+            continue
         try:
             with operations.PeakMemory() as memory:
                 fit_started = time.perf_counter()
@@ -286,23 +299,44 @@ def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_
     return results, models
 
 
+def _fit_data_parallel(result, models, task, roles, seed, time_limit_s, data, params, data_parallel) -> None:
+    """Fit the MLP with Ray Train across `data_parallel["workers"]` processes; fill `result` and `models`."""
+    outcome = train_mlp_data_parallel(task, roles, seed, time_limit_s, data, data_parallel["workers"], params,
+                                      data_parallel["address"])
+    _take(result, models, "mlp", outcome)
+    if outcome["status"] == "ok":
+        result.params["data_parallel_workers"] = outcome["workers"]
+        result.params["train_rows_per_s"] = outcome["rows_seen"] / max(outcome["train_seconds"], 1e-9)
+
+
+def _take(result, models, name: str, outcome: dict) -> None:
+    result.status = outcome["status"]
+    if outcome["status"] == "ok":
+        result.fit_seconds = outcome["fit_seconds"]
+        models[name] = (load_trained(name, outcome), outcome["peak_mb"])
+    else:
+        result.error = outcome["error"]
+        result.params["traceback"] = outcome["traceback"]
+
+
 def _fit_on_ray(candidates, task, roles, seed, plan: BudgetPlan, data: tuple, reporter: Reporter,
-                address: str | None, params: dict | None = None) -> tuple[list[CandidateResult], dict]:
+                address: str | None, params: dict | None = None,
+                data_parallel: dict | None = None) -> tuple[list[CandidateResult], dict]:
     """Fit every candidate as a Ray task (see executors.py); results and models as `_fit_candidates` returns them."""
     reporter.stage(f"Training {len(candidates)} candidates on Ray")
     params = params or {}
-    outcomes = train_on_ray(list(candidates), task, roles, seed, plan.fit_s, data, address, params)
+    tasks = [c for c in candidates if not (c == "mlp" and data_parallel)]
+    outcomes = train_on_ray(tasks, task, roles, seed, plan.fit_s, data, address, params)
     results, models = [], {}
     for name in candidates:
-        cls, outcome = FAMILIES[name], outcomes[name]
-        result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, outcome["status"],
+        cls = FAMILIES[name]
+        result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, "ok",
                                  cls(task, roles, seed=seed, **params.get(name, {})).get_params())
-        if outcome["status"] == "ok":
-            result.fit_seconds = outcome["fit_seconds"]
-            models[name] = (load_trained(name, outcome), outcome["peak_mb"])
+        if name in outcomes:
+            _take(result, models, name, outcomes[name])
         else:
-            result.error = outcome["error"]
-            result.params["traceback"] = outcome["traceback"]
+            _fit_data_parallel(result, models, task, roles, seed, plan.fit_s / 2, data, params.get(name, {}),
+                               data_parallel)
         results.append(result)
         reporter.candidate_finished(result)
     return results, models

@@ -80,6 +80,8 @@ def assess(
     executor: str = typer.Option("local", help="'local' trains candidates one after another; 'ray' trains them in "
                                                 "parallel as Ray tasks (a local Ray unless --ray-address)."),
     ray_address: Optional[str] = typer.Option(None, help="Address of a running Ray cluster, e.g. ray://head:10001."),
+    workers: int = typer.Option(1, help="Train the MLP data-parallel with Ray Train on this many processes "
+                                        "(DDP, gloo on CPU)."),
     tune: int = typer.Option(0, help="Ray Tune trials per tuned family (LightGBM, MLP), within half the fitting time; "
                                      "0 for none."),
     json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
@@ -97,6 +99,7 @@ def assess(
             positive=positive, metric=metric, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
             seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, len(TABULAR_CANDIDATES)),
             name=name, executor=executor, ray_address=ray_address, tune=tune,
+            workers=workers,
         )
     if json_output:
         print_json(result.to_dict())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
 from depthgauge.registry.service import resolve
-from depthgauge.store.tables import DeploymentRow, SettingRow, current_user, utcnow
+from depthgauge.store.tables import DeploymentRow, RegisteredModelRow, SettingRow, current_user, utcnow
 
 DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": [], "redact": [], "batching": None}
 REDACTED = "[redacted]"
@@ -67,6 +67,8 @@ def review_reasons(policy: dict, confidence: float | None, record: dict) -> list
 def deploy(session: Session, name: str, ref: str, review: dict | None = None, action: str = "deploy") -> DeploymentRow:
     """Make `ref` the version that serves `name`, recording who did it; return the new deployment."""
     version = resolve(session, _full_ref(name, ref))
+    # Deploys of one model are serialized (a row lock on PostgreSQL), so two servers never leave two active ones.
+    session.execute(select(RegisteredModelRow).where(RegisteredModelRow.name == version.model_name).with_for_update())
     if version.status == "archived":
         raise DepthgaugeError(f"{version.ref} is archived and cannot be deployed.")
     columns = [c["name"] for c in version.input_schema["columns"]]
@@ -75,8 +77,10 @@ def deploy(session: Session, name: str, ref: str, review: dict | None = None, ac
         from depthgauge.serve.batching import DEFAULT
 
         policy["batching"] = dict(DEFAULT)
-    for row in session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name, DeploymentRow.active)):
-        row.active = False
+    # One statement, so it also retires a deployment another process committed a moment ago.
+    session.execute(update(DeploymentRow).where(DeploymentRow.model_name == name, DeploymentRow.active.is_(True))
+                    .values(active=False).execution_options(synchronize_session=False))
+    session.expire_all()
     deployment = DeploymentRow(model_name=name, version_id=version.id, ref=version.ref, active=True)
     session.add(deployment)
     key = f"review_policy:{name}"

@@ -162,5 +162,13 @@ class ArtifactStore:
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
         for name, file_digest in files.items():
-            (dest / name).write_bytes(self._read_verified(file_digest))
+            # Atomic per file: another process loading the same artifact into the same folder never reads half a file.
+            fd, tmp = tempfile.mkstemp(dir=dest, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(self._read_verified(file_digest))
+                os.replace(tmp, dest / name)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         return dest

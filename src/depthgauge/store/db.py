@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATING = threading.Lock()  # Alembic's command API keeps module-global state: one migration at a time per process
 
 
 def make_engine(url: str) -> Engine:
@@ -37,6 +39,6 @@ def alembic_config() -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the database schema to the newest migration."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with _MIGRATING, engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -25,6 +25,8 @@ class TrainConfig:
     seed: int = 0
     time_limit_s: float | None = None
     checkpoint_path: Path | None = None
+    rank: int = 0  # data-parallel training (Ray Train, DDP): this process's share of every epoch
+    world_size: int = 1
 
 
 @dataclass
@@ -47,6 +49,17 @@ def _evaluate(module: nn.Module, loss_fn, inputs: tuple[torch.Tensor, ...], targ
     return total / max(n, 1)
 
 
+def _anyone(flag: bool, world_size: int) -> bool:
+    """Return whether any data-parallel process raised `flag`, so all of them stop at the same batch."""
+    if world_size == 1:
+        return flag
+    import torch.distributed as dist
+
+    tensor = torch.tensor([1.0 if flag else 0.0])
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item())
+
+
 def train_module(
     module: nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -57,37 +70,44 @@ def train_module(
     config: TrainConfig,
     on_epoch: Callable[[int, float, float | None], None] | None = None,
 ) -> TrainHistory:
-    """Train `module` in place with AdamW; keep the weights of the best validation epoch; return the history."""
+    """Train `module` in place with AdamW; keep the weights of the best validation epoch; return the history.
+
+    Under data-parallel training (`config.world_size` > 1, `module` wrapped in DDP) every process
+    draws the same shuffled order and takes its own equal share of each batch; the gradients are
+    averaged by DDP, the stop decisions are shared, and the validation loss is the same everywhere.
+    """
     started = time.perf_counter()
     deadline = started + config.time_limit_s if config.time_limit_s is not None else None
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = torch.optim.AdamW(module.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     history = TrainHistory()
-    n = len(train_target)
+    world, rank = config.world_size, config.rank
+    n = len(train_target) // world * world  # equal shares, so every process runs the same batches
+    batch = max(config.batch_size // world, 1)
     best_loss, best_state, waited = float("inf"), None, 0
     for epoch in range(config.max_epochs):
         module.train()
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(len(train_target), generator=generator)[:n][rank::world]
         epoch_loss = 0.0
         out_of_time = False
-        for start in range(0, n, config.batch_size):
-            if deadline is not None and time.perf_counter() > deadline:
+        for start in range(0, len(order), batch):
+            if deadline is not None and _anyone(time.perf_counter() > deadline, world):
                 out_of_time = True  # stop mid-epoch: on big data one epoch can be a large share of the budget
                 break
-            idx = order[start:start + config.batch_size]
-            if len(idx) < 2 and n > 1:
+            idx = order[start:start + batch]
+            if len(idx) < 2 and len(order) > 1:
                 continue  # a batch of one breaks batch statistics and adds only noise
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(module(*(x[idx] for x in train_inputs)), train_target[idx])
             loss.backward()
             optimizer.step()
             epoch_loss += loss.detach() * len(idx)
-        seen = min(start, n) if out_of_time else n
+        seen = (min(start, len(order)) if out_of_time else len(order)) * world
         if seen == 0:
             history.stopped_because = "time_budget"
             break
         history.rows_seen += seen
-        history.train_loss.append(float(epoch_loss) / seen)
+        history.train_loss.append(float(epoch_loss) * world / seen)  # this process's share of the epoch
         if val_inputs is not None:
             val_loss = _evaluate(module, loss_fn, val_inputs, val_target)
             history.val_loss.append(val_loss)
@@ -103,7 +123,7 @@ def train_module(
         if val_inputs is not None and waited >= config.patience:
             history.stopped_because = "early_stopping"
             break
-        if out_of_time or (deadline is not None and time.perf_counter() > deadline):
+        if out_of_time or (deadline is not None and _anyone(time.perf_counter() > deadline, world)):
             history.stopped_because = "time_budget"
             break
     if best_state is not None:

@@ -80,12 +80,17 @@ class MLPModel(TabularModel):
         val_inputs = val_target = None
         if validation is not None:
             val_inputs, val_target = self.tensors(validation[0]), self._target_tensor(validation[1])
+        rank, world = getattr(self, "data_parallel", None) or (0, 1)
         config = TrainConfig(
             max_epochs=self._setting("max_epochs"), batch_size=256 if len(y) < 20000 else 1024,
             learning_rate=self._setting("learning_rate"), weight_decay=self._setting("weight_decay"),
-            patience=self._setting("patience"), seed=self.seed, time_limit_s=self.time_limit_s,
+            patience=self._setting("patience"), seed=self.seed, time_limit_s=self.time_limit_s, rank=rank,
+            world_size=world,
         )
-        self.history_ = train_module(self.module_, loss_for(self.task), train_inputs, self._target_tensor(y),
+        module = self.module_
+        if world > 1:  # inside a Ray Train worker: DDP averages the gradients across the processes
+            module = torch.nn.parallel.DistributedDataParallel(self.module_)
+        self.history_ = train_module(module, loss_for(self.task), train_inputs, self._target_tensor(y),
                                      val_inputs, val_target, config)
 
     def _predict_raw(self, X):
