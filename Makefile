@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/dashboard_overview.py
 	$(BIN)/python bench/serve_load.py   # needs wrk: apt-get install wrk
 	$(BIN)/python bench/log_backends.py # needs wrk and PostgreSQL
+	$(BIN)/python bench/ray_scaling.py
 
 clean:
 	rm -rf $(VENV) .depthgauge .pytest_cache
