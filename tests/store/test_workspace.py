@@ -32,3 +32,16 @@ def test_database_url_is_configurable(tmp_path, monkeypatch):
     assert (tmp_path / "elsewhere.db").exists()
     assert not (tmp_path / "ws" / "depthgauge.db").exists()
     workspace.close()
+
+
+def test_the_migrations_run_on_postgresql_and_reopening_is_a_no_op(tmp_path, postgres):
+    url = postgres.create_database()
+    workspace = Workspace.open(tmp_path / "ws", url)
+    assert workspace.engine.dialect.name == "postgresql"
+    assert {"datasets", "assessments", "runs", "model_versions", "audit_events", "prediction_log", "log_profiles",
+            "monitor_snapshots", "alerts", "serving_counts"} <= set(inspect(workspace.engine).get_table_names())
+    with workspace.engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+    workspace.close()
+    Workspace.open(tmp_path / "ws", url).close()
+    assert not (tmp_path / "ws" / "depthgauge.db").exists(), "nothing is written to SQLite when PostgreSQL is set"
