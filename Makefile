@@ -17,8 +17,7 @@ demo: $(STAMP)
 		--value tp=100,fp=-20,fn=-500,tn=0
 
 test: $(STAMP)
-	sh scripts/ensure_chromium.sh
-	sh scripts/ensure_postgres.sh
+	sh scripts/ensure_test_packages.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL cluster on a loopback port for the test run: initdb into a temporary folder, pg_ctl start/stop.
 
-`scripts/ensure_postgres.sh` (run by `make test`) installs Debian's PostgreSQL when it is missing.
+`scripts/ensure_test_packages.sh` (run by `make test`) installs Debian's PostgreSQL when it is missing.
 As root, the cluster runs as the `postgres` user the package creates (PostgreSQL refuses root).
 """
 
@@ -23,7 +23,7 @@ def _binaries() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).resolve().parent
-    raise RuntimeError("PostgreSQL is not installed: run `make test` (scripts/ensure_postgres.sh installs it).")
+    raise RuntimeError("PostgreSQL is not installed: run `make test` (scripts/ensure_test_packages.sh installs it).")
 
 
 class PostgresCluster:
