@@ -82,3 +82,18 @@ def test_merged_summaries_measure_exactly_what_one_summary_of_all_rows_does(moni
         rng = np.random.default_rng(0)
         assert drift.compare(reference["features"][name], merged, 0.05, rng)["psi"] == pytest.approx(
             drift.compare(reference["features"][name], whole[name], 0.05, rng)["psi"])
+
+
+def test_monitor_snapshots_are_kept_to_a_bounded_number_per_model(workspace_copy, monkeypatch):
+    from depthgauge.monitor import service
+    from depthgauge.store.tables import MonitorSnapshotRow
+
+    home, _, _ = workspace_copy
+    monkeypatch.setattr(service, "KEEP_SNAPSHOTS", 3)
+    with Workspace.open(home) as workspace:
+        for _ in range(5):
+            service.run_monitor(workspace, ["churn"])
+        with workspace.session() as session:
+            kept = session.scalar(select(func.count()).select_from(MonitorSnapshotRow)
+                                  .where(MonitorSnapshotRow.model_name == "churn"))
+    assert kept == 3

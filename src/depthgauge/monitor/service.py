@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from depthgauge.monitor.alerts import alert_dict, deliver, evaluate, load_rules, rules_path
 from depthgauge.monitor.report import build_report, monitored_version
@@ -36,6 +36,7 @@ def run_monitor(workspace, models: list[str] | None = None, window: str | None =
                 .order_by(AlertRow.fired_at))]
             report["rules"] = rules.source
             session.add(MonitorSnapshotRow(model_name=version.model_name, ref=version.ref, report=json_ready(report)))
+            _prune_snapshots(session, version.model_name)
         results.append(report)
     if rules.webhook.url:
         for alert_id, payload in outbox:
@@ -48,6 +49,18 @@ def run_monitor(workspace, models: list[str] | None = None, window: str | None =
                     if shown_alert["id"] == alert_id:
                         shown_alert.update(delivery=status, delivery_attempts=attempts, delivery_error=error)
     return results
+
+
+KEEP_SNAPSHOTS = 2000  # per model: about a week of five-minute runs, and the dashboard draws the last 30
+
+
+def _prune_snapshots(session, model: str) -> None:
+    session.flush()
+    cutoff = session.scalars(select(MonitorSnapshotRow.at).where(MonitorSnapshotRow.model_name == model)
+                             .order_by(MonitorSnapshotRow.at.desc()).offset(KEEP_SNAPSHOTS).limit(1)).first()
+    if cutoff is not None:
+        session.execute(delete(MonitorSnapshotRow).where(MonitorSnapshotRow.model_name == model,
+                                                         MonitorSnapshotRow.at <= cutoff))
 
 
 def recent_alerts(session, model: str | None = None, limit: int = 50) -> list[dict]:

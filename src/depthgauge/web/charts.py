@@ -22,7 +22,10 @@ def line_chart(series: dict[str, list[float | None]], title: str, unit: str = ""
         n = max(len(points) - 1, 1)
         coords = [f"{4 + i * (width - 8) / n:.1f},{height - 14 - (v - low) / (high - low) * (height - 24):.1f}"
                   for i, v in enumerate(points) if v is not None and math.isfinite(v)]
-        if coords:
+        if len(coords) == 1:  # one monitor run so far: a dot, not an invisible line
+            x, y = coords[0].split(",")
+            lines.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{colours[index % 4]}"><title>{escape(name)}</title></circle>')
+        elif coords:
             lines.append(f'<polyline fill="none" stroke="{colours[index % 4]}" stroke-width="2" '
                          f'points="{" ".join(coords)}"><title>{escape(name)}</title></polyline>')
     legend = " · ".join(f'<tspan fill="{colours[i % 4]}">{escape(name)}</tspan>' for i, name in enumerate(series))
