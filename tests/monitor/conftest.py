@@ -2,7 +2,6 @@
 
 import http.server
 import json
-import shutil
 import threading
 import time
 
@@ -16,26 +15,30 @@ from depthgauge.serve import deploy as deployments
 from depthgauge.workspace import Workspace
 
 
-@pytest.fixture(scope="session")
-def monitored_workspace(tmp_path_factory):
-    """(home, admin token, LightGBM ref): churn assessed on 1,500 rows, LightGBM approved, in production and deployed."""
-    home = tmp_path_factory.mktemp("monitoring") / "ws"
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def monitored_workspace(request, tmp_path_factory):
+    """(home, admin token, LightGBM ref, database URL or None): churn assessed on 1,500 rows, LightGBM approved, in
+    production and deployed, on each database backend."""
+    home = tmp_path_factory.mktemp(f"monitoring-{request.param}") / "ws"
+    url = request.getfixturevalue("postgres").create_database() if request.param == "postgresql" else None
     assessment = depthgauge.assess(churn_table(1500, 8, seed=21), target="churned", time_budget="20s", home=home,
                                    resamples=200, name="churn", value="tp=100,fp=-20,fn=-500,tn=0",
-                                   candidates=("dummy", "linear", "lightgbm"))
+                                   candidates=("dummy", "linear", "lightgbm"), db_url=url)
     ref = next(r for r in assessment.registered if r.endswith(":3"))
-    with Workspace.open(home) as workspace, workspace.transaction() as session:
+    with Workspace.open(home, url) as workspace, workspace.transaction() as session:
         token = create_key(session, "admin-key", "admin")[1]
         registry.approve(session, ref, "monitoring tests")
         registry.promote(session, ref, "production")
         deployments.deploy(session, "churn", ref)
-    return home, token, ref
+    return home, token, ref, url
 
 
 @pytest.fixture
-def workspace_copy(monitored_workspace, tmp_path):
-    home = tmp_path / "ws"
-    shutil.copytree(monitored_workspace[0], home)
+def workspace_copy(monitored_workspace, tmp_path, monkeypatch):
+    """(home, admin token, ref) of a private copy (its database copied too, on PostgreSQL), set for everything to use."""
+    from tests.serve.conftest import private_copy
+
+    home = private_copy((monitored_workspace[0], None, monitored_workspace[3]), tmp_path, monkeypatch)
     return home, monitored_workspace[1], monitored_workspace[2]
 
 

@@ -70,8 +70,8 @@ def test_two_monitors_folding_at_once_do_not_count_a_prediction_twice(workspace_
 def test_merged_summaries_measure_exactly_what_one_summary_of_all_rows_does(monitored_workspace):
     from depthgauge.data.synth import churn_table
 
-    home, _, ref = monitored_workspace
-    with Workspace.open(home) as workspace, workspace.session() as session:
+    home, _, ref, url = monitored_workspace
+    with Workspace.open(home, url) as workspace, workspace.session() as session:
         reference = monitored_version(session, ref).reference
     frame = churn_table(3000, 8, seed=9)
     whole = drift.profile_frame(reference, frame)
