@@ -183,7 +183,10 @@ def test_concurrent_predictions_share_commits_and_none_is_lost(server):
             answers = await asyncio.gather(*[c.post("/v1/models/churn/predict", json={"inputs": ROW}) for _ in range(64)])
         return [a.json()["predictions"][0]["request_id"] for a in answers if a.status_code == 200]
 
-    ids = asyncio.run(burst())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever else (Playwright) runs one in this thread
+        ids = thread.submit(asyncio.run, burst()).result()
     assert len(ids) == 64 and logged(home) == before + 64
     with Workspace.open(home) as workspace, workspace.session() as session:
         found = session.scalars(select(PredictionLogRow.request_id).where(PredictionLogRow.request_id.in_(ids))).all()

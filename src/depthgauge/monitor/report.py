@@ -19,7 +19,8 @@ from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift
 from depthgauge.monitor.profiles import Window, WindowSpec, read_window
-from depthgauge.store.tables import (AssessmentRow, DeploymentRow, FeedbackRow, ModelVersionRow, PredictionLogRow,
+from depthgauge.serve.deploy import active_deployment
+from depthgauge.store.tables import (AssessmentRow, FeedbackRow, ModelVersionRow, PredictionLogRow,
                                      ServingCountRow, utcnow)
 
 HOURS_PER_MONTH = 730.0
@@ -34,8 +35,7 @@ def monitored_version(session, reference: str) -> ModelVersionRow:
 
     ref = parse_ref(reference)
     if ref.version is None and ref.alias is None:
-        deployed = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == ref.name,
-                                                               DeploymentRow.active.is_(True))).first()
+        deployed = active_deployment(session, ref.name)
         if deployed is not None:
             return session.get(ModelVersionRow, deployed.version_id)
         return resolve(session, f"{ref.name}@production")
@@ -126,7 +126,7 @@ def _cost(operations: dict, options: dict, prices=None) -> dict:
               "cost_per_1k_at_capacity_usd": None, "cost_per_1k_at_observed_traffic_usd": None}
     if operations["latency_p50_ms"] is not None:
         # Compute time per prediction, as if the instance did nothing else: the floor of what a prediction costs.
-        result["cost_per_1k_at_capacity_usd"] = hourly / 3600 * operations["latency_p50_ms"] / 1000 * 1000
+        result["cost_per_1k_at_capacity_usd"] = hourly / 3600 * operations["latency_p50_ms"]  # 1,000 × ms/1,000
     if operations["throughput_per_s"]:
         # What the always-on instance costs per 1,000 of the predictions it actually serves.
         result["cost_per_1k_at_observed_traffic_usd"] = hourly / 3600 / operations["throughput_per_s"] * 1000

@@ -30,7 +30,7 @@ from depthgauge.monitor.reference import build_reference
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import (AssessmentRow, AuditEventRow, DeploymentRow, FeedbackRow, ModelVersionRow,
+from depthgauge.store.tables import (AssessmentRow, AuditEventRow, FeedbackRow, ModelVersionRow,
                                      PredictionLogRow, current_user)
 from depthgauge.zoo import FAMILIES
 from depthgauge.zoo import load_model as load_folder
@@ -44,8 +44,7 @@ def champion_of(session, name: str) -> ModelVersionRow:
     try:
         return registry.resolve(session, f"{name}@production")
     except DepthgaugeError:
-        deployed = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name,
-                                                               DeploymentRow.active.is_(True))).first()
+        deployed = deployments.active_deployment(session, name)
         if deployed is None:
             raise DepthgaugeError(f"'{name}' has no production version and is not deployed, so there is no champion "
                                   f"to retrain. Promote one: depthgauge models promote {name}:VERSION") from None
@@ -172,9 +171,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
                 registry.approve(session, version.ref, f"retrain: {why} (delta {delta.value:+.4f}, 95% CI "
                                                        f"{delta.low:+.4f} to {delta.high:+.4f} on {len(split.test)} rows)")
             registry.promote(session, version.ref, "production")
-            active = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name,
-                                                                 DeploymentRow.active.is_(True))).first()
-            if active is not None:
+            if deployments.active_deployment(session, name) is not None:
                 deployments.deploy(session, name, version.ref, action="deploy")
                 deployed = True
         else:
@@ -205,8 +202,7 @@ def rollback(session, name: str) -> dict:
                               "roll back to.")
     registry.promote(session, previous.ref, "production")
     audit.record(session, current_user(), "model.rollback", f"model:{name}", {"from": current.ref, "to": previous.ref})
-    active = session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name,
-                                                         DeploymentRow.active.is_(True))).first()
+    active = deployments.active_deployment(session, name)
     if active is not None and active.version_id != previous.id:
         deployments.deploy(session, name, previous.ref, action="rollback")
     return {"model": name, "from": current.ref, "to": previous.ref, "deployed": active is not None}

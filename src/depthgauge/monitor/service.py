@@ -63,6 +63,17 @@ def _prune_snapshots(session, model: str) -> None:
                                                          MonitorSnapshotRow.at <= cutoff))
 
 
+def current_report(workspace, reference: str, spec) -> dict:
+    """Return the report of `reference` over `spec`, its new predictions folded first, with its recent alerts."""
+    with workspace.session() as session:
+        version_id = monitored_version(session, reference).id
+    fold_new_predictions(workspace, version_id)
+    with workspace.session() as session:
+        report = build_report(session, reference, spec)
+        report["alerts"] = recent_alerts(session, report["model"])
+        return report
+
+
 def recent_alerts(session, model: str | None = None, limit: int = 50) -> list[dict]:
     query = select(AlertRow).order_by(AlertRow.fired_at.desc()).limit(limit)
     if model is not None:

@@ -29,7 +29,7 @@ from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.log import GroupCommitLog, check_durability
 from depthgauge.serve.schema import record_model, request_model
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import (ACTING_AS, AlertRow, FeedbackRow, PredictionLogRow, ReviewRow, ServingCountRow,
+from depthgauge.store.tables import (ACTING_AS, AlertRow, FeedbackRow, PredictionLogRow, ServingCountRow,
                                      utcnow)
 
 MAX_BODY_BYTES = 1_000_000
@@ -269,7 +269,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     @app.get("/metrics")
     async def prometheus(_caller: Caller = Depends(require("view"))):
         with workspace.session() as session:
-            queue_size.set(session.scalar(select(func.count()).select_from(ReviewRow).where(ReviewRow.status == "pending")))
+            queue_size.set(reviews.pending_count(session))
         backlog.set(log_holder["log"].backlog if "log" in log_holder else 0)
         with workspace.session() as session:
             alerts_gauge.clear()
@@ -352,24 +352,15 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     @app.get("/v1/monitor/{name}")
     async def monitor(name: str, window: str | None = None, _caller: Caller = Depends(require("view"))):
         """The monitoring report of the model's deployed version over `window`, with its recent alerts."""
-        from depthgauge.monitor.profiles import fold_new_predictions, parse_window
-        from depthgauge.monitor.report import build_report, monitored_version
-        from depthgauge.monitor.service import recent_alerts
+        from depthgauge.monitor.profiles import parse_window
+        from depthgauge.monitor.service import current_report
 
         try:
             spec = parse_window(window)
         except DepthgaugeError as exc:
             return JSONResponse({"detail": [{"field": "window", "reason": str(exc)}]}, status_code=422)
 
-        def build() -> dict:
-            with workspace.session() as session:
-                version_id = monitored_version(session, name).id
-            fold_new_predictions(workspace, version_id)
-            with workspace.session() as session:
-                report = build_report(session, name, spec)
-                report["alerts"] = recent_alerts(session, report["model"])
-                return json_ready(report)
-        return JSONResponse(await run_in_threadpool(build))
+        return JSONResponse(json_ready(await run_in_threadpool(current_report, workspace, name, spec)))
 
     @app.get("/v1/reviews")
     async def list_reviews(status: str = "pending", model: str | None = None, limit: int = 100,

@@ -116,6 +116,12 @@ def rollback(session: Session, name: str) -> DeploymentRow:
     return deploy(session, name, previous.ref, action="rollback")
 
 
+def active_deployment(session: Session, name: str) -> DeploymentRow | None:
+    """Return the deployment now serving `name`, or None."""
+    return session.scalars(select(DeploymentRow).where(DeploymentRow.model_name == name,
+                                                       DeploymentRow.active.is_(True))).first()
+
+
 def active_deployments(session: Session) -> list[DeploymentRow]:
     return list(session.scalars(select(DeploymentRow).where(DeploymentRow.active).order_by(DeploymentRow.model_name)))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
@@ -36,6 +36,10 @@ def decide(session, review_id: str, decision: str, label, actor: str) -> ReviewR
     audit.record(session, actor, "review.decide", f"review:{review_id}",
                  {"decision": decision, "label": chosen, "request_id": review.request_id})
     return review
+
+
+def pending_count(session) -> int:
+    return session.scalar(select(func.count()).select_from(ReviewRow).where(ReviewRow.status == "pending"))
 
 
 def queue(session, status: str = "pending", model: str | None = None, limit: int = 100) -> list[dict]:

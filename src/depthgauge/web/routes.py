@@ -139,7 +139,7 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/assessments", read_page("assessments.html", lambda db: {"assessments": views.assessments(db)}),
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
-    app.add_api_route("/reviews", read_page("reviews.html", lambda db: {"reviews": _queue(db), "pending": _pending(db)}),
+    app.add_api_route("/reviews", read_page("reviews.html", lambda db: {"reviews": _queue(db), "pending": views.pending_count(db)}),
                       methods=["GET"],
                       include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/monitoring", read_page("monitoring_index.html", lambda db: {"names": views.deployed_names(db)}),
@@ -157,13 +157,6 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         from depthgauge.serve.reviews import queue
 
         return queue(db)
-
-    def _pending(db) -> int:
-        from sqlalchemy import func, select
-
-        from depthgauge.store.tables import ReviewRow
-
-        return db.scalar(select(func.count()).select_from(ReviewRow).where(ReviewRow.status == "pending"))
 
     def _checklist():
         from depthgauge.govern.service import checklist

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from depthgauge.govern.audit import verify
 from depthgauge.monitor.service import recent_alerts
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
-from depthgauge.store.tables import (AssessmentRow, AuditEventRow, CostProjectionRow, DeploymentRow, ModelVersionRow,
-                                     MonitorSnapshotRow, ReviewRow)
+from depthgauge.serve.reviews import pending_count
+from depthgauge.store.tables import (AssessmentRow, AuditEventRow, CostProjectionRow, ModelVersionRow,
+                                     MonitorSnapshotRow)
 from depthgauge.web.charts import line_chart
 
 TREND_POINTS = 30
@@ -68,8 +69,7 @@ def model_tiles(session) -> list[dict]:
 
 def overview(session) -> dict:
     return {"tiles": model_tiles(session), "alerts": recent_alerts(session, limit=8),
-            "pending_reviews": session.scalar(select(func.count()).select_from(ReviewRow)
-                                              .where(ReviewRow.status == "pending"))}
+            "pending_reviews": pending_count(session)}
 
 
 def models(session) -> list[dict]:
@@ -116,4 +116,4 @@ def audit_verification(session):
 
 
 def deployed_names(session) -> list[str]:
-    return [d.model_name for d in session.scalars(select(DeploymentRow).where(DeploymentRow.active.is_(True)))]
+    return [d.model_name for d in deployments.active_deployments(session)]
