@@ -19,7 +19,7 @@ METRICS = {
 LOWER_IS_BETTER = {"log_loss", "mae", "rmse"}
 PRIMARY = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse"}
 LABELS = {"accuracy": "accuracy", "precision": "precision", "recall": "recall", "f1": "F1", "roc_auc": "ROC-AUC",
-          "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE", "r2": "R²"}
+          "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE", "r2": "R²", "flagged_share": "share flagged"}
 BOOTSTRAP_RESAMPLES = 1000
 _CHUNK = 100
 
@@ -183,3 +183,13 @@ def estimate_bootstrap_seconds(task: str, n_rows: int, n_classes: int, resamples
 
 def is_better(metric: str, a: float, b: float) -> bool:
     return a < b if metric in LOWER_IS_BETTER else a > b
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> Interval:
+    """Return a share with its 95% Wilson score interval (sound near 0 and 1, unlike the normal approximation)."""
+    if n == 0:
+        return Interval(float("nan"), float("nan"), float("nan"))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))

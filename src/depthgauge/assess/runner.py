@@ -19,16 +19,16 @@ from depthgauge.assess import business, operations, quality, risk
 from depthgauge.assess.options import parse_duration, parse_value, parse_volume
 from depthgauge.assess.executors import check_executor, load_trained, train_mlp_data_parallel, train_on_ray
 from depthgauge.assess.results import Assessment, CandidateResult
-from depthgauge.assess.verdict import decide_verdict
+from depthgauge.assess.verdict import decide_verdict, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.cost.estimate import estimate_cost
 from depthgauge.data.fingerprint import dataset_fingerprint
-from depthgauge.data.load import load_table
-from depthgauge.data.profile import find_leaky_features, profile_table
+from depthgauge.data.kinds import detect_kind, prepare
+from depthgauge.data.profile import find_leaky_features, profile_table, profile_unlabeled
 from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor.reference import build_reference, prediction_reference
-from depthgauge.zoo import FAMILIES, TABULAR_CANDIDATES
+from depthgauge.zoo import CANDIDATES, FAMILIES
 
 MIN_BUDGET_S = 10.0
 MIN_FIT_S = 2.0
@@ -90,7 +90,7 @@ def _positive_class(classes: list[str], balance: dict, positive: str | None) -> 
 
 def assess(
     data: pd.DataFrame | str | os.PathLike,
-    target: str,
+    target: str | None = None,
     *,
     task: str | None = None,
     time_budget: str | float = "5m",
@@ -110,7 +110,7 @@ def assess(
     encoding: str | None = None,
     home: str | os.PathLike | None = None,
     db_url: str | None = None,
-    candidates: tuple[str, ...] = TABULAR_CANDIDATES,
+    candidates: tuple[str, ...] | None = None,
     resamples: int = quality.BOOTSTRAP_RESAMPLES,
     reporter: Reporter | None = None,
     name: str | None = None,
@@ -118,6 +118,12 @@ def assess(
     ray_address: str | None = None,
     tune: int = 0,
     workers: int = 1,
+    kind: str | None = None,
+    edges: str | os.PathLike | None = None,
+    node_column: str | None = None,
+    horizon: int | None = None,
+    season: int | None = None,
+    contamination: float | None = None,
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
     started = time.perf_counter()
@@ -146,41 +152,65 @@ def assess(
         raise DepthgaugeError(f"--workers takes a number of training processes of at least 1, not {workers}.")
     if tune or workers > 1:
         check_executor("ray")
+
+    reporter.stage("Loading data")
+    kind = detect_kind(data, target, kind, edges, horizon)
+    if kind != "table" and (executor != "local" or tune or workers > 1):
+        raise DepthgaugeError(f"--executor ray, --tune and --workers apply to tables; {kind} data trains locally. "
+                              "Leave those options out.")
+    prepared = prepare(kind, data, target, encoding=encoding, edges=edges, node_column=node_column, horizon=horizon,
+                       season=season, time_column=time_column, contamination=contamination)
+    frame, source, target, time_column = prepared.frame, prepared.source, prepared.target, prepared.time_column
+    candidates = tuple(candidates or CANDIDATES[kind])
     unknown = [c for c in candidates if c not in FAMILIES]
     if unknown:
         raise DepthgaugeError(f"Unknown candidate {unknown[0]!r}. Known: {', '.join(FAMILIES)}.")
 
-    reporter.stage("Loading data")
-    if isinstance(data, pd.DataFrame):
-        frame, source = data, "<DataFrame>"
-    elif isinstance(data, (str, os.PathLike)):
-        frame, source = load_table(data, encoding=encoding), str(Path(data).resolve())
-    else:
-        raise DepthgaugeError(f"assess() takes a pandas DataFrame or a file path, not {type(data).__name__}.")
-
     reporter.stage("Profiling")
-    profile, frame = profile_table(frame, target, task, tuple(drop), sensitive, time_column, group_column)
+    if kind == "anomaly":
+        frame, target, positive = _anomaly_labels(frame, target, positive)
+    if target is None:
+        profile, frame = profile_unlabeled(frame, tuple(drop), time_column, group_column)
+    else:
+        profile, frame = profile_table(frame, target, "binary" if kind == "anomaly" else task, tuple(drop), sensitive,
+                                       time_column, group_column, prepared.assigned)
+    if kind == "series" and profile.task != "regression":
+        raise DepthgaugeError(f"A forecast needs a numeric target; '{target}' is {profile.task}.")
+    if kind == "anomaly":
+        profile.task = "anomaly"
+    profile.notes += prepared.notes
     task = profile.task
-    metric = metric or quality.PRIMARY[task]
-    if metric not in quality.METRICS[task]:
-        raise DepthgaugeError(f"--metric {metric} does not apply to a {task} task. Use one of: {', '.join(quality.METRICS[task])}.")
-    matrix = parse_value(value, task) if value else None
+    scored = "binary" if task == "anomaly" else task  # labelled anomalies are scored as a binary task
+    labelled = target is not None
+    if labelled:
+        metric = metric or quality.PRIMARY[scored]
+        if metric not in quality.METRICS[scored]:
+            raise DepthgaugeError(f"--metric {metric} does not apply to a {task} task. "
+                                  f"Use one of: {', '.join(quality.METRICS[scored])}.")
+    else:
+        metric = "flagged_share"
+    matrix = parse_value(value, scored) if value and labelled else None
     positive_label = _positive_class(profile.classes or [], profile.class_balance or {}, positive)
 
-    features = profile.features()
-    roles = {role: profile.features(role) for role in ("numeric", "categorical", "boolean", "datetime")}
+    features, roles = _inputs(profile, prepared)
     X = frame[features]
-    y_raw = frame[target]
-    y = y_raw.astype(str).to_numpy() if task != "regression" else y_raw.to_numpy(float)
-    split = split_rows(frame, y_raw.astype(str) if task != "regression" else y_raw, task, seed, time_column, group_column)
+    if labelled:
+        y_raw = frame[target]
+        y = y_raw.astype(str).to_numpy() if task != "regression" else y_raw.to_numpy(float)
+        split = split_rows(frame, y_raw.astype(str) if task != "regression" else y_raw, scored, seed, time_column,
+                           group_column)
+    else:
+        y = np.full(len(frame), None, dtype=object)
+        split = split_rows(frame, pd.Series(np.zeros(len(frame))), "regression", seed, time_column, group_column)
     warnings = list(profile.warnings)
-    warnings += find_leaky_features(X.iloc[split.train], y[split.train], X.iloc[split.validation], y[split.validation],
-                                    features, task)
+    if kind in ("table", "graph"):
+        warnings += find_leaky_features(X.iloc[split.train], y[split.train], X.iloc[split.validation],
+                                        y[split.validation], profile.features(), task)
     groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
     fingerprint = dataset_fingerprint(frame)
 
-    plan = _plan_budget(budget_s, time.perf_counter() - started, task, len(split.test), len(profile.classes or []),
-                        len(candidates), resamples)
+    plan = _plan_budget(budget_s, time.perf_counter() - started, scored if labelled else "binary", len(split.test),
+                        len(profile.classes or []), len(candidates), resamples)
     if plan.fit_s < MIN_FIT_S:
         needed = budget_s - plan.fit_s + 4 * MIN_FIT_S
         raise DepthgaugeError(
@@ -211,25 +241,33 @@ def assess(
             results, models = _fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
                                           data_parallel)
         else:
+            params = {name: {**prepared.params.get(name, {}), **params.get(name, {})} for name in candidates}
             results, models = _fit_candidates(candidates, task, roles, seed, plan, *data, reporter, params,
-                                              data_parallel)
+                                              data_parallel, prepared.roles)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
             for result in results:
                 if result.name in models:
                     model, peak_mb = models[result.name]
-                    _evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb, chosen_instance,
-                              monthly_volume, matrix, review_threshold, groups, seed)
-                    result.reference = {**features_reference, "predictions": _prediction_reference(task, result, seed),
+                    if labelled:
+                        _evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb,
+                                  chosen_instance, monthly_volume, matrix, review_threshold, groups, seed)
+                    else:
+                        _evaluate_unlabelled(result, model, X_test, plan, peak_mb, chosen_instance, monthly_volume)
+                    result.reference = {**features_reference, "predictions": _prediction_reference(scored, result, seed),
                                         "importance": model.input_importance()}
                     folder = model.save(Path(scratch) / result.name)
                     result.artifact_digest = workspace.artifacts.put_dir(folder)
                     result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
 
         reporter.stage("Verdict")
-        verdict = decide_verdict(task, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed)
+        if labelled:
+            verdict = decide_verdict(scored, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed)
+        else:
+            verdict = unlabelled_anomaly_verdict(results, max_cost_ratio)
         options = {
+            "kind": kind, **{f"{kind}_{k}": v for k, v in prepared.settings.items()},
             "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
             "price_catalog": {"as_of": catalog.as_of, "source": catalog.source}, "value": matrix.values if matrix else None,
             "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
@@ -258,8 +296,8 @@ def assess(
 
 
 def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_train, X_val, y_val,
-                    reporter: Reporter, params: dict | None = None,
-                    data_parallel: dict | None = None) -> tuple[list[CandidateResult], dict]:
+                    reporter: Reporter, params: dict | None = None, data_parallel: dict | None = None,
+                    family_roles: dict | None = None) -> tuple[list[CandidateResult], dict]:
     """Fit every candidate in turn, each within a fair share of the fitting time still left.
 
     Returns the results (failed and skipped ones included, never hidden) and the fitted models
@@ -271,7 +309,8 @@ def _fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_
     for index, name in enumerate(candidates):
         slice_s = (fit_deadline - time.perf_counter()) / (len(candidates) - index)
         cls = FAMILIES[name]
-        model = cls(task, roles, seed=seed, time_limit_s=max(slice_s, 0.0), **(params or {}).get(name, {}))
+        model = cls(task, (family_roles or {}).get(name, roles), seed=seed, time_limit_s=max(slice_s, 0.0),
+                    **(params or {}).get(name, {}))
         result = CandidateResult(name, cls.display_name, cls.family, cls.is_deep, "ok", model.get_params())
         results.append(result)
         if slice_s < 0.5 and name != "dummy":  # the majority baseline takes no time and is the verdict's floor
@@ -348,20 +387,15 @@ def _evaluate(result, model, task, X_test, y_test, positive_label, plan: "Budget
         proba = model.predict_proba(X_test)
         index = {c: i for i, c in enumerate(model.classes_)}
         codes = np.array([index[v] for v in y_test])
-        outcome = quality.Outcome(codes, proba.argmax(axis=1), proba,
-                                  index[positive_label] if positive_label is not None else 1)
+        # anomaly detectors flag at their own threshold (the expected contamination), not at the larger probability
+        predicted = np.array([index[v] for v in model.predict(X_test)]) if task == "anomaly" else proba.argmax(axis=1)
+        outcome = quality.Outcome(codes, predicted, proba, index[positive_label] if positive_label is not None else 1)
     else:
         outcome = quality.Outcome(y_test.astype(float), model.predict(X_test))
     result.outcome, result.model = outcome, model
+    task = "binary" if task == "anomaly" else task
     result.quality = quality.quality_with_intervals(task, outcome, plan.resamples, seed)
-    latencies = operations.measure_latency_ms(model, X_test, max_seconds=plan.latency_s)
-    throughput = operations.measure_throughput(model, X_test, min_seconds=plan.throughput_s)
-    result.operations = operations.Operations(
-        latency_p50_ms=operations.percentile(latencies, 50), latency_p99_ms=operations.percentile(latencies, 99),
-        throughput_rows_per_s=throughput, fit_seconds=result.fit_seconds, peak_memory_mb=peak_mb, artifact_bytes=0,
-        latencies_ms=latencies,
-    )
-    result.cost = estimate_cost(result.fit_seconds, throughput, instance, monthly_volume)
+    _measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
     result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, model.explainability)
     result.business = business.business_impact(task, outcome, matrix, result.cost.cost_per_1k_predictions_usd)
     history = getattr(model, "history_", None)
@@ -373,6 +407,65 @@ def _evaluate(result, model, task, X_test, y_test, positive_label, plan: "Budget
         result.rules = model.rules_text()
     if hasattr(model, "best_iteration_"):
         result.params["best_iteration"] = model.best_iteration_
+
+
+def _measure_operations(result, model, X_test, plan: BudgetPlan, peak_mb, instance, monthly_volume) -> None:
+    latencies = operations.measure_latency_ms(model, X_test, max_seconds=plan.latency_s)
+    throughput = operations.measure_throughput(model, X_test, min_seconds=plan.throughput_s)
+    result.operations = operations.Operations(
+        latency_p50_ms=operations.percentile(latencies, 50), latency_p99_ms=operations.percentile(latencies, 99),
+        throughput_rows_per_s=throughput, fit_seconds=result.fit_seconds, peak_memory_mb=peak_mb, artifact_bytes=0,
+        latencies_ms=latencies,
+    )
+    result.cost = estimate_cost(result.fit_seconds, throughput, instance, monthly_volume)
+
+
+def _evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, instance, monthly_volume) -> None:
+    """Without labels: the share of test rows flagged (with a Wilson interval) and the spread of the raw scores."""
+    share = model.predict_proba(X_test)[:, 0]
+    flagged = share >= 1.0 - model.contamination
+    codes = np.where(flagged, 0, 1)
+    result.outcome = quality.Outcome(codes, codes, np.column_stack([share, 1.0 - share]), positive=0)
+    result.model = model
+    result.quality = {"flagged_share": quality.wilson_interval(int(flagged.sum()), len(flagged))}
+    scores = model.anomaly_scores(X_test)
+    result.params["test_scores"] = {f"p{q}": float(np.percentile(scores, q)) for q in (50, 90, 95, 99)}
+    result.params["expected_share"] = model.contamination
+    result.risk = {"false_positive_rate": None, "false_negative_rate": None, "calibration_error": None,
+                   "review_share": None, "explainability": model.explainability}  # error rates need labels
+    _measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
+
+
+def _anomaly_labels(frame: pd.DataFrame, target: str | None, positive: str | None):
+    """Return the frame with the label column (when given) read as anomaly/normal, the label column and the class."""
+    if target is None:
+        return frame, None, None
+    from depthgauge.data.profile import require_column
+    from depthgauge.zoo.anomaly import ANOMALY, NORMAL
+
+    require_column(frame, target, "Label column (--target)")
+    labels = frame[target].dropna().astype(str)
+    counts = labels.value_counts()
+    if len(counts) != 2:
+        raise DepthgaugeError(f"An anomaly label column needs two values (anomaly or not); '{target}' has {len(counts)}. "
+                              "Leave --target out to look for anomalies without labels.")
+    if positive is not None and str(positive) not in counts.index:
+        raise DepthgaugeError(f"--positive '{positive}' is not a value of '{target}'. Values: {', '.join(counts.index)}.")
+    anomaly = str(positive) if positive is not None else counts.index[-1]  # the rarer value, unless told
+    frame = frame.copy()
+    frame[target] = frame[target].map(lambda v: None if pd.isna(v) else (ANOMALY if str(v) == anomaly else NORMAL))
+    return frame, target, ANOMALY
+
+
+def _inputs(profile, prepared) -> tuple[list[str], dict[str, list[str]]]:
+    """Return the columns the candidates read and the roles tabular families use."""
+    roles = {role: profile.features(role) for role in ("numeric", "categorical", "boolean", "datetime")}
+    if prepared.kind in ("text", "image"):
+        column, role = next(iter(prepared.assigned.items()))
+        return [column], {role: [column]}
+    if prepared.kind == "graph":
+        return profile.features() + list(prepared.assigned), roles
+    return profile.features(), roles
 
 
 def _prediction_reference(task: str, result, seed: int) -> dict:

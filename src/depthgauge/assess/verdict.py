@@ -107,3 +107,43 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     return Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
                    simple_vs_baseline, ratio, max_cost_ratio)
 
+
+
+def unlabelled_anomaly_verdict(candidates: list[CandidateResult], max_cost_ratio: float) -> Verdict:
+    """Without labels no detector can be shown to find more real anomalies, so the simpler one is recommended.
+
+    The verdict says how far the detectors agree (rank correlation of their scores, overlap of the
+    rows they flag) and what the deep one costs, and how to get labels that would settle it.
+    """
+    from scipy.stats import spearmanr
+
+    trained = [c for c in candidates if c.ok]
+    simple = next((c for c in trained if not c.is_deep), None)
+    deep = next((c for c in trained if c.is_deep), None)
+    if simple is None:
+        raise RuntimeError("the isolation forest did not train; it cannot fail on validated data")
+    reasons = ["No labels: quality (how many real anomalies each detector finds) cannot be measured. Label a sample "
+               "of the flagged rows, or pass --target with a label column, to settle which detector is better."]
+    if deep is None:
+        headline = f"Use {simple.display_name}. The deep detector could not be trained, and without labels nothing favours it."
+        return Verdict(simple.name, False, headline, reasons, "flagged_share", simple.name, None, None, None, None,
+                       max_cost_ratio)
+    a, b = simple.outcome.proba[:, 0], deep.outcome.proba[:, 0]
+    correlation = float(spearmanr(a, b).statistic) if len(a) > 2 else float("nan")
+    flagged_a, flagged_b = simple.outcome.pred == 0, deep.outcome.pred == 0
+    union = int((flagged_a | flagged_b).sum())
+    overlap = int((flagged_a & flagged_b).sum()) / union if union else 1.0
+    simple_cost, deep_cost = simple.cost.cost_per_1k_predictions_usd, deep.cost.cost_per_1k_predictions_usd
+    ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
+    cost_text = f"{ratio:.1f}× the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)})"
+    headline = (f"Use {simple.display_name}, not deep learning: without labels there is no evidence that "
+                f"{deep.display_name} finds more real anomalies"
+                + (f", and it runs at {cost_text}. " if ratio >= 1 else
+                   f". It runs at {cost_text}, but its scores are harder to explain and to keep stable. ")
+                + f"The two agree on {overlap:.0%} of the rows either flags (rank correlation of scores "
+                f"{correlation:.2f}).")
+    reasons.append(f"Each detector flags the test rows whose score is above its training rows' "
+                   f"{1 - simple.params.get('expected_share', 0.05):.0%} quantile; the shares flagged on the test rows "
+                   f"are {simple.quality['flagged_share'].value:.1%} and {deep.quality['flagged_share'].value:.1%}.")
+    return Verdict(simple.name, False, headline, reasons, "flagged_share", simple.name, deep.name, None, None, ratio,
+                   max_cost_ratio)

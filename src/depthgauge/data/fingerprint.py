@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 
 
@@ -14,6 +15,10 @@ def dataset_fingerprint(frame: pd.DataFrame) -> str:
     for name in frame.columns:
         digest.update(str(name).encode() + b"\x00")
         column = frame[name]
+        if len(column) and isinstance(column.iloc[0], np.ndarray):  # images: hash their pixels and shapes
+            for array in column:
+                digest.update(str(array.shape).encode() + np.ascontiguousarray(array).tobytes())
+            continue
         if not pd.api.types.is_numeric_dtype(column):
             column = column.astype("string")  # text hashes the same whether it came as object or str
         values = pd.util.hash_pandas_object(column, index=False).to_numpy()

@@ -179,8 +179,13 @@ def profile_table(
     sensitive: str | None = None,
     time_column: str | None = None,
     group_column: str | None = None,
+    assigned: dict[str, str] | None = None,
 ) -> tuple[Profile, pd.DataFrame]:
-    """Validate the table and return its profile and the rows usable for assessment."""
+    """Validate the table and return its profile and the rows usable for assessment.
+
+    `assigned` gives columns whose role is already known (a text, image, node or neighbours column).
+    """
+    assigned = assigned or {}
     columns = [str(c) for c in frame.columns]
     frame = frame.copy()
     frame.columns = columns
@@ -261,14 +266,17 @@ def profile_table(
     excluded = {target, *drop}
     for name in columns:
         series = frame[name]
-        role, note = ("target", None) if name == target else infer_role(series)
+        if name in assigned:
+            role, note = assigned[name], None
+        else:
+            role, note = ("target", None) if name == target else infer_role(series)
         if name in drop:
             role, note = "dropped", "left out with --drop"
         elif name == group_column:
             role, note = "group", "used to split rows by group; not a feature"
         elif name == time_column:
             role, note = "time", "used to order the split; not a feature"
-        if name not in excluded:
+        if name not in excluded and role not in ("image", "node", "neighbors"):
             pii = _personal_data_kind(series)
             if pii:
                 warns.append(
@@ -277,11 +285,11 @@ def profile_table(
                 )
         if role == "identifier":
             warns.append(f"Column '{name}' looks like an identifier ({note}).")
-        profiles.append(ColumnProfile(name, role, str(series.dtype), int(series.isna().sum()),
-                                      int(series.nunique()), note))
+        unique = len(series) if role == "image" else int(series.nunique())  # arrays cannot be counted by value
+        profiles.append(ColumnProfile(name, role, str(series.dtype), int(series.isna().sum()), unique, note))
 
     profile = Profile(n_rows, len(columns), target, task, profiles, classes, balance, warns, notes)
-    if not profile.features():
+    if not profile.features() and not set(assigned.values()) & {"text", "image"}:
         raise DepthgaugeError(
             "No usable feature columns remain after dropping identifiers, free text and --drop columns. "
             "Add numeric or categorical columns."
@@ -293,6 +301,39 @@ def profile_table(
             f"Only {n_rows} rows: too few for a deep model to be meaningful (it is still trained for comparison, "
             f"but expect the simple models to win; deep tabular models usually need {DEEP_MIN_ROWS:,}+ rows)."
         )
+    return profile, frame
+
+
+def profile_unlabeled(frame: pd.DataFrame, drop: tuple[str, ...] = (), time_column: str | None = None,
+                      group_column: str | None = None) -> tuple[Profile, pd.DataFrame]:
+    """Profile a table without a target (anomaly detection): every column's role, and the same checks on bad input."""
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    for name in drop:
+        require_column(frame, name, "Column to drop (--drop)")
+    if len(frame) < MIN_ROWS:
+        raise DepthgaugeError(f"Only {len(frame)} rows; looking for anomalies needs at least {MIN_ROWS}. Add more rows.")
+    empty = [c for c in frame.columns if frame[c].isna().all() and c not in drop]
+    if empty:
+        raise DepthgaugeError(f"Column {empty[0]!r} is entirely empty. Remove it from the file, or pass --drop {empty[0]}.")
+    columns, warns = [], []
+    for name in frame.columns:
+        series = frame[name]
+        role, note = infer_role(series)
+        if name in drop:
+            role, note = "dropped", "left out with --drop"
+        elif name in (time_column, group_column):
+            role, note = ("time" if name == time_column else "group"), "used to split rows; not a feature"
+        elif role == "identifier":
+            warns.append(f"Column '{name}' looks like an identifier ({note}).")
+        columns.append(ColumnProfile(name, role, str(series.dtype), int(series.isna().sum()), int(series.nunique()),
+                                     note))
+    profile = Profile(len(frame), frame.shape[1], "", "anomaly", columns, warnings=warns,
+                      notes=["No target: looking for anomalies. Quality cannot be measured without labels; pass "
+                             "--target with a label column (anomaly or not) to measure it."])
+    if not profile.features():
+        raise DepthgaugeError("No usable feature columns remain after dropping identifiers, free text and --drop "
+                              "columns. Add numeric or categorical columns.")
     return profile, frame
 
 

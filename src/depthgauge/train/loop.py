@@ -27,6 +27,7 @@ class TrainConfig:
     checkpoint_path: Path | None = None
     rank: int = 0  # data-parallel training (Ray Train, DDP): this process's share of every epoch
     world_size: int = 1
+    eval_batch_size: int = 8192  # rows per validation forward pass; large models (text encoders) need fewer
 
 
 @dataclass
@@ -69,6 +70,7 @@ def train_module(
     val_target: torch.Tensor | None,
     config: TrainConfig,
     on_epoch: Callable[[int, float, float | None], None] | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> TrainHistory:
     """Train `module` in place with AdamW; keep the weights of the best validation epoch; return the history.
 
@@ -98,7 +100,10 @@ def train_module(
             if len(idx) < 2 and len(order) > 1:
                 continue  # a batch of one breaks batch statistics and adds only noise
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(module(*(x[idx] for x in train_inputs)), train_target[idx])
+            batch_inputs = [x[idx] for x in train_inputs]
+            if augment is not None:  # random transforms of the first input (images), training batches only
+                batch_inputs[0] = augment(batch_inputs[0])
+            loss = loss_fn(module(*batch_inputs), train_target[idx])
             loss.backward()
             optimizer.step()
             epoch_loss += loss.detach() * len(idx)
@@ -109,7 +114,7 @@ def train_module(
         history.rows_seen += seen
         history.train_loss.append(float(epoch_loss) * world / seen)  # this process's share of the epoch
         if val_inputs is not None:
-            val_loss = _evaluate(module, loss_fn, val_inputs, val_target)
+            val_loss = _evaluate(module, loss_fn, val_inputs, val_target, config.eval_batch_size)
             history.val_loss.append(val_loss)
             if val_loss < best_loss - 1e-6:
                 best_loss, waited, history.best_epoch = val_loss, 0, epoch

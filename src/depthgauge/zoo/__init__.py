@@ -6,17 +6,38 @@ import json
 from pathlib import Path
 
 from depthgauge.errors import DepthgaugeError
+from depthgauge.zoo.anomaly import AutoencoderModel, IsolationForestModel
 from depthgauge.zoo.base import MODEL_FILE, TabularModel
 from depthgauge.zoo.dummy import DummyModel
 from depthgauge.zoo.gbdt import LightGBMModel
+from depthgauge.zoo.graph import GraphSAGEModel
+from depthgauge.zoo.image import CNNModel, PixelLightGBMModel, PixelLinearModel
 from depthgauge.zoo.linear import LinearModel
 from depthgauge.zoo.mlp import MLPModel
 from depthgauge.zoo.rules import RulesModel
+from depthgauge.zoo.series import GRUForecast, NaiveForecast, SeasonalNaiveForecast
+from depthgauge.zoo.text import MiniLMModel, MiniLMTunedModel, TfidfModel
 
 FAMILIES: dict[str, type[TabularModel]] = {
-    cls.family: cls for cls in (DummyModel, LinearModel, RulesModel, LightGBMModel, MLPModel)
+    cls.family: cls for cls in (
+        DummyModel, LinearModel, RulesModel, LightGBMModel, MLPModel,
+        TfidfModel, MiniLMModel, MiniLMTunedModel,
+        PixelLinearModel, PixelLightGBMModel, CNNModel,
+        NaiveForecast, SeasonalNaiveForecast, GRUForecast,
+        IsolationForestModel, AutoencoderModel,
+        GraphSAGEModel,
+    )
 }
 TABULAR_CANDIDATES = ("dummy", "linear", "rules", "lightgbm", "mlp")
+# The simple rivals first, then the deep models, for every kind of data (see data/kinds.py).
+CANDIDATES = {
+    "table": TABULAR_CANDIDATES,
+    "text": ("dummy", "tfidf", "minilm", "minilm_tuned"),
+    "image": ("dummy", "pixels_linear", "pixels_lightgbm", "cnn"),
+    "series": ("naive", "seasonal_naive", "linear", "lightgbm", "gru"),
+    "anomaly": ("isolation_forest", "autoencoder"),
+    "graph": ("dummy", "linear", "lightgbm", "gnn"),
+}
 
 
 def load_model(folder: str | Path) -> TabularModel:
@@ -38,4 +59,4 @@ def load_model(folder: str | Path) -> TabularModel:
         ) from exc
 
 
-__all__ = ["FAMILIES", "TABULAR_CANDIDATES", "TabularModel", "load_model"]
+__all__ = ["CANDIDATES", "FAMILIES", "TABULAR_CANDIDATES", "TabularModel", "load_model"]

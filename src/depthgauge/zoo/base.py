@@ -18,6 +18,7 @@ from depthgauge.errors import DepthgaugeError, NotFittedError
 from depthgauge.zoo.encoding import TabularEncoder
 
 MODEL_FILE = "model.json"
+TABLE_ROLES = ("numeric", "categorical", "boolean", "datetime")
 
 
 class TabularModel:
@@ -25,6 +26,7 @@ class TabularModel:
     display_name: ClassVar[str]
     is_deep: ClassVar[bool] = False
     explainability: ClassVar[str]  # intrinsic, post-hoc or none
+    uses_encoder: ClassVar[bool] = True  # families that read text, images or graphs bring their own input handling
 
     def __init__(self, task: str, roles: dict[str, list[str]], seed: int = 0, time_limit_s: float | None = None,
                  **params):
@@ -36,7 +38,7 @@ class TabularModel:
 
     @property
     def is_classifier(self) -> bool:
-        return self.task in ("binary", "multiclass")
+        return self.task in ("binary", "multiclass", "anomaly")
 
     def get_params(self) -> dict:
         return {"seed": self.seed, **self.params}
@@ -44,11 +46,13 @@ class TabularModel:
     # protocol ----------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y, validation: tuple[pd.DataFrame, object] | None = None) -> "TabularModel":
         """Fit on (X, y), using `validation` for early stopping where the family supports it; return self."""
-        self.encoder_ = TabularEncoder(**self.roles).fit(X)
+        X = self.prepare(X)
+        if self.uses_encoder:
+            self.encoder_ = TabularEncoder(**self.encoder_roles()).fit(X)
         y_fit = self._encode_target(np.asarray(y), learn=True)
         val = None
         if validation is not None:
-            val = (validation[0], self._encode_target(np.asarray(validation[1])))
+            val = (self.prepare(validation[0]), self._encode_target(np.asarray(validation[1])))
         self._fit(X, y_fit, val)
         self.fitted_ = True
         return self
@@ -56,7 +60,7 @@ class TabularModel:
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Return predicted labels (classification) or values (regression)."""
         self._check_fitted()
-        out = self._predict_raw(X)
+        out = self._predict_raw(self.prepare(X))
         if self.is_classifier:
             return np.asarray(self.classes_, dtype=object)[np.argmax(out, axis=1)]
         return out
@@ -66,7 +70,7 @@ class TabularModel:
         self._check_fitted()
         if not self.is_classifier:
             raise DepthgaugeError(f"{self.display_name} is a regression model; it has no predict_proba. Use predict.")
-        return self._predict_raw(X)
+        return self._predict_raw(self.prepare(X))
 
     def save(self, folder: str | Path) -> Path:
         """Write the model as JSON plus weights in a safe format into `folder` and return it."""
@@ -75,7 +79,7 @@ class TabularModel:
         folder.mkdir(parents=True, exist_ok=True)
         state = {
             "family": self.family, "task": self.task, "roles": self.roles, "seed": self.seed, "params": self.params,
-            "classes": getattr(self, "classes_", None), "encoder": self.encoder_.to_dict(), "extra": self._extra_state(),
+            "classes": getattr(self, "classes_", None), "encoder": self.encoder_.to_dict() if self.uses_encoder else None, "extra": self._extra_state(),
         }
         (folder / MODEL_FILE).write_text(json.dumps(state, indent=1))
         self._save_weights(folder)
@@ -85,7 +89,8 @@ class TabularModel:
     def load(cls, folder: str | Path) -> "TabularModel":
         state = json.loads((Path(folder) / MODEL_FILE).read_text())
         model = cls(state["task"], state["roles"], seed=state["seed"], **state["params"])
-        model.encoder_ = TabularEncoder.from_dict(state["encoder"])
+        if state["encoder"] is not None:
+            model.encoder_ = TabularEncoder.from_dict(state["encoder"])
         if state["classes"] is not None:
             model.classes_ = state["classes"]
         model._load_weights(Path(folder), state["extra"])
@@ -111,6 +116,14 @@ class TabularModel:
     def input_importance(self) -> dict[str, float]:
         """Return each input column's share of the model's importance, where the family can tell; else {}."""
         return {}
+
+    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Return the frame this family's encoder reads; families for images or series turn raw inputs into columns."""
+        return X
+
+    def encoder_roles(self) -> dict[str, list[str]]:
+        """Return the table columns the encoder reads (text, image and graph columns are read by their families)."""
+        return {role: self.roles.get(role, []) for role in TABLE_ROLES}
 
     # helpers -------------------------------------------------------------------
     def _check_fitted(self) -> None:

@@ -1,0 +1,203 @@
+"""Image families: pixels with a linear model or LightGBM, and a small CNN trained by the shared loop with augmentation.
+
+Each reads one image column. A cell holds an image as an array (height × width, or height ×
+width × channels; from a folder or an array file) or, at serving time, as base64-encoded
+PNG/JPEG bytes. Every image must have the size the model was trained on.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from depthgauge.errors import DepthgaugeError
+from depthgauge.train.loop import TrainConfig, train_module
+from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.gbdt import LightGBMModel
+from depthgauge.zoo.linear import LinearModel
+from depthgauge.zoo.mlp import loss_for
+
+WEIGHTS = "cnn.safetensors"
+
+
+def decode_image(value, shape: tuple[int, int, int]) -> np.ndarray:
+    """Return one image as a uint8 array of `shape` (height, width, channels); raise a clear error otherwise."""
+    height, width, channels = shape
+    if isinstance(value, (str, bytes)):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            raw = base64.b64decode(value, validate=True) if isinstance(value, str) else value
+            with Image.open(io.BytesIO(raw)) as image:
+                array = np.asarray(image.convert("L" if channels == 1 else "RGB"))
+        except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
+            raise DepthgaugeError(
+                "An image could not be read: send it as base64-encoded PNG or JPEG bytes "
+                f"({type(exc).__name__}: {exc})."
+            ) from exc
+    elif value is None or (isinstance(value, float) and np.isnan(value)):
+        raise DepthgaugeError("An image is missing. Every row needs its image.")
+    else:
+        array = np.asarray(value)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.shape[:2] != (height, width) or array.shape[2] not in (1, channels):
+        raise DepthgaugeError(
+            f"An image is {array.shape[1]}×{array.shape[0]} pixels with {array.shape[2]} channel(s); this model reads "
+            f"{width}×{height} images with {channels}. Resize images to the training size before sending them."
+        )
+    if array.dtype != np.uint8:
+        raise DepthgaugeError(f"Image arrays must hold 8-bit pixel values (uint8), not {array.dtype}.")
+    return np.broadcast_to(array, (height, width, channels))
+
+
+def image_tensor(values: pd.Series, shape) -> np.ndarray:
+    """Return images as float32 (n, channels, height, width) scaled to 0..1."""
+    shape = tuple(shape)
+    if len(values) == 0:
+        return np.zeros((0, shape[2], shape[0], shape[1]), np.float32)
+    stacked = np.stack([decode_image(v, shape) for v in values])
+    return (stacked.transpose(0, 3, 1, 2) / 255.0).astype(np.float32)
+
+
+class ImageInput:
+    """Reads the image column and hands a model of another family one numeric column per pixel."""
+
+    @property
+    def image_column(self) -> str:
+        return self.roles["image"][0]
+
+    def _pixel_names(self) -> list[str]:
+        height, width, channels = self.params["shape"]
+        return [f"px{i}" for i in range(height * width * channels)]
+
+    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        pixels = image_tensor(X[self.image_column], self.params["shape"]).reshape(len(X), -1)
+        return pd.DataFrame(pixels, columns=self._pixel_names(), index=X.index)
+
+    def encoder_roles(self) -> dict[str, list[str]]:
+        return {"numeric": self._pixel_names()}
+
+    def input_schema(self) -> dict:
+        self._check_fitted()
+        height, width, channels = self.params["shape"]
+        return {"task": self.task, "classes": getattr(self, "classes_", None),
+                "columns": [{"name": self.image_column, "type": "image", "nullable": False, "width": width,
+                             "height": height, "channels": channels}]}
+
+
+class PixelLinearModel(ImageInput, LinearModel):
+    family = "pixels_linear"
+    display_name = "Pixels + linear model"
+
+
+class PixelLightGBMModel(ImageInput, LightGBMModel):
+    family = "pixels_lightgbm"
+    display_name = "Pixels + LightGBM"
+
+    def input_importance(self) -> dict[str, float]:
+        return {}  # a pixel's share of the gain is not a column a monitor can watch
+
+
+class SmallCNN(nn.Module):
+    def __init__(self, channels: int, height: int, width: int, outputs: int, width_factor: int = 32):
+        super().__init__()
+        c = width_factor
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(),
+            nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c, 2 * c, 3, padding=1), nn.BatchNorm2d(2 * c), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(4 if min(height, width) >= 8 else 2),
+        )
+        side = 4 if min(height, width) >= 8 else 2
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(2 * c * side * side, outputs))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))
+
+
+def random_shift(generator: torch.Generator, max_shift: int = 1):
+    """Return an augmentation that shifts each batch by up to `max_shift` pixels, padding with zeros."""
+
+    def augment(images: torch.Tensor) -> torch.Tensor:
+        dy, dx = (int(v) for v in torch.randint(-max_shift, max_shift + 1, (2,), generator=generator))
+        padded = nn.functional.pad(images, (max_shift, max_shift, max_shift, max_shift))
+        h, w = images.shape[2], images.shape[3]
+        return padded[:, :, max_shift + dy:max_shift + dy + h, max_shift + dx:max_shift + dx + w]
+
+    return augment
+
+
+class CNNModel(ImageInput, TabularModel):
+    family = "cnn"
+    display_name = "CNN (deep)"
+    is_deep = True
+    explainability = "post-hoc"
+    uses_encoder = False
+
+    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X  # the network reads the images themselves
+
+    def _images(self, X) -> torch.Tensor:
+        return torch.from_numpy(image_tensor(X[self.image_column], self.params["shape"]))
+
+    def _module(self) -> SmallCNN:
+        height, width, channels = self.params["shape"]
+        outputs = 1 if self.task in ("binary", "regression") else self.n_outputs
+        return SmallCNN(channels, height, width, outputs, self.params.get("width", 32))
+
+    def _target(self, y):
+        if self.task == "multiclass":
+            return torch.from_numpy(y.astype(np.int64))
+        if self.task == "binary":
+            return torch.from_numpy(y.astype(np.float32))
+        return torch.from_numpy(((y - self.target_mean_) / self.target_std_).astype(np.float32))
+
+    def _fit(self, X, y, validation):
+        torch.manual_seed(self.seed)
+        if self.task == "regression":
+            self.target_mean_, self.target_std_ = float(np.mean(y)), float(np.std(y) or 1.0)
+        self.module_ = self._module()
+        val_inputs = val_target = None
+        if validation is not None:
+            val_inputs, val_target = (self._images(validation[0]),), self._target(validation[1])
+        shift = self.params.get("augment_shift", 1)
+        config = TrainConfig(max_epochs=self.params.get("max_epochs", 60), batch_size=64,
+                             learning_rate=self.params.get("learning_rate", 2e-3), weight_decay=1e-4,
+                             patience=self.params.get("patience", 6), seed=self.seed, time_limit_s=self.time_limit_s,
+                             eval_batch_size=1024)
+        augment = random_shift(torch.Generator().manual_seed(self.seed), shift) if shift else None
+        self.history_ = train_module(self.module_, loss_for(self.task), (self._images(X),), self._target(y),
+                                     val_inputs, val_target, config, augment=augment)
+
+    def _predict_raw(self, X):
+        images = self._images(X)
+        with torch.no_grad():
+            outs = [self.module_(images[i:i + 1024]) for i in range(0, len(images), 1024)]
+        out = torch.cat(outs).double().numpy() if outs else np.zeros((0, 1))
+        if self.task == "binary":
+            p = 1.0 / (1.0 + np.exp(-out[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        if self.task == "multiclass":
+            return torch.softmax(torch.from_numpy(out), dim=1).numpy()
+        return out[:, 0] * self.target_std_ + self.target_mean_
+
+    def _extra_state(self):
+        return {"target_mean": self.target_mean_, "target_std": self.target_std_} if self.task == "regression" else {}
+
+    def _save_weights(self, folder):
+        save_file({k: v.contiguous() for k, v in self.module_.state_dict().items()}, str(folder / WEIGHTS))
+
+    def _load_weights(self, folder, extra):
+        if self.task == "regression":
+            self.target_mean_, self.target_std_ = extra["target_mean"], extra["target_std"]
+        self.module_ = self._module()
+        self.module_.load_state_dict(load_file(str(folder / WEIGHTS)))
+        self.module_.eval()
