@@ -58,8 +58,22 @@ def _summary_table(assessment) -> Table:
 @app.command()
 def assess(
     ctx: typer.Context,
-    data: Path = typer.Argument(..., help="CSV or Parquet file with one row per example."),
-    target: str = typer.Option(..., "--target", "-t", help="Column to predict."),
+    data: Path = typer.Argument(..., help="CSV or Parquet file with one row per example; a folder with one subfolder "
+                                          "per class (text files or images); or an .npz file of images and labels."),
+    target: Optional[str] = typer.Option(None, "--target", "-t", help="Column to predict. Leave it out to look for "
+                                                                       "anomalies; with --kind anomaly it is the label "
+                                                                       "column that measures them."),
+    kind: Optional[str] = typer.Option(None, help="table, text, image, series, anomaly or graph (default: detected)."),
+    horizon: Optional[int] = typer.Option(None, help="Time series: forecast this many steps ahead (needs "
+                                                     "--time-column; default 1)."),
+    season: Optional[int] = typer.Option(None, help="Time series: steps in one seasonal cycle (default: from the "
+                                                    "step, e.g. 7 for daily data)."),
+    edges: Optional[Path] = typer.Option(None, help="Graph: CSV edge list (two columns of node ids); DATA is the node "
+                                                    "table."),
+    node_column: Optional[str] = typer.Option(None, help="Graph: the node id column (default: node, node_id, id, or "
+                                                         "the first column)."),
+    contamination: Optional[float] = typer.Option(None, help="Anomalies: the expected share of anomalies, where "
+                                                             "rows are flagged (default 0.05)."),
     task: Optional[str] = typer.Option(None, help="binary, multiclass or regression (default: detected)."),
     time_budget: str = typer.Option("5m", help="Bound on the whole assessment, e.g. 90s, 5m, 1h."),
     volume: str = typer.Option("1000000/month", help="Prediction volume for the monthly cost, e.g. 50k/day."),
@@ -88,7 +102,6 @@ def assess(
 ):
     """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
     from depthgauge.assess.runner import assess as run_assessment
-    from depthgauge.zoo import TABULAR_CANDIDATES
 
     console = stderr_console()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -97,9 +110,10 @@ def assess(
             data, target, task=task, time_budget=time_budget, volume=volume, instance=instance, prices=prices,
             value=value, sensitive=sensitive, time_column=time_column, group_column=group_column, drop=tuple(drop),
             positive=positive, metric=metric, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
-            seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, len(TABULAR_CANDIDATES)),
+            seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, 5),
             name=name, executor=executor, ray_address=ray_address, tune=tune,
-            workers=workers,
+            workers=workers, kind=kind, edges=edges, node_column=node_column, horizon=horizon, season=season,
+            contamination=contamination,
         )
     if json_output:
         print_json(result.to_dict())

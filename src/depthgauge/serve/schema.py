@@ -7,7 +7,8 @@ from typing import Annotated, Optional, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, create_model
 
 # A category may be sent as a string or a whole number; it is read (and logged) as a string, as in training.
-_TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Annotated[Union[str, int], AfterValidator(str)]}
+_TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Annotated[Union[str, int], AfterValidator(str)],
+          "text": str, "image": str}  # an image is sent as base64-encoded PNG or JPEG bytes
 
 
 def record_model(model_name: str, input_schema: dict) -> type[BaseModel]:

@@ -156,7 +156,7 @@ class AutoencoderModel(AnomalyModel):
 
     def _module(self) -> _Autoencoder:
         return _Autoencoder(self.width_, self.params.get("hidden", 64), self.params.get("bottleneck",
-                                                                                         max(2, self.width_ // 4)))
+                                                                                         max(2, self.width_ // 2)))
 
     def _fit_scores(self, design, validation_design):
         torch.manual_seed(self.seed)

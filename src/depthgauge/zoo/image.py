@@ -68,22 +68,19 @@ def image_tensor(values: pd.Series, shape) -> np.ndarray:
 
 
 class ImageInput:
-    """Reads the image column and hands a model of another family one numeric column per pixel."""
+    """Reads the image column: the families below see pixels (0–1) or image tensors, never a table encoder."""
+
+    uses_encoder = False
 
     @property
     def image_column(self) -> str:
         return self.roles["image"][0]
 
-    def _pixel_names(self) -> list[str]:
-        height, width, channels = self.params["shape"]
-        return [f"px{i}" for i in range(height * width * channels)]
+    def images(self, X: pd.DataFrame) -> np.ndarray:
+        return image_tensor(X[self.image_column], self.params["shape"])
 
-    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
-        pixels = image_tensor(X[self.image_column], self.params["shape"]).reshape(len(X), -1)
-        return pd.DataFrame(pixels, columns=self._pixel_names(), index=X.index)
-
-    def encoder_roles(self) -> dict[str, list[str]]:
-        return {"numeric": self._pixel_names()}
+    def pixels(self, X: pd.DataFrame) -> np.ndarray:
+        return self.images(X).reshape(len(X), -1)
 
     def input_schema(self) -> dict:
         self._check_fitted()
@@ -97,10 +94,19 @@ class PixelLinearModel(ImageInput, LinearModel):
     family = "pixels_linear"
     display_name = "Pixels + linear model"
 
+    def _design(self, X):
+        return self.pixels(X).astype(np.float64)
+
 
 class PixelLightGBMModel(ImageInput, LightGBMModel):
     family = "pixels_lightgbm"
     display_name = "Pixels + LightGBM"
+
+    def design(self, X) -> np.ndarray:
+        return self.pixels(X)
+
+    def _categorical_indices(self) -> list[int]:
+        return []
 
     def input_importance(self) -> dict[str, float]:
         return {}  # a pixel's share of the gain is not a column a monitor can watch
@@ -140,13 +146,9 @@ class CNNModel(ImageInput, TabularModel):
     display_name = "CNN (deep)"
     is_deep = True
     explainability = "post-hoc"
-    uses_encoder = False
-
-    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
-        return X  # the network reads the images themselves
 
     def _images(self, X) -> torch.Tensor:
-        return torch.from_numpy(image_tensor(X[self.image_column], self.params["shape"]))
+        return torch.from_numpy(self.images(X))
 
     def _module(self) -> SmallCNN:
         height, width, channels = self.params["shape"]
