@@ -160,7 +160,8 @@ def assess(
                               "Leave those options out.")
     prepared = prepare(kind, data, target, encoding=encoding, edges=edges, node_column=node_column, horizon=horizon,
                        season=season, time_column=time_column, contamination=contamination)
-    frame, source, target, time_column = prepared.frame, prepared.source, prepared.target, prepared.time_column
+    kind, frame, source, target = prepared.kind, prepared.frame, prepared.source, prepared.target
+    time_column = prepared.time_column
     candidates = tuple(candidates or CANDIDATES[kind])
     unknown = [c for c in candidates if c not in FAMILIES]
     if unknown:

@@ -91,6 +91,8 @@ def prepare(kind: str, data, target: str | None, *, encoding=None, edges=None, n
         frame = frame.rename(columns={"label": target})
     else:
         frame, source = _table(data, encoding)
+        if kind == "table" and _only_text(frame, target):
+            kind = "text"
     if kind == "text":
         return _text(frame, target, source)
     if kind == "image":
@@ -117,6 +119,16 @@ def _table(data, encoding) -> tuple[pd.DataFrame, str]:
     if isinstance(data, (str, os.PathLike)):
         return load_table(data, encoding=encoding), str(Path(data).resolve())
     raise DepthgaugeError(f"assess() takes a pandas DataFrame or a file path, not {type(data).__name__}.")
+
+
+def _only_text(frame: pd.DataFrame, target: str | None) -> bool:
+    """Return whether the inputs are free text and nothing else (then the table is assessed as text)."""
+    from depthgauge.data.profile import infer_role
+
+    inputs = [c for c in frame.columns if c != target]
+    if not inputs or len(inputs) > 3 or any(pd.api.types.is_numeric_dtype(frame[c]) for c in inputs):
+        return False
+    return any(infer_role(frame[c])[0] == "text" for c in inputs)
 
 
 def _require_target(target: str | None, kind: str) -> str:
