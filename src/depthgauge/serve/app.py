@@ -323,6 +323,10 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         if len(records) > MAX_ROWS:
             raise _error(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
         rows = [r.model_dump() for r in records]
+        try:
+            _check_images(deployed, rows)  # before batching: one bad image must not fail its batch-mates
+        except DepthgaugeError as exc:
+            return JSONResponse({"detail": [{"field": "inputs", "reason": str(exc)}]}, status_code=422)
         started = time.perf_counter()
         if deployed.batcher is not None:
             outputs = await deployed.batcher.submit(rows)
@@ -420,6 +424,17 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     return app
 
 
+def _check_images(deployed: Deployed, rows: list[dict]) -> None:
+    """Raise a `DepthgaugeError` naming the problem when an image in `rows` cannot be read at the model's size."""
+    from depthgauge.zoo.image import decode_image
+
+    for column in deployed.predictor.input_schema["columns"]:
+        if column["type"] == "image":
+            shape = (column["height"], column["width"], column["channels"])
+            for row in rows:
+                decode_image(row.get(column["name"]), shape)
+
+
 def _predict(deployed: Deployed, rows: list[dict]) -> list[tuple]:
     frame = pd.DataFrame(rows, columns=deployed.columns)
     model = deployed.predictor
@@ -427,6 +442,8 @@ def _predict(deployed: Deployed, rows: list[dict]) -> list[tuple]:
         proba = model.predict_proba(frame)
         classes = list(model.classes_)
         best = proba.argmax(axis=1)
+        if model.input_schema["task"] == "anomaly":  # flagged at the detector's threshold, not the larger share
+            best = np.array([classes.index(label) for label in model.predict(frame)])
         return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(proba, best,
                                                                                                           strict=True)]
     values = np.asarray(model.predict(frame), dtype=float)

@@ -19,6 +19,11 @@ def record_model(model_name: str, input_schema: dict) -> type[BaseModel]:
         description = column["type"]
         if column["type"] == "number":
             description += f"; seen in training from {column['min']:.6g} to {column['max']:.6g}"
+        if column["type"] == "image":
+            description += (f"; base64-encoded PNG or JPEG bytes of a {column['width']}×{column['height']} image "
+                            f"with {column['channels']} channel(s)")
+        if column.get("description"):
+            description += f"; {column['description']}"
         if column["type"] == "category":
             description += f"; categories seen: {', '.join(map(str, column['categories'][:20]))} (others are handled as missing)"
         from pydantic import Field
