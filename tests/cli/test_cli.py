@@ -103,3 +103,22 @@ def test_reading_commands_never_create_a_workspace(tmp_path):
         result = run_cli("--home", str(home), *args)
         assert result.returncode == 2 and "No workspace at" in result.stderr
     assert not home.exists()
+
+
+def test_assess_a_folder_of_images_and_a_graph_from_the_command_line(tmp_path):
+    from depthgauge.data import samples
+
+    home = tmp_path / "ws"
+    folder = samples.write_image_folder(tmp_path / "digits", n=300)
+    result = run_cli("--home", str(home), "assess", str(folder), "--time-budget", "20s", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["options"]["kind"] == "image" and data["profile"]["target"] == "label"
+    assert {c["name"] for c in data["candidates"]} == {"dummy", "pixels_linear", "pixels_lightgbm", "cnn"}
+    papers, citations = samples.citation_graph(200)
+    papers.to_csv(tmp_path / "papers.csv", index=False)
+    citations.iloc[:5].assign(target="nobody").to_csv(tmp_path / "cites.csv", index=False)
+    refused = run_cli("--home", str(tmp_path / "other"), "assess", str(tmp_path / "papers.csv"), "--target", "topic",
+                      "--edges", str(tmp_path / "cites.csv"))
+    assert refused.returncode == 2 and "not in the node table, for example 'nobody'" in refused.stderr
+    assert not (tmp_path / "other").exists()

@@ -69,7 +69,9 @@ def detect_kind(data, target: str | None, kind: str | None, edges, horizon: int 
             return "image"
         if path.is_dir():
             files = [f for fs in _folder_files(path).values() for f in fs]
-            if files and sum(f.suffix.lower() in IMAGE_SUFFIXES for f in files) >= len(files) / 2:
+            if not files:
+                return "table"  # reading it as a table says what a folder must hold
+            if sum(f.suffix.lower() in IMAGE_SUFFIXES for f in files) >= len(files) / 2:
                 return "image"
             return "text"
     if target is None:

@@ -21,7 +21,8 @@ def load_table(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
     if not path.exists():
         raise DepthgaugeError(f"File '{path}' not found. Check the path; it is read relative to {Path.cwd()}.")
     if path.is_dir():
-        raise DepthgaugeError(f"'{path}' is a folder, not a file. Pass a CSV or Parquet file.")
+        raise DepthgaugeError(f"'{path}' is a folder, not a file. Pass a CSV or Parquet file, or a folder with one "
+                              "subfolder per class holding its text files or images.")
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES:
         supported = ", ".join(sorted(CSV_SUFFIXES | PARQUET_SUFFIXES))
