@@ -23,10 +23,10 @@ from _common import write_result  # noqa: E402
 from depthgauge.data import samples  # noqa: E402
 
 
-def _summary(kind: str, result, wall: float) -> dict:
+def _summary(label: str, result, wall: float) -> dict:
     metric = result.verdict.primary_metric
     return {
-        "kind": kind,
+        "kind": label,
         "time_to_verdict_s": round(wall, 2),
         "time_budget_s": result.options["time_budget_s"],
         "test_rows": result.split["sizes"]["test"],
@@ -44,10 +44,10 @@ def _summary(kind: str, result, wall: float) -> dict:
     }
 
 
-def _run(kind: str, budget: str, work: Path, *args, **kwargs) -> dict:
+def _run(label: str, budget: str, work: Path, *args, **kwargs) -> dict:
     started = time.perf_counter()
-    result = depthgauge.assess(*args, time_budget=budget, home=work / f"ws-{kind}", **kwargs)
-    return _summary(kind, result, time.perf_counter() - started)
+    result = depthgauge.assess(*args, time_budget=budget, home=work / f"ws-{len(list(work.iterdir()))}", **kwargs)
+    return _summary(label, result, time.perf_counter() - started)
 
 
 def encoder_throughput() -> dict:

@@ -32,6 +32,11 @@ def money(x: float) -> str:
     return f"${x:.{-math.floor(math.log10(abs(x))) + 1}f}"
 
 
+def times(ratio: float) -> str:
+    """Return a cost ratio as '2.6×', or with two significant digits below 0.1 ('0.047×') so it never reads 0.0×."""
+    return f"{ratio:.2g}×" if ratio < 0.1 else f"{ratio:.1f}×"
+
+
 def _best(candidates: list[CandidateResult], metric: str) -> CandidateResult | None:
     best = None
     for c in candidates:  # candidates come simplest first, so a tie keeps the simpler model
@@ -73,7 +78,7 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     significant = delta.low > 0
     deep_cost, simple_cost = deep.cost.cost_per_1k_predictions_usd, simple.cost.cost_per_1k_predictions_usd
     ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
-    cost_text = (f"{ratio:.1f}× the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)} "
+    cost_text = (f"{times(ratio)} the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)} "
                  f"on {deep.cost.instance})")
     comparison = f"{deep.display_name} is {describe_delta(metric, delta)} than {simple.display_name}"
 
@@ -135,7 +140,7 @@ def unlabelled_anomaly_verdict(candidates: list[CandidateResult], max_cost_ratio
     overlap = int((flagged_a & flagged_b).sum()) / union if union else 1.0
     simple_cost, deep_cost = simple.cost.cost_per_1k_predictions_usd, deep.cost.cost_per_1k_predictions_usd
     ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
-    cost_text = f"{ratio:.1f}× the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)})"
+    cost_text = f"{times(ratio)} the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)})"
     headline = (f"Use {simple.display_name}, not deep learning: without labels there is no evidence that "
                 f"{deep.display_name} finds more real anomalies"
                 + (f", and it runs at {cost_text}. " if ratio >= 1 else
