@@ -92,9 +92,9 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cas
     assert not home.exists(), "bad input must not write to the workspace"
 
 
-def test_missing_required_option_is_a_usage_error():
-    result = run_cli("assess", "x.csv")
-    assert result.returncode == 2 and "--target" in result.stderr
+def test_missing_required_argument_is_a_usage_error():
+    result = run_cli("assess")
+    assert result.returncode == 2 and "Missing argument" in result.stderr
 
 
 def test_reading_commands_never_create_a_workspace(tmp_path):
