@@ -18,7 +18,7 @@ from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo.base import TabularModel
-from depthgauge.zoo.mlp import loss_for
+from depthgauge.zoo.mlp import NetworkOutputs, loss_for
 
 WEIGHTS = "gnn.safetensors"
 GRAPH = "graph.safetensors"
@@ -66,7 +66,7 @@ class _OnGraph(nn.Module):
         return self.network(self.features, self.adjacency)[positions]
 
 
-class GraphSAGEModel(TabularModel):
+class GraphSAGEModel(NetworkOutputs, TabularModel):
     family = "gnn"
     display_name = "Graph neural network (deep)"
     is_deep = True
@@ -107,22 +107,13 @@ class GraphSAGEModel(TabularModel):
         src_all, dst_all = np.concatenate(src), np.concatenate(dst)
         return ids, torch.from_numpy(grown), mean_adjacency(len(ids), src_all, dst_all), (src_all, dst_all)
 
-    def _target(self, y):
-        if self.task == "multiclass":
-            return torch.from_numpy(y.astype(np.int64))
-        if self.task == "binary":
-            return torch.from_numpy(y.astype(np.float32))
-        return torch.from_numpy(((y - self.target_mean_) / self.target_std_).astype(np.float32))
-
     def _fit(self, X, y, validation):
         torch.manual_seed(self.seed)
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = float(np.mean(y)), float(np.std(y) or 1.0)
+        self._learn_target_scale(y)
         frames = [X] if validation is None else [X, validation[0]]
         ids, features, adjacency, (src, dst) = self._graph(frames)
         self.node_ids_, self.features_, self.src_, self.dst_ = ids, features.numpy(), src, dst
-        outputs = 1 if self.task in ("binary", "regression") else self.n_outputs
-        self.network_ = _GraphSAGE(features.shape[1], self.params.get("hidden", 64), outputs,
+        self.network_ = _GraphSAGE(features.shape[1], self.params.get("hidden", 64), self.n_logits,
                                    self.params.get("dropout", 0.3))
         bound = _OnGraph(self.network_, features, adjacency)
         position = {node: i for i, node in enumerate(ids)}
@@ -130,28 +121,23 @@ class GraphSAGEModel(TabularModel):
         val_inputs = val_target = None
         if validation is not None:
             val_pos = torch.tensor([position[n] for n in validation[0][self.node_column].astype(str)])
-            val_inputs, val_target = (val_pos,), self._target(validation[1])
+            val_inputs, val_target = (val_pos,), self._target_tensor(validation[1])
         config = TrainConfig(max_epochs=self.params.get("max_epochs", 400), batch_size=len(train_pos),
                              learning_rate=self.params.get("learning_rate", 1e-2), weight_decay=5e-4,
                              patience=self.params.get("patience", 30), seed=self.seed, time_limit_s=self.time_limit_s)
-        self.history_ = train_module(bound, loss_for(self.task), (train_pos,), self._target(y), val_inputs,
+        self.history_ = train_module(bound, loss_for(self.task), (train_pos,), self._target_tensor(y), val_inputs,
                                      val_target, config)
 
     def _predict_raw(self, X):
         if len(X) == 0:
-            out = np.zeros((0, self.network_.self2.out_features))
+            out = np.zeros((0, self.n_logits))
         else:
             ids, features, adjacency, _ = self._graph([X])
             position = {node: i for i, node in enumerate(ids)}
             asked = torch.tensor([position[n] for n in X[self.node_column].astype(str)])
             with torch.no_grad():
                 out = self.network_(features, adjacency)[asked].double().numpy()
-        if self.task == "binary":
-            p = 1.0 / (1.0 + np.exp(-out[:, 0]))
-            return np.column_stack([1.0 - p, p])
-        if self.task == "multiclass":
-            return torch.softmax(torch.from_numpy(out), dim=1).numpy()
-        return out[:, 0] * self.target_std_ + self.target_mean_
+        return self._outputs(out)
 
     def input_schema(self) -> dict:
         schema = super().input_schema()
@@ -164,10 +150,7 @@ class GraphSAGEModel(TabularModel):
         return schema
 
     def _extra_state(self):
-        extra = {"outputs": int(self.network_.self2.out_features), "width": int(self.features_.shape[1])}
-        if self.task == "regression":
-            extra.update(target_mean=self.target_mean_, target_std=self.target_std_)
-        return extra
+        return {"width": int(self.features_.shape[1]), **self._target_state()}
 
     def _save_weights(self, folder):
         save_file({k: v.contiguous() for k, v in self.network_.state_dict().items()}, str(folder / WEIGHTS))
@@ -176,12 +159,11 @@ class GraphSAGEModel(TabularModel):
         (folder / NODES).write_text(json.dumps(self.node_ids_))
 
     def _load_weights(self, folder, extra):
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = extra["target_mean"], extra["target_std"]
+        self._load_target_state(extra)
         graph = load_file(str(folder / GRAPH))
         self.features_, self.src_, self.dst_ = graph["features"].numpy(), graph["src"].numpy(), graph["dst"].numpy()
         self.node_ids_ = json.loads((folder / NODES).read_text())
-        self.network_ = _GraphSAGE(extra["width"], self.params.get("hidden", 64), extra["outputs"],
+        self.network_ = _GraphSAGE(extra["width"], self.params.get("hidden", 64), self.n_logits,
                                    self.params.get("dropout", 0.3))
         self.network_.load_state_dict(load_file(str(folder / WEIGHTS)))
         self.network_.eval()

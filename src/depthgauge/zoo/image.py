@@ -22,7 +22,7 @@ from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo.base import TabularModel
 from depthgauge.zoo.gbdt import LightGBMModel
 from depthgauge.zoo.linear import LinearModel
-from depthgauge.zoo.mlp import loss_for
+from depthgauge.zoo.mlp import NetworkOutputs, loss_for
 
 WEIGHTS = "cnn.safetensors"
 
@@ -141,7 +141,7 @@ def random_shift(generator: torch.Generator, max_shift: int = 1):
     return augment
 
 
-class CNNModel(ImageInput, TabularModel):
+class CNNModel(ImageInput, NetworkOutputs, TabularModel):
     family = "cnn"
     display_name = "CNN (deep)"
     is_deep = True
@@ -152,31 +152,22 @@ class CNNModel(ImageInput, TabularModel):
 
     def _module(self) -> SmallCNN:
         height, width, channels = self.params["shape"]
-        outputs = 1 if self.task in ("binary", "regression") else self.n_outputs
-        return SmallCNN(channels, height, width, outputs, self.params.get("width", 32))
-
-    def _target(self, y):
-        if self.task == "multiclass":
-            return torch.from_numpy(y.astype(np.int64))
-        if self.task == "binary":
-            return torch.from_numpy(y.astype(np.float32))
-        return torch.from_numpy(((y - self.target_mean_) / self.target_std_).astype(np.float32))
+        return SmallCNN(channels, height, width, self.n_logits, self.params.get("width", 32))
 
     def _fit(self, X, y, validation):
         torch.manual_seed(self.seed)
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = float(np.mean(y)), float(np.std(y) or 1.0)
+        self._learn_target_scale(y)
         self.module_ = self._module()
         val_inputs = val_target = None
         if validation is not None:
-            val_inputs, val_target = (self._images(validation[0]),), self._target(validation[1])
+            val_inputs, val_target = (self._images(validation[0]),), self._target_tensor(validation[1])
         shift = self.params.get("augment_shift", 1)
         config = TrainConfig(max_epochs=self.params.get("max_epochs", 60), batch_size=64,
                              learning_rate=self.params.get("learning_rate", 2e-3), weight_decay=1e-4,
                              patience=self.params.get("patience", 6), seed=self.seed, time_limit_s=self.time_limit_s,
                              eval_batch_size=1024)
         augment = random_shift(torch.Generator().manual_seed(self.seed), shift) if shift else None
-        self.history_ = train_module(self.module_, loss_for(self.task), (self._images(X),), self._target(y),
+        self.history_ = train_module(self.module_, loss_for(self.task), (self._images(X),), self._target_tensor(y),
                                      val_inputs, val_target, config, augment=augment)
 
     def _predict_raw(self, X):
@@ -184,22 +175,16 @@ class CNNModel(ImageInput, TabularModel):
         with torch.no_grad():
             outs = [self.module_(images[i:i + 1024]) for i in range(0, len(images), 1024)]
         out = torch.cat(outs).double().numpy() if outs else np.zeros((0, 1))
-        if self.task == "binary":
-            p = 1.0 / (1.0 + np.exp(-out[:, 0]))
-            return np.column_stack([1.0 - p, p])
-        if self.task == "multiclass":
-            return torch.softmax(torch.from_numpy(out), dim=1).numpy()
-        return out[:, 0] * self.target_std_ + self.target_mean_
+        return self._outputs(out)
 
     def _extra_state(self):
-        return {"target_mean": self.target_mean_, "target_std": self.target_std_} if self.task == "regression" else {}
+        return self._target_state()
 
     def _save_weights(self, folder):
         save_file({k: v.contiguous() for k, v in self.module_.state_dict().items()}, str(folder / WEIGHTS))
 
     def _load_weights(self, folder, extra):
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = extra["target_mean"], extra["target_std"]
+        self._load_target_state(extra)
         self.module_ = self._module()
         self.module_.load_state_dict(load_file(str(folder / WEIGHTS)))
         self.module_.eval()

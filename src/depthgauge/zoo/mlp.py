@@ -44,7 +44,46 @@ def loss_for(task: str):
     return lambda out, y: nn.functional.mse_loss(out[:, 0], y)
 
 
-class MLPModel(TabularModel):
+class NetworkOutputs:
+    """What every PyTorch family shares: the target as a tensor, and network outputs as probabilities or values.
+
+    Binary and regression networks have one output (a logit, or the target in standard units);
+    multiclass networks one logit per class.
+    """
+
+    @property
+    def n_logits(self) -> int:
+        return 1 if self.task in ("binary", "regression") else self.n_outputs
+
+    def _learn_target_scale(self, y: np.ndarray) -> None:
+        if self.task == "regression":
+            self.target_mean_, self.target_std_ = float(np.mean(y)), float(np.std(y) or 1.0)
+
+    def _target_tensor(self, y: np.ndarray) -> torch.Tensor:
+        if self.task == "multiclass":
+            return torch.from_numpy(y.astype(np.int64))
+        if self.task == "binary":
+            return torch.from_numpy(y.astype(np.float32))
+        return torch.from_numpy(((y - self.target_mean_) / self.target_std_).astype(np.float32))
+
+    def _outputs(self, out: np.ndarray) -> np.ndarray:
+        """Return (n, classes) probabilities, or (n,) values, from the network's raw (n, n_logits) outputs."""
+        if self.task == "binary":
+            p = 1.0 / (1.0 + np.exp(-out[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        if self.task == "multiclass":
+            return torch.softmax(torch.from_numpy(out), dim=1).numpy()
+        return out[:, 0] * self.target_std_ + self.target_mean_
+
+    def _target_state(self) -> dict:
+        return {"target_mean": self.target_mean_, "target_std": self.target_std_} if self.task == "regression" else {}
+
+    def _load_target_state(self, extra: dict) -> None:
+        if self.task == "regression":
+            self.target_mean_, self.target_std_ = extra["target_mean"], extra["target_std"]
+
+
+class MLPModel(NetworkOutputs, TabularModel):
     family = "mlp"
     display_name = "MLP (deep)"
     is_deep = True
@@ -58,22 +97,13 @@ class MLPModel(TabularModel):
         codes = torch.from_numpy(self.encoder_.codes(X))
         return numeric, codes
 
-    def _target_tensor(self, y: np.ndarray) -> torch.Tensor:
-        if self.task == "multiclass":
-            return torch.from_numpy(y.astype(np.int64))
-        if self.task == "binary":
-            return torch.from_numpy(y.astype(np.float32))
-        return torch.from_numpy(((y - self.target_mean_) / self.target_std_).astype(np.float32))
-
     def build_module(self, n_numeric: int) -> TabularMLP:
-        outputs = 1 if self.task in ("binary", "regression") else self.n_outputs
-        return TabularMLP(n_numeric, self.encoder_.cardinalities(), outputs, self._setting("hidden"),
+        return TabularMLP(n_numeric, self.encoder_.cardinalities(), self.n_logits, self._setting("hidden"),
                           self._setting("depth"), self._setting("dropout"))
 
     def _fit(self, X, y, validation):
         torch.manual_seed(self.seed)
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = float(np.mean(y)), float(np.std(y) or 1.0)
+        self._learn_target_scale(y)
         train_inputs = self.tensors(X)
         self.n_numeric_ = int(train_inputs[0].shape[1])
         self.module_ = self.build_module(self.n_numeric_)
@@ -99,27 +129,17 @@ class MLPModel(TabularModel):
         with torch.no_grad():
             for start in range(0, len(X), 8192):
                 outs.append(self.module_(*(t[start:start + 8192] for t in inputs)))
-        out = torch.cat(outs).double().numpy() if outs else np.zeros((0, 1))
-        if self.task == "binary":
-            p = 1.0 / (1.0 + np.exp(-out[:, 0]))
-            return np.column_stack([1.0 - p, p])
-        if self.task == "multiclass":
-            return torch.softmax(torch.from_numpy(out), dim=1).numpy()
-        return out[:, 0] * self.target_std_ + self.target_mean_
+        return self._outputs(torch.cat(outs).double().numpy() if outs else np.zeros((0, self.n_logits)))
 
     def _extra_state(self):
-        extra = {"n_numeric": self.n_numeric_}
-        if self.task == "regression":
-            extra.update(target_mean=self.target_mean_, target_std=self.target_std_)
-        return extra
+        return {"n_numeric": self.n_numeric_, **self._target_state()}
 
     def _save_weights(self, folder):
         save_file({k: v.contiguous() for k, v in self.module_.state_dict().items()}, str(folder / WEIGHTS))
 
     def _load_weights(self, folder, extra):
         self.n_numeric_ = extra["n_numeric"]
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = extra["target_mean"], extra["target_std"]
+        self._load_target_state(extra)
         self.module_ = self.build_module(self.n_numeric_)
         self.module_.load_state_dict(load_file(str(folder / WEIGHTS)))
         self.module_.eval()

