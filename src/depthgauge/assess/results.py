@@ -77,7 +77,8 @@ class CandidateResult:
             row.update(training_cost_usd=self.cost.training_cost_usd,
                        cost_per_1k_predictions_usd=self.cost.cost_per_1k_predictions_usd,
                        monthly_inference_cost_usd=self.cost.monthly_inference_cost_usd)
-        for key in ("false_positive_rate", "false_negative_rate", "calibration_error", "review_share", "explainability"):
+        for key in ("false_positive_rate", "false_negative_rate", "calibration_error", "review_share", "explainability",
+                    "error_rate", "timeout_rate"):
             if key in self.risk:
                 row[key] = self.risk[key]
         if self.risk.get("group_gaps"):
@@ -100,10 +101,13 @@ class Verdict:
     simple_vs_baseline: Interval | None = None
     cost_ratio: float | None = None
     max_cost_ratio: float = 3.0
+    endpoint: str | None = None  # the best vendor endpoint, compared with the best of the project's own models
+    endpoint_vs_own: Interval | None = None
+    endpoint_cost_ratio: float | None = None
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
-        for key in ("deep_vs_simple", "simple_vs_baseline"):
+        for key in ("deep_vs_simple", "simple_vs_baseline", "endpoint_vs_own"):
             out[key] = None if out[key] is None else out[key].as_dict()
         return out
 

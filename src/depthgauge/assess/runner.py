@@ -124,6 +124,7 @@ def assess(
     horizon: int | None = None,
     season: int | None = None,
     contamination: float | None = None,
+    endpoints: tuple[str | os.PathLike, ...] | list = (),
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
     started = time.perf_counter()
@@ -190,6 +191,7 @@ def assess(
                                   f"Use one of: {', '.join(quality.METRICS[scored])}.")
     else:
         metric = "flagged_share"
+    specs = _endpoint_specs(endpoints, kind, frame, target)
     matrix = parse_value(value, scored) if value and labelled else None
     positive_label = _positive_class(profile.classes or [], profile.class_balance or {}, positive)
 
@@ -211,7 +213,7 @@ def assess(
     fingerprint = dataset_fingerprint(frame)
 
     plan = _plan_budget(budget_s, time.perf_counter() - started, scored if labelled else "binary", len(split.test),
-                        len(profile.classes or []), len(candidates), resamples)
+                        len(profile.classes or []), len(candidates) + len(specs), resamples)
     if plan.fit_s < MIN_FIT_S:
         needed = budget_s - plan.fit_s + 4 * MIN_FIT_S
         raise DepthgaugeError(
@@ -227,6 +229,9 @@ def assess(
         X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
         y_test = y[split.test]
         data = (X_train, y[split.train], X_val, y[split.validation])
+        vendors = [_call_endpoint(spec, workspace, frame.iloc[split.test], scored, y[split.train], y_test,
+                                  positive_label, monthly_volume, plan.resamples, seed, review_threshold, groups,
+                                  matrix, reporter) for spec in specs]
         tuning, params = {}, {}
         if tune:
             from dataclasses import replace
@@ -263,6 +268,7 @@ def assess(
                     result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
 
         reporter.stage("Verdict")
+        results += vendors
         if labelled:
             verdict = decide_verdict(scored, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed)
         else:
@@ -275,7 +281,7 @@ def assess(
             "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
             "review_threshold": review_threshold, "seed": seed, "source": source,
             "bootstrap_resamples": plan.resamples, "executor": executor, "tuning": tuning or None,
-            "workers": workers,
+            "workers": workers, "endpoints": [spec.public() for spec in specs],
         }
         from depthgauge.assess.report import write_report
         from depthgauge.store.tables import new_id
@@ -437,6 +443,40 @@ def _evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, insta
     _measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
 
 
+def _endpoint_specs(paths, kind: str, frame: pd.DataFrame, target: str | None) -> list:
+    """Return the checked endpoint specs: their files, the columns they read, and their keys in the environment."""
+    if not paths:
+        return []
+    from depthgauge.endpoint.spec import check_columns, load_spec
+
+    if kind not in ("table", "text"):
+        raise DepthgaugeError(f"--endpoint compares a vendor's endpoint on table or text rows; this is {kind} data. "
+                              "Leave --endpoint out.")
+    if target is None:
+        raise DepthgaugeError("--endpoint is measured against the right answers: pass --target with the column the "
+                              "endpoint predicts.")
+    specs = [load_spec(path) for path in paths]
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise DepthgaugeError(f"Two endpoint specs are named '{max(names, key=names.count)}'; give each its own name.")
+    for spec in specs:
+        check_columns(spec, [str(c) for c in frame.columns], target)
+        spec.auth_headers()  # a missing key is found now, before anything is trained or called
+    return specs
+
+
+def _call_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, monthly_volume, resamples, seed,
+                   review_threshold, groups, matrix, reporter: Reporter):
+    from depthgauge.endpoint.candidate import evaluate_endpoint
+
+    reporter.stage(f"Calling {spec.name} on {len(rows):,} test rows")
+    result = evaluate_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, monthly_volume, resamples,
+                               seed, review_threshold, groups, matrix,
+                               on_progress=lambda done, total: reporter.stage(f"Calling {spec.name}: {done:,}/{total:,}"))
+    reporter.candidate_finished(result)
+    return result
+
+
 def _anomaly_labels(frame: pd.DataFrame, target: str | None, positive: str | None):
     """Return the frame with the label column (when given) read as anomaly/normal, the label column and the class."""
     if target is None:
@@ -518,6 +558,7 @@ def _store(workspace, assessment: Assessment, frame: pd.DataFrame, source: str, 
             return []
         from depthgauge.registry.service import register_assessment
 
-        schemas = {c.name: c.model.input_schema() for c in assessment.candidates if c.ok}
-        references = {c.name: json_ready(c.reference) for c in assessment.candidates if c.ok}
+        own = [c for c in assessment.candidates if c.ok and c.model is not None]  # endpoints have no artifact
+        schemas = {c.name: c.model.input_schema() for c in own}
+        references = {c.name: json_ready(c.reference) for c in own}
         return [v.ref for v in register_assessment(session, row, name, schemas, references)]

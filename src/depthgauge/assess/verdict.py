@@ -48,7 +48,7 @@ def _best(candidates: list[CandidateResult], metric: str) -> CandidateResult | N
 def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], value_given: bool,
                    max_cost_ratio: float, resamples: int, seed: int) -> Verdict:
     """Return the verdict for the candidates that trained, in plain English with the numbers in it."""
-    trained = [c for c in candidates if c.ok]
+    trained = [c for c in candidates if c.ok and c.family != "endpoint"]
     simple = _best([c for c in trained if not c.is_deep], metric)
     deep = _best([c for c in trained if c.is_deep], metric)
     baseline = next((c for c in trained if c.family == "dummy"), None)
@@ -71,8 +71,9 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         why = f" ({failed[0].status}: {failed[0].error})" if failed else ""
         headline = (f"Use {simple.display_name}. No deep model could be trained{why}, so deep learning "
                     f"is not recommended from this run.")
-        return Verdict(simple.name, False, headline, reasons, metric, simple.name, None, None, simple_vs_baseline,
-                       None, max_cost_ratio)
+        verdict = Verdict(simple.name, False, headline, reasons, metric, simple.name, None, None, simple_vs_baseline,
+                          None, max_cost_ratio)
+        return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
 
     delta = paired_bootstrap_delta(task, metric, deep.outcome, simple.outcome, resamples, seed)
     significant = delta.low > 0
@@ -109,8 +110,67 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         recommended = simple.name
     reasons.insert(0, f"Primary metric: {label} on the same held-out test rows for every candidate; the interval "
                       f"is a paired bootstrap ({resamples} resamples) of the difference.")
-    return Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
-                   simple_vs_baseline, ratio, max_cost_ratio)
+    verdict = Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
+                      simple_vs_baseline, ratio, max_cost_ratio)
+    return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
+
+
+def _price_ratio_text(vendor_cost: float, own_cost: float) -> str:
+    if own_cost <= 0 or vendor_cost <= 0:
+        return f"{money(own_cost)} vs {money(vendor_cost)} per 1,000 predictions"
+    ratio = vendor_cost / own_cost
+    if ratio >= 1.5:
+        return f"1/{float(f'{ratio:.2g}'):,.0f} of the price ({money(own_cost)} vs {money(vendor_cost)} per 1,000 predictions)"
+    return f"{times(1 / ratio)} the price ({money(own_cost)} vs {money(vendor_cost)} per 1,000 predictions)"
+
+
+def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: list[CandidateResult], value_given: bool,
+                       max_cost_ratio: float, resamples: int, seed: int) -> Verdict:
+    """Put the best vendor endpoint against the project's recommended model: the same paired test and cost rule."""
+    vendors = [c for c in candidates if c.ok and c.family == "endpoint"]
+    vendor = _best(vendors, metric)
+    if vendor is None:
+        return verdict
+    own = next(c for c in candidates if c.name == verdict.recommended)
+    delta = paired_bootstrap_delta(task, metric, vendor.outcome, own.outcome, resamples, seed)
+    vendor_cost, own_cost = vendor.cost.cost_per_1k_predictions_usd, own.cost.cost_per_1k_predictions_usd
+    ratio = vendor_cost / own_cost if own_cost > 0 else math.inf
+    calls, answered = vendor.params.get("calls", 0), vendor.params.get("answered", 0)
+    failures = calls - answered
+    failure_text = (f"{failures:,} of its {calls:,} calls failed ({failures / calls:.1%}: "
+                    + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(vendor.risk.get("errors", {}).items()))
+                    + ") and were scored as the fallback" if failures else f"all {calls:,} of its calls answered")
+    if value_given:
+        vendor_net, own_net = vendor.business["net_value_per_1k"], own.business["net_value_per_1k"]
+        paid_back = vendor_net > own_net
+        payback_text = f"net value per 1,000 predictions {money(vendor_net)} vs {money(own_net)} from your value matrix"
+    else:
+        paid_back = ratio <= max_cost_ratio
+        payback_text = f"{times(ratio)} the cost per 1,000 predictions; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
+    vendor_name = vendor.name.split(":", 1)[1]
+    comparison = f"The vendor endpoint {vendor_name} is {describe_delta(metric, delta)} than {own.display_name}"
+    if delta.low > 0 and paid_back:
+        verdict.headline = (f"Use the vendor endpoint {vendor_name}: it is {describe_delta(metric, delta)} than "
+                            f"{own.display_name}, the best of your own models, a significant gain that pays for "
+                            f"itself ({payback_text}). Among your own models: {verdict.headline}")
+        verdict.recommended = vendor.name
+        verdict.deep_recommended = False
+    elif delta.low > 0:
+        verdict.headline += (f" {comparison}, a significant gain, but it does not pay for itself: {payback_text}; "
+                             f"{own.display_name} runs at {_price_ratio_text(vendor_cost, own_cost)}.")
+    else:
+        significance = "significantly" if delta.high < 0 else "not significantly"
+        verdict.headline += (f" {comparison} ({significance} {'worse' if delta.high < 0 else 'different'}), and "
+                             f"{own.display_name} runs at {_price_ratio_text(vendor_cost, own_cost)}.")
+    verdict.reasons.append(f"Vendor endpoint {vendor_name}: {failure_text}. Its latency was measured "
+                           f"over the real calls: p50 {vendor.operations.latency_p50_ms:.0f} ms, "
+                           f"p99 {vendor.operations.latency_p99_ms:.0f} ms.")
+    for other in vendors:
+        if other is not vendor:
+            verdict.reasons.append(f"Vendor endpoint {other.name.split(':', 1)[1]} scored "
+                                   f"{other.quality[metric].value:.4f} {LABELS[metric]}, below {vendor_name}.")
+    verdict.endpoint, verdict.endpoint_vs_own, verdict.endpoint_cost_ratio = vendor.name, delta, ratio
+    return verdict
 
 
 

@@ -48,8 +48,11 @@ def _summary_table(assessment) -> Table:
         name = f"[bold]{name}[/bold]" if c.name == assessment.verdict.recommended else name
         review = c.risk.get("review_share")
         net = c.business.get("net_value_per_1k")
+        if c.family == "endpoint":
+            failed = c.params["calls"] - c.params["answered"]
+            name += f" [{failed} failed]" if failed else ""
         table.add_row(name, f"{q.value:.4f} [{q.low:.3f}, {q.high:.3f}]", f"{c.operations.latency_p50_ms:.2f}",
-                      f"{c.operations.throughput_rows_per_s:,.0f}", f"{c.fit_seconds:.1f}",
+                      f"{c.operations.throughput_rows_per_s:,.0f}", "—" if c.family == "endpoint" else f"{c.fit_seconds:.1f}",
                       money(c.cost.cost_per_1k_predictions_usd), "—" if review is None else f"{review:.1%}",
                       "—" if net is None else f"{net:,.0f}")
     return table
@@ -98,6 +101,8 @@ def assess(
                                         "(DDP, gloo on CPU)."),
     tune: int = typer.Option(0, help="Ray Tune trials per tuned family (LightGBM, MLP), within half the fitting time; "
                                      "0 for none."),
+    endpoint: List[Path] = typer.Option([], "--endpoint", help="A vendor endpoint spec (YAML) to put on the same "
+                                                             "leaderboard (repeatable); see `depthgauge probe --example`."),
     json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
 ):
     """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
@@ -113,7 +118,7 @@ def assess(
             seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, 5),
             name=name, executor=executor, ray_address=ray_address, tune=tune,
             workers=workers, kind=kind, edges=edges, node_column=node_column, horizon=horizon, season=season,
-            contamination=contamination,
+            contamination=contamination, endpoints=tuple(endpoint),
         )
     if json_output:
         print_json(result.to_dict())

@@ -229,6 +229,7 @@ class ReviewRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     request_id: Mapped[str] = mapped_column(String(40))
     model_name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="prediction")  # a served prediction, or a generated claim
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     label: Mapped[object | None] = mapped_column(JSON, nullable=True)
@@ -301,3 +302,47 @@ class ServingCountRow(Base):
     requests: Mapped[int] = mapped_column(Integer)
     client_errors: Mapped[int] = mapped_column(Integer)
     server_errors: Mapped[int] = mapped_column(Integer)
+
+
+class EndpointResponseRow(Base):
+    """A vendor endpoint's answer to one request, by the request's hash, so a resumed run never pays twice."""
+
+    __tablename__ = "endpoint_responses"
+    request_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(128))
+    response: Mapped[object] = mapped_column(JSON)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GenaiEvaluationRow(Base):
+    __tablename__ = "genai_evaluations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    feature: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    threshold: Mapped[float] = mapped_column(Float)
+    calibration: Mapped[dict] = mapped_column(JSON)
+    summary: Mapped[dict] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(Text, default=current_user)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claims: Mapped[list["GenaiClaimRow"]] = relationship(back_populates="evaluation", order_by="GenaiClaimRow.answer_index")
+
+
+class GenaiClaimRow(Base):
+    """One sentence of a generated answer, whether the contexts support it, and a reviewer's label when given."""
+
+    __tablename__ = "genai_claims"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    evaluation_id: Mapped[str] = mapped_column(ForeignKey("genai_evaluations.id"))
+    answer_index: Mapped[int] = mapped_column(Integer)
+    sentence_index: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    semantic: Mapped[float] = mapped_column(Float)
+    lexical: Mapped[float] = mapped_column(Float)
+    supported: Mapped[bool] = mapped_column(Boolean)
+    label: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    evaluation: Mapped[GenaiEvaluationRow] = relationship(back_populates="claims")
