@@ -26,7 +26,8 @@ def root(
 
 
 def _register() -> None:
-    from depthgauge.cli import advise, assess, cost, govern, keys, logs, models, monitor, serve, workspace  # noqa: F401
+    from depthgauge.cli import (advise, assess, cost, genai, govern, keys, logs, models, monitor, probe,  # noqa: F401
+                                serve, workspace)
 
 
 def run() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import httpx
@@ -40,7 +39,6 @@ class CallBatch:
     wall_s: float
     live_calls: int  # requests that reached the network in this run (retries counted once per row)
     attempts: int
-    errors: Counter = field(default_factory=Counter)
 
 
 def _retryable(error_class: str | None) -> bool:
@@ -92,6 +90,30 @@ async def call_once(client: httpx.AsyncClient, spec: EndpointSpec, body, headers
     return result
 
 
+def run_calls(spec: EndpointSpec, bodies: list, concurrency: int, retry: bool = True,
+              on_result: Callable[[int, CallResult], None] | None = None) -> tuple[list[CallResult], float]:
+    """Send every body (duplicates too), at most `concurrency` in flight; return the results in order and the wall time."""
+    headers = spec.auth_headers()
+    results: list[CallResult | None] = [None] * len(bodies)
+
+    async def run() -> float:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        gate = asyncio.Semaphore(concurrency)
+        async with httpx.AsyncClient(limits=limits) as client:
+            async def one(i: int) -> None:
+                async with gate:
+                    results[i] = await call_once(client, spec, bodies[i], headers, retry)
+                if on_result:
+                    on_result(i, results[i])
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(len(bodies))))
+            return time.perf_counter() - started
+
+    wall_s = asyncio.run(run()) if bodies else 0.0
+    return results, wall_s
+
+
 def call_many(spec: EndpointSpec, bodies: list, *, cache=None, concurrency: int | None = None, retry: bool = True,
               on_progress: Callable[[int, int], None] | None = None) -> CallBatch:
     """Call the endpoint once per distinct body, at most `concurrency` at a time; return a result per body, in order.
@@ -99,7 +121,7 @@ def call_many(spec: EndpointSpec, bodies: list, *, cache=None, concurrency: int 
     With a `cache`, answers already stored are not requested again and new answers are stored as they come
     (in small transactions), so an interrupted run keeps what it paid for.
     """
-    headers = spec.auth_headers()
+    spec.auth_headers()  # a missing key fails before the cache is read
     hashes = [spec.request_hash(b) for b in bodies]
     cached = cache.get_many(list(dict.fromkeys(hashes))) if cache is not None else {}
     by_hash: dict[str, CallResult] = {h: CallResult(True, row.response, row.latency_ms, row.attempts, cached=True)
@@ -107,40 +129,27 @@ def call_many(spec: EndpointSpec, bodies: list, *, cache=None, concurrency: int 
     todo = list(dict.fromkeys(h for h in hashes if h not in by_hash))
     body_of = dict(zip(hashes, bodies))
     pending: list[tuple[str, object, float, int]] = []
-    done = [len(by_hash)]
+    progress = {"done": len(by_hash), "flushed": time.perf_counter()}
     unique = len(by_hash) + len(todo)
-    attempts = [0]
-
-    async def run() -> float:
-        limits = httpx.Limits(max_connections=concurrency or spec.concurrency, max_keepalive_connections=concurrency or spec.concurrency)
-        gate = asyncio.Semaphore(concurrency or spec.concurrency)
-        last_flush = [time.perf_counter()]
-        async with httpx.AsyncClient(limits=limits) as client:
-            async def one(request_hash: str) -> None:
-                async with gate:
-                    result = await call_once(client, spec, body_of[request_hash], headers, retry)
-                by_hash[request_hash] = result
-                attempts[0] += result.attempts
-                if result.ok and cache is not None:
-                    pending.append((request_hash, result.response, result.latency_ms, result.attempts))
-                    if len(pending) >= FLUSH_EVERY or time.perf_counter() - last_flush[0] > 2.0:
-                        flush()
-                        last_flush[0] = time.perf_counter()
-                done[0] += 1
-                if on_progress:
-                    on_progress(done[0], unique)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(one(h) for h in todo))
-            return time.perf_counter() - started
 
     def flush() -> None:
         batch = pending[:]
         del pending[:len(batch)]
         cache.put_many(batch)
+        progress["flushed"] = time.perf_counter()
+
+    def on_result(i: int, result: CallResult) -> None:
+        by_hash[todo[i]] = result
+        if result.ok and cache is not None:
+            pending.append((todo[i], result.response, result.latency_ms, result.attempts))
+            if len(pending) >= FLUSH_EVERY or time.perf_counter() - progress["flushed"] > 2.0:
+                flush()
+        progress["done"] += 1
+        if on_progress:
+            on_progress(progress["done"], unique)
 
     try:
-        wall_s = asyncio.run(run()) if todo else 0.0
+        new, wall_s = run_calls(spec, [body_of[h] for h in todo], concurrency or spec.concurrency, retry, on_result)
     finally:
         if cache is not None:
             flush()
@@ -151,5 +160,4 @@ def call_many(spec: EndpointSpec, bodies: list, *, cache=None, concurrency: int 
             result = CallResult(**{**result.__dict__, "shared": True})
         seen.add(h)
         results.append(result)
-    errors = Counter(r.error_class for r in results if not r.ok)
-    return CallBatch(results, wall_s, len(todo), attempts[0], errors)
+    return CallBatch(results, wall_s, len(todo), sum(r.attempts for r in new))

@@ -1,4 +1,9 @@
-"""Human review decisions: approve the model's answer or correct it; either way the label becomes ground truth."""
+"""Human review decisions: approve the model's answer or correct it; either way the label becomes ground truth.
+
+A review is of a served prediction, or of a claim: a sentence of a generated answer that the groundedness
+detector found unsupported (see genai/). Approving a claim's review confirms it is unsupported; correcting it
+with the label "supported" says the contexts do support it. The label replaces the detector's decision.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from sqlalchemy import func, select
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import FeedbackRow, PredictionLogRow, ReviewRow, utcnow
+from depthgauge.store.tables import FeedbackRow, GenaiClaimRow, PredictionLogRow, ReviewRow, utcnow
 
 DECISIONS = ("approve", "correct")
+CLAIM_LABELS = ("supported", "unsupported")
 
 
 class ReviewConflict(DepthgaugeError):
@@ -27,6 +33,8 @@ def decide(session, review_id: str, decision: str, label, actor: str) -> ReviewR
         raise ReviewConflict(f"Review '{review_id}' was already decided ({review.status} by {review.decided_by}).")
     if decision == "correct" and (label is None or str(label).strip() == ""):
         raise DepthgaugeError("a correction needs the right label")
+    if review.kind == "claim":
+        return _decide_claim(session, review, decision, label, actor)
     logged = session.get(PredictionLogRow, review.request_id)
     chosen = logged.output["prediction"] if decision == "approve" else label
     review.status = "approved" if decision == "approve" else "corrected"
@@ -38,17 +46,40 @@ def decide(session, review_id: str, decision: str, label, actor: str) -> ReviewR
     return review
 
 
+def _decide_claim(session, review: ReviewRow, decision: str, label, actor: str) -> ReviewRow:
+    chosen = "unsupported" if decision == "approve" else str(label)
+    if chosen not in CLAIM_LABELS:
+        raise DepthgaugeError(f"a claim's label is 'supported' or 'unsupported', not {label!r}")
+    claim = session.get(GenaiClaimRow, review.request_id)
+    claim.label = chosen == "supported"
+    review.status = "approved" if decision == "approve" else "corrected"
+    review.label, review.decided_by, review.decided_at = chosen, actor, utcnow()
+    audit.record(session, actor, "review.decide", f"review:{review.id}",
+                 {"decision": decision, "label": chosen, "claim": claim.id, "evaluation": claim.evaluation_id})
+    return review
+
+
 def pending_count(session) -> int:
     return session.scalar(select(func.count()).select_from(ReviewRow).where(ReviewRow.status == "pending"))
 
 
 def queue(session, status: str = "pending", model: str | None = None, limit: int = 100) -> list[dict]:
-    query = select(ReviewRow, PredictionLogRow).join(PredictionLogRow, PredictionLogRow.request_id == ReviewRow.request_id)
+    """Return reviews, oldest first, each with what was reviewed: a prediction's inputs and output, or a claim."""
+    query = (select(ReviewRow, PredictionLogRow, GenaiClaimRow)
+             .outerjoin(PredictionLogRow, PredictionLogRow.request_id == ReviewRow.request_id)
+             .outerjoin(GenaiClaimRow, GenaiClaimRow.id == ReviewRow.request_id))
     if status != "all":
         query = query.where(ReviewRow.status == status)
     if model is not None:
         query = query.where(ReviewRow.model_name == model)
-    rows = session.execute(query.order_by(ReviewRow.created_at).limit(limit)).all()
-    return [{"id": r.id, "request_id": r.request_id, "model": r.model_name, "reason": r.reason, "status": r.status,
-             "label": r.label, "decided_by": r.decided_by, "inputs": p.inputs, "output": p.output,
-             "confidence": p.confidence} for r, p in rows]
+    out = []
+    for r, p, c in session.execute(query.order_by(ReviewRow.created_at).limit(limit)).all():
+        if c is not None:
+            inputs = {"question": c.question, "sentence": c.sentence, "closest_context": c.evidence}
+            output, confidence = {"prediction": "unsupported", "support_score": c.score}, c.score
+        else:
+            inputs, output, confidence = p.inputs, p.output, p.confidence
+        out.append({"id": r.id, "kind": r.kind, "request_id": r.request_id, "model": r.model_name, "reason": r.reason,
+                    "status": r.status, "label": r.label, "decided_by": r.decided_by, "inputs": inputs,
+                    "output": output, "confidence": confidence})
+    return out

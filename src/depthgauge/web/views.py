@@ -68,8 +68,10 @@ def model_tiles(session) -> list[dict]:
 
 
 def overview(session) -> dict:
+    from depthgauge.genai.service import latest_per_feature
+
     return {"tiles": model_tiles(session), "alerts": recent_alerts(session, limit=8),
-            "pending_reviews": pending_count(session)}
+            "pending_reviews": pending_count(session), "generative": latest_per_feature(session)}
 
 
 def models(session) -> list[dict]:

@@ -1,0 +1,1 @@
+"""Generative features: groundedness and hallucination rate of generated answers, with human review."""
