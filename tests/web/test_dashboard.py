@@ -156,3 +156,32 @@ def test_an_empty_workspace_says_what_to_do_next(tmp_path, page, path):
         sign_in(page, url, token)
         page.goto(f"{url}{path}")
         assert re.search(r"Nothing (is deployed|to review)", page.content())
+
+
+def test_the_hallucination_tile_shows_the_latest_evaluation_and_follows_reviews(dashboard, page):
+    from depthgauge.genai.service import evaluate, list_latest
+    from tests.genai.test_groundedness import CASES
+
+    url, tokens, home = dashboard
+    result = evaluate(CASES, "support-bot", home=home)
+    sign_in(page, url, tokens["reviewer"])
+    tile = page.locator('[data-feature="support-bot"]')
+    expected = list_latest(home)[0]
+    assert tile.get_by_test_id("hallucination-rate").inner_text() == f"{expected['hallucination_rate']['value'] * 100:.1f}%"
+    assert tile.get_by_test_id("reviewed").inner_text().startswith("0 sentence(s)")
+    screenshot(page, "hallucination_tile")
+    # A reviewer marks one flagged sentence supported in the review queue; the tile uses the label.
+    claim = result["unsupported"][0]
+    tile.get_by_role("link", name="review the flagged sentences").click()
+    page.wait_for_url(f"{url}/reviews?model=genai%3Asupport-bot")
+    row = page.locator(f'tr[data-review="{claim["review_id"]}"]')
+    assert claim["sentence"] in row.get_by_test_id("claim").inner_text()
+    assert page.locator("tr[data-review]").count() == len(result["unsupported"]), "only this feature's queue"
+    row.get_by_role("button", name=f"Mark the claim of review {claim['review_id']} supported").click()
+    page.wait_for_url(f"{url}/reviews?model=genai%3Asupport-bot")
+    assert page.locator("tr[data-review]").count() == len(result["unsupported"]) - 1
+    page.goto(f"{url}/")
+    after = list_latest(home)[0]
+    assert after["reviewed"] == 1
+    assert tile.get_by_test_id("reviewed").inner_text().startswith("1 sentence(s)")
+    assert tile.get_by_test_id("hallucination-rate").inner_text() == f"{after['hallucination_rate']['value'] * 100:.1f}%"

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hmac
 import time
 from pathlib import Path
-from urllib.parse import quote
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -83,12 +82,12 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
     def check_form(who: sessions.Session, token: str) -> bool:
         return hmac.compare_digest(who.csrf, token or "")
 
-    def read_page(template: str, build):
+    def read_page(template: str, build, query: tuple[str, ...] = ()):
         async def handler(request: Request):
             who = current(request)
             if who is None:
                 return sign_in_first(request)
-            params = dict(request.path_params)
+            params = {**{k: request.query_params.get(k) for k in query}, **request.path_params}
 
             def load():
                 with workspace.session() as db:
@@ -139,7 +138,9 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/assessments", read_page("assessments.html", lambda db: {"assessments": views.assessments(db)}),
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
-    app.add_api_route("/reviews", read_page("reviews.html", lambda db: {"reviews": _queue(db), "pending": views.pending_count(db)}),
+    app.add_api_route("/reviews", read_page("reviews.html", lambda db, model: {
+                          "reviews": _queue(db, model), "pending": views.pending_count(db), "model": model,
+                          "queues": views.review_queues(db)}, query=("model",)),
                       methods=["GET"],
                       include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/monitoring", read_page("monitoring_index.html", lambda db: {"names": views.deployed_names(db)}),
@@ -153,10 +154,10 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
     app.add_api_route("/audit", read_page("audit.html", lambda db: {**views.audit_page(db), "verification": None}),
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
 
-    def _queue(db):
+    def _queue(db, model: str | None):
         from depthgauge.serve.reviews import queue
 
-        return queue(db)
+        return queue(db, model=model or None)
 
     def _checklist():
         from depthgauge.govern.service import checklist
@@ -223,7 +224,8 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
                 decide_review(db, review_id, decision, label or None, f"key:{who.name}")
         except DepthgaugeError as exc:
             return page("error.html", request, who, status=409, message=str(exc))
-        return RedirectResponse("/reviews", status_code=303)
+        queue_of = fields.get("model", "")
+        return RedirectResponse("/reviews" + (f"?model={quote(queue_of)}" if queue_of else ""), status_code=303)
 
     @app.post("/models/{ref}/{action}", include_in_schema=False)
     async def model_action(request: Request, ref: str, action: str):

@@ -74,6 +74,17 @@ def overview(session) -> dict:
             "pending_reviews": pending_count(session), "generative": latest_per_feature(session)}
 
 
+def review_queues(session) -> list[tuple[str, int]]:
+    """Return (model or generative feature, pending reviews) for every queue with something pending."""
+    from sqlalchemy import func
+
+    from depthgauge.store.tables import ReviewRow
+
+    return [tuple(row) for row in session.execute(
+        select(ReviewRow.model_name, func.count()).where(ReviewRow.status == "pending")
+        .group_by(ReviewRow.model_name).order_by(ReviewRow.model_name)).all()]
+
+
 def models(session) -> list[dict]:
     return registry.list_models(session)
 
