@@ -71,13 +71,13 @@ def score_claims(items: list[tuple[str, list[str]]], embed=None) -> list[Support
     if embed is None:
         from depthgauge.zoo.sentence import embed
     units = [_units(contexts) for _, contexts in items]
-    texts = [sentence for sentence, _ in items] + [u for group in units for u in group]
+    # The sentences of one answer share its contexts: every distinct text is embedded once.
+    texts = list(dict.fromkeys([sentence for sentence, _ in items] + [u for group in units for u in group]))
+    row = {text: i for i, text in enumerate(texts)}
     vectors = embed(texts) if texts else np.zeros((0, 1))
-    claim_vectors, unit_vectors = vectors[:len(items)], vectors[len(items):]
-    out, offset = [], 0
-    for (sentence, contexts), group, vector in zip(items, units, claim_vectors):
-        block = unit_vectors[offset:offset + len(group)]
-        offset += len(group)
+    out = []
+    for (sentence, contexts), group in zip(items, units):
+        vector, block = vectors[row[sentence]], vectors[[row[u] for u in group]]
         similarity = block @ vector if len(group) else np.zeros(0)
         best = int(np.argmax(similarity)) if len(group) else -1
         semantic = float(max(similarity.max(), 0.0)) if len(group) else 0.0

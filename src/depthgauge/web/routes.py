@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import time
 from pathlib import Path
-
 from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request
