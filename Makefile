@@ -23,6 +23,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/assess_tabular.py
 	$(BIN)/python bench/assess_kinds.py
+	$(BIN)/python bench/endpoint_overhead.py
+	$(BIN)/python bench/groundedness_throughput.py
 	$(BIN)/python bench/lightgbm_overhead.py
 	$(BIN)/python bench/mlp_throughput.py
 	$(BIN)/python bench/drift_report.py
