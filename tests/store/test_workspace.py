@@ -45,3 +45,27 @@ def test_the_migrations_run_on_postgresql_and_reopening_is_a_no_op(tmp_path, pos
     workspace.close()
     Workspace.open(tmp_path / "ws", url).close()
     assert not (tmp_path / "ws" / "depthgauge.db").exists(), "nothing is written to SQLite when PostgreSQL is set"
+
+
+def test_a_workspace_from_before_generative_features_keeps_its_reviews_as_prediction_reviews(tmp_path):
+    from alembic import command
+
+    from depthgauge.serve.reviews import queue
+    from depthgauge.store.db import alembic_config, make_engine
+
+    home = tmp_path / "old"
+    home.mkdir()
+    engine = make_engine(f"sqlite:///{home / 'depthgauge.db'}")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        connection.execute(text("INSERT INTO prediction_log (request_id, model_name, ref, at, inputs, output, confidence, "
+                                "latency_ms, review_status) VALUES ('r1', 'churn', 'churn:1', '2026-01-01', '{}', "
+                                "'{\"prediction\": \"yes\"}', 0.5, 1.0, 'pending')"))
+        connection.execute(text("INSERT INTO reviews (id, request_id, model_name, reason, status, created_at) "
+                                "VALUES ('v1', 'r1', 'churn', 'confidence 0.50 < 0.60', 'pending', '2026-01-01')"))
+    engine.dispose()
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        [review] = queue(session)
+        assert review["kind"] == "prediction" and review["output"] == {"prediction": "yes"}
