@@ -67,3 +67,37 @@ def test_a_deep_model_that_is_significantly_worse_is_called_so():
     verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
     assert verdict.deep_vs_simple.high < 0
     assert "significantly worse" in verdict.headline and "not a significant" not in verdict.headline
+
+
+def vendor(signal, price_per_1k, matrix=None, failed=0):
+    from depthgauge.assess.operations import Operations
+    from depthgauge.cost.estimate import CostEstimate
+
+    result = candidate("endpoint:v", False, signal, 1e6, matrix)
+    result.family = "endpoint"
+    result.cost = CostEstimate("v price", 0.0, 0.0, price_per_1k, 1_000_000, price_per_1k * 1000)
+    result.business = business_impact("binary", result.outcome, matrix, price_per_1k)
+    result.operations = Operations(40.0, 90.0, 20.0, 0.0, 0.0, 0)
+    result.params = {"calls": N, "answered": N - failed}
+    result.risk = {"errors": {"timeout": failed}} if failed else {}
+    return result
+
+
+def test_a_vendor_endpoint_is_never_in_the_deep_or_simple_pools_and_loses_on_price():
+    cands = [candidate("lightgbm", False, 0.3, 1e5), candidate("mlp", True, 0.3, 1e5), vendor(0.6, 2.0, failed=30)]
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
+    assert verdict.recommended == "lightgbm" and verdict.best_simple == "lightgbm" and verdict.deep == "mlp"
+    assert verdict.endpoint == "endpoint:v" and verdict.endpoint_vs_own.low > 0
+    assert "a significant gain, but it does not pay for itself" in verdict.headline and "of the price" in verdict.headline
+    assert any("30 of its 3,000 calls failed" in r and "30 timeout" in r for r in verdict.reasons)
+
+
+def test_a_vendor_endpoint_that_wins_and_pays_for_itself_is_recommended():
+    matrix = ValueMatrix({"tp": 100, "fp": -20, "fn": -500})
+    cands = [candidate("lightgbm", False, 0.2, 1e6, matrix), vendor(0.6, 0.5, matrix)]
+    verdict = decide_verdict("binary", "roc_auc", cands, True, 3.0, 200, 0)
+    assert verdict.recommended == "endpoint:v" and not verdict.deep_recommended
+    assert verdict.headline.startswith("Use the vendor endpoint v:")
+    worse = decide_verdict("binary", "roc_auc", [candidate("lightgbm", False, 0.5, 1e6), vendor(0.1, 0.5)], False,
+                           3.0, 200, 0)
+    assert worse.recommended == "lightgbm" and "(significantly worse)" in worse.headline
