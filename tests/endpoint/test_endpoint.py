@@ -220,3 +220,13 @@ def test_the_cli_takes_endpoints_and_probes(server, spec_file, tmp_path):
     assert missing_key.returncode == 2 and "ACME_KEY" in missing_key.stderr and "Traceback" not in missing_key.stderr
     example = run_cli("probe", "--example")
     assert example.returncode == 0 and "per_call_usd" in example.stdout
+
+
+def test_the_response_cache_works_on_postgresql(server, spec_file, tmp_path, postgres):
+    spec = load_spec(spec_file)
+    bodies = [spec.body({"review": f"review {i} superb"}) for i in range(12)]
+    with Workspace.open(tmp_path / "ws", postgres.create_database()) as workspace:
+        first = call_many(spec, bodies, cache=ResponseCache(workspace, spec.name))
+        second = call_many(spec, bodies, cache=ResponseCache(workspace, spec.name))
+    assert server.requests == 12 and all(r.ok for r in first.results)
+    assert all(r.cached for r in second.results) and second.live_calls == 0

@@ -136,3 +136,14 @@ def test_the_cli_evaluates_with_your_labels_and_lists_features(tmp_path):
     assert text.returncode == 0 and "hallucination rate" in text.stdout and "review queue" in text.stdout
     with Workspace.open(tmp_path / "ws") as workspace, workspace.session() as session:
         assert session.scalar(select(func.count()).select_from(GenaiEvaluationRow)) == 2
+
+
+def test_evaluations_and_review_labels_work_on_postgresql(tmp_path, postgres):
+    url = postgres.create_database()
+    home = tmp_path / "ws"
+    result = evaluate(CASES, "bot", home=home, db_url=url)
+    with Workspace.open(home, url) as workspace, workspace.transaction() as session:
+        reviews.decide(session, result["unsupported"][0]["review_id"], "correct", "supported", "key:reviewer")
+    [latest] = list_latest(home, url)
+    assert latest["id"] == result["id"] and latest["reviewed"] == 1
+    assert not (home / "depthgauge.db").exists()
