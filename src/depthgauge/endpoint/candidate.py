@@ -89,8 +89,7 @@ def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: s
         outcome = quality.Outcome(np.array([index[v] for v in y_test]), predicted, proba,
                                   index[positive_label] if positive_label is not None else 1)
     result.outcome = outcome
-    scored = "binary" if task == "anomaly" else task
-    result.quality = quality.quality_with_intervals(scored, outcome, resamples, seed)
+    result.quality = quality.quality_with_intervals(task, outcome, resamples, seed)
 
     latencies = [c.latency_ms for c, ok in zip(batch.results, answered) if ok and not c.shared]
     live = [c for c in batch.results if not c.cached and not c.shared]
@@ -104,10 +103,10 @@ def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: s
     result.cost = CostEstimate(instance=f"{spec.name} price", price_per_hour_usd=0.0, training_cost_usd=0.0,
                                cost_per_1k_predictions_usd=per_1k, monthly_volume=monthly_volume,
                                monthly_inference_cost_usd=per_1k * monthly_volume / 1000.0)
-    result.risk = risk.risk_metrics(scored, outcome, review_threshold, groups, "none")
+    result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, "none")
     result.risk.update(error_rate=(n - int(answered.sum())) / n if n else 0.0,
                        timeout_rate=errors.get("timeout", 0) / n if n else 0.0, errors=errors)
-    result.business = business.business_impact(scored, outcome, matrix, per_1k)
+    result.business = business.business_impact(task, outcome, matrix, per_1k)
     spent = sum(spec.cost_per_call(t) for c, (_, _, t) in zip(batch.results, read) if not c.cached and not c.shared and c.ok)
     examples = [{"row": i, "class": c.error_class, "error": c.error} for i, c in enumerate(batch.results) if not c.ok][:5]
     result.params.update(
