@@ -66,6 +66,7 @@ def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: s
     batch = call_many(spec, bodies, cache=ResponseCache(workspace, spec.name), on_progress=on_progress)
     n = len(bodies)
     classes = sorted(set(y_train.tolist())) if task != "regression" else []
+    billed = [c.ok and not c.cached and not c.shared for c in batch.results]  # answered now: paid, usable or not
     read = [_read(spec, c, task, classes) if c.ok else (None, None, None) for c in batch.results]
     answered = np.array([c.ok for c in batch.results])
     errors: dict[str, int] = {}
@@ -107,7 +108,7 @@ def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: s
     result.risk.update(error_rate=(n - int(answered.sum())) / n if n else 0.0,
                        timeout_rate=errors.get("timeout", 0) / n if n else 0.0, errors=errors)
     result.business = business.business_impact(task, outcome, matrix, per_1k)
-    spent = sum(spec.cost_per_call(t) for c, (_, _, t) in zip(batch.results, read) if not c.cached and not c.shared and c.ok)
+    spent = sum(spec.cost_per_call(t) for paid, (_, _, t) in zip(billed, read) if paid)
     examples = [{"row": i, "class": c.error_class, "error": c.error} for i, c in enumerate(batch.results) if not c.ok][:5]
     result.params.update(
         calls=n, answered=int(answered.sum()), live_calls=batch.live_calls, attempts=batch.attempts,
