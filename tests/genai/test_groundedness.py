@@ -37,7 +37,9 @@ def test_the_detector_finds_the_hand_labeled_unsupported_sentences(evaluated):
              for s, label in zip(sentences(row["answer"]), row["labels"], strict=True)]
     correct = sum(((i, s) not in flagged) == label for i, s, label in truth)
     unsupported_found = sum((i, s) in flagged for i, s, label in truth if not label)
-    assert correct / len(truth) >= 0.85, f"{correct} of {len(truth)} sentences right"
+    assert correct / len(truth) >= 0.9, f"{correct} of {len(truth)} sentences right"
+    # A sentence that opens with a pronoun is read with the sentence before it.
+    assert not any(s == "It was first published in 1813." for _, s in flagged)
     assert unsupported_found == sum(not label for *_, label in truth), "every invented claim is caught"
     # The threshold came from the labeled set shipped with depthgauge, and says so.
     assert "shipped with depthgauge" in result["calibration"]["source"] and 0 < result["threshold"] < 1

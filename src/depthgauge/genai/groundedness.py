@@ -5,7 +5,9 @@ A sentence's support score is the mean of two signals, each from 0 to 1:
   context sentence or pair of consecutive context sentences;
 - lexical: the share of the sentence's content words (stop words dropped, plural and tense endings trimmed)
   that appear in the contexts.
-A sentence stating a number no context contains has its score halved: invented figures are the commonest
+A sentence that opens with a pronoun ("It was published in 1813.") is also compared with the previous
+sentence of the answer in front of it, so the thing it refers to is in view; its semantic signal is the better of
+the two. A sentence stating a number no context contains has its score halved: invented figures are the commonest
 hallucination. The sentence is supported when its score reaches a threshold calibrated on labeled sentences.
 """
 
@@ -26,6 +28,7 @@ who whom why will with would you your yours yourself yourselves per may must can
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_PRONOUN_START = re.compile(r"^(it|its|they|their|them|this|these|that|those|he|she|his|her)\b", re.IGNORECASE)
 
 
 def sentences(text: str) -> list[str]:
@@ -66,19 +69,28 @@ def _units(contexts: list[str]) -> list[str]:
     return units
 
 
-def score_claims(items: list[tuple[str, list[str]]], embed=None) -> list[Support]:
-    """Return the support of each (sentence, contexts) item, embedding everything in one batch."""
+def score_claims(items: list[tuple[str, list[str]]], embed=None, previous: list[str | None] | None = None) -> list[Support]:
+    """Return the support of each (sentence, contexts) item, embedding everything in one batch.
+
+    `previous` gives, per item, the answer's sentence before it (None for the first).
+    """
     if embed is None:
         from depthgauge.zoo.sentence import embed
     units = [_units(contexts) for _, contexts in items]
+    previous = previous or [None] * len(items)
+    joined_with = [f"{before} {sentence}" if before and _PRONOUN_START.match(sentence) else None
+                   for (sentence, _), before in zip(items, previous)]
     # The sentences of one answer share its contexts: every distinct text is embedded once.
-    texts = list(dict.fromkeys([sentence for sentence, _ in items] + [u for group in units for u in group]))
+    texts = list(dict.fromkeys([sentence for sentence, _ in items] + [j for j in joined_with if j]
+                               + [u for group in units for u in group]))
     row = {text: i for i, text in enumerate(texts)}
     vectors = embed(texts) if texts else np.zeros((0, 1))
     out = []
-    for (sentence, contexts), group in zip(items, units):
-        vector, block = vectors[row[sentence]], vectors[[row[u] for u in group]]
-        similarity = block @ vector if len(group) else np.zeros(0)
+    for (sentence, contexts), group, joined in zip(items, units, joined_with):
+        block = vectors[[row[u] for u in group]]
+        similarity = block @ vectors[row[sentence]] if len(group) else np.zeros(0)
+        if joined and len(group):
+            similarity = np.maximum(similarity, block @ vectors[row[joined]])
         best = int(np.argmax(similarity)) if len(group) else -1
         semantic = float(max(similarity.max(), 0.0)) if len(group) else 0.0
         joined = " ".join(contexts)

@@ -109,13 +109,16 @@ def evaluate(path, feature: str, *, labels=None, threshold: float | None = None,
     from depthgauge.workspace import Workspace
 
     with Workspace.open(home, db_url) as workspace:
-        items, where = [], []
+        items, where, previous = [], [], []
         for index, row in enumerate(answers):
-            for position, sentence in enumerate(sentences(row["answer"])):
+            split = sentences(row["answer"])
+            for position, sentence in enumerate(split):
                 items.append((sentence, row["contexts"]))
                 where.append((index, position))
+                previous.append(split[position - 1] if position else None)
         examples = labeled if labeled is not None else packaged_examples()
-        supports = score_claims(items + [(e["sentence"], e["contexts"]) for e in examples], embed)
+        supports = score_claims(items + [(e["sentence"], e["contexts"]) for e in examples], embed,
+                                previous + [None] * len(examples))
         claim_support, example_support = supports[:len(items)], supports[len(items):]
         with workspace.session() as session:
             reviewed = _reviewed_scores(session, feature)
