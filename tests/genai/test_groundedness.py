@@ -149,3 +149,37 @@ def test_evaluations_and_review_labels_work_on_postgresql(tmp_path, postgres):
     [latest] = list_latest(home, url)
     assert latest["id"] == result["id"] and latest["reviewed"] == 1
     assert not (home / "depthgauge.db").exists()
+
+
+def test_reviewers_decide_claims_through_the_http_api(evaluated, tmp_path):
+    import shutil
+
+    import httpx
+
+    from depthgauge.govern.keys import create_key
+    from depthgauge.serve.app import create_app
+    from tests.serve.conftest import LiveServer
+
+    home = tmp_path / "ws"
+    shutil.copytree(evaluated[0], home)
+    with Workspace.open(home) as workspace, workspace.transaction() as session:
+        reviewer = create_key(session, "reviewer-key", "reviewer")[1]
+        viewer = create_key(session, "viewer-key", "viewer")[1]
+    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        listed = client.get("/v1/reviews", params={"model": "genai:support-bot"},
+                            headers={"Authorization": f"Bearer {viewer}"}).json()["reviews"]
+        assert len(listed) == len(evaluated[1]["unsupported"]) and {r["kind"] for r in listed} == {"claim"}
+        first = listed[0]["id"]
+        as_viewer = client.post(f"/v1/reviews/{first}", json={"decision": "correct", "label": "supported"},
+                                headers={"Authorization": f"Bearer {viewer}"})
+        assert as_viewer.status_code == 403
+        wrong = client.post(f"/v1/reviews/{first}", json={"decision": "correct", "label": "maybe"},
+                            headers={"Authorization": f"Bearer {reviewer}"})
+        assert wrong.status_code == 422 and "'supported' or 'unsupported'" in wrong.text
+        done = client.post(f"/v1/reviews/{first}", json={"decision": "correct", "label": "supported"},
+                           headers={"Authorization": f"Bearer {reviewer}"})
+        assert done.status_code == 200 and done.json() == {"id": first, "status": "corrected", "label": "supported"}
+        again = client.post(f"/v1/reviews/{first}", json={"decision": "approve"},
+                            headers={"Authorization": f"Bearer {reviewer}"})
+        assert again.status_code == 409
+    assert list_latest(home)[0]["reviewed"] == 1
