@@ -87,3 +87,13 @@ def test_paired_delta_finds_a_real_gain_and_no_gain_between_equals():
     worse = paired_bootstrap_delta("regression", "rmse", Outcome(y.astype(float), weak), Outcome(y.astype(float), good),
                                    resamples=300)
     assert worse.high < 0  # lower-is-better metrics are turned so that positive always means better
+
+
+def test_mean_with_interval_uses_the_same_bootstrap_and_brackets_the_mean():
+    from depthgauge.assess.quality import mean_with_interval
+
+    values = np.random.default_rng(3).random(400)
+    interval = mean_with_interval(values, resamples=500, seed=1)
+    assert interval.value == pytest.approx(values.mean())
+    assert interval.low < interval.value < interval.high and interval.high - interval.low < 0.1
+    assert mean_with_interval(values, resamples=500, seed=1) == interval, "seeded: the same interval twice"

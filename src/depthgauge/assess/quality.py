@@ -145,6 +145,14 @@ def quality_with_intervals(task: str, outcome: Outcome, resamples: int = BOOTSTR
     return result
 
 
+def mean_with_interval(values, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> Interval:
+    """Return the mean of per-row `values` with its bootstrap 95% percentile interval (the same resampling)."""
+    x = np.asarray(values, dtype=float)
+    means = np.concatenate([counts @ x / len(x) for counts in _resample_counts(len(x), resamples, seed)])
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Interval(float(x.mean()), float(low), float(high))
+
+
 def paired_bootstrap_delta(task: str, metric: str, challenger: Outcome, reference: Outcome,
                            resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> Interval:
     """Return how much better `challenger` is than `reference` on `metric` (positive = better), with a 95% interval.

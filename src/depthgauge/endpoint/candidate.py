@@ -6,6 +6,8 @@ to — the training rows' majority class (or mean), with their class shares as p
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -26,12 +28,7 @@ def _read(spec: EndpointSpec, call: CallResult, task: str, classes: list[str]) -
     except KeyError as exc:
         call.ok, call.error_class, call.error = False, "bad_response", f"no '{exc.args[0]}' in the answer (response.prediction)"
         return None, None, None
-    tokens = None
-    if spec.tokens_path:
-        try:
-            tokens = float(extract(call.response, spec.tokens_path))
-        except (KeyError, TypeError, ValueError):
-            tokens = None
+    tokens = spec.tokens(call.response)
     if task == "regression":
         try:
             return float(raw), None, tokens
@@ -69,10 +66,7 @@ def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: s
     billed = [c.ok and not c.cached and not c.shared for c in batch.results]  # answered now: paid, usable or not
     read = [_read(spec, c, task, classes) if c.ok else (None, None, None) for c in batch.results]
     answered = np.array([c.ok for c in batch.results])
-    errors: dict[str, int] = {}
-    for c in batch.results:
-        if not c.ok:
-            errors[c.error_class] = errors.get(c.error_class, 0) + 1
+    errors = dict(Counter(c.error_class for c in batch.results if not c.ok))
     if task == "regression":
         fallback = float(np.mean(y_train.astype(float)))
         pred = np.array([p if ok else fallback for (p, _, _), ok in zip(read, answered)], dtype=float)

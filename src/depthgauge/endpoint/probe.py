@@ -72,7 +72,7 @@ def probe(spec: EndpointSpec, rows: list[dict], levels: tuple[int, ...] = (1, 4,
         results, wall_s = run_calls(spec, bodies, level, retry=False)
         errors = Counter(r.error_class for r in results if not r.ok)
         answered = sum(r.ok for r in results)
-        spent += answered * spec.price_per_call_usd
+        spent += sum(spec.cost_per_call(spec.tokens(r.response)) for r in results if r.ok)
         report["levels"].append({"concurrency": level, "requests": requests, "answered": answered,
                                  "errors": dict(errors), "latency_ms": _latency(results),
                                  "throughput_per_s": requests / wall_s if wall_s > 0 else None})
@@ -83,7 +83,7 @@ def probe(spec: EndpointSpec, rows: list[dict], levels: tuple[int, ...] = (1, 4,
     results, _ = run_calls(spec, edge_bodies, 1, retry=False)
     for case, result in zip(EDGE_CASES, results):
         report["edge_cases"].append({"case": case, "column": column, **_edge_outcome(spec, result)})
-        spent += spec.price_per_call_usd if result.ok else 0.0
+        spent += spec.cost_per_call(spec.tokens(result.response)) if result.ok else 0.0
     report["calls"] = requests * len(levels) + len(EDGE_CASES)
     report["spent_usd"] = spent
     report["findings"] = _findings(spec, report)

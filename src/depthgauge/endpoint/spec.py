@@ -106,6 +106,15 @@ class EndpointSpec:
             headers[self.auth_header] = self.auth_prefix + secret
         return headers
 
+    def tokens(self, response) -> float | None:
+        """Return the tokens billed for an answer (response.tokens), or None when not given or not a number."""
+        if not self.tokens_path:
+            return None
+        try:
+            return float(extract(response, self.tokens_path))
+        except (KeyError, TypeError, ValueError):
+            return None
+
     def cost_per_call(self, tokens: float | None) -> float:
         return self.price_per_call_usd + (tokens or 0.0) / 1000.0 * self.price_per_1k_tokens_usd
 

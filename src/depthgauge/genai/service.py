@@ -8,16 +8,14 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import func, select
 
-from depthgauge.assess.quality import Interval, wilson_interval
+from depthgauge.assess.quality import mean_with_interval, wilson_interval
 from depthgauge.errors import DepthgaugeError
 from depthgauge.genai.groundedness import (Calibration, calibrate, content_words, packaged_examples, score_claims,
                                            sentences)
 
 MAX_ROWS = 100_000
-RESAMPLES = 1000
 
 
 def _read_jsonl(path: str | os.PathLike, what: str, required: dict[str, type], optional: dict[str, type]) -> list[dict]:
@@ -62,14 +60,6 @@ def read_answers(path) -> list[dict]:
 
 def read_labels(path) -> list[dict]:
     return _read_jsonl(path, "Labels file", {"sentence": str, "contexts": list, "supported": bool}, {})
-
-
-def _mean_interval(values: list[float], seed: int = 0) -> Interval | None:
-    if not values:
-        return None
-    x = np.asarray(values, float)
-    means = x[np.random.default_rng(seed).integers(0, len(x), (RESAMPLES, len(x)))].mean(axis=1)
-    return Interval(float(x.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
 
 
 def _token_f1(answer: str, reference: str) -> float:
@@ -151,8 +141,8 @@ def _correctness(answers: list[dict], embed) -> dict | None:
         from depthgauge.zoo.sentence import embed
     vectors = embed([a for a, _ in pairs] + [r for _, r in pairs])
     similarity = (vectors[:len(pairs)] * vectors[len(pairs):]).sum(axis=1)
-    return {"n": len(pairs), "similarity": _mean_interval(similarity.tolist()).as_dict(),
-            "token_f1": _mean_interval([_token_f1(a, r) for a, r in pairs]).as_dict()}
+    return {"n": len(pairs), "similarity": mean_with_interval(similarity).as_dict(),
+            "token_f1": mean_with_interval([_token_f1(a, r) for a, r in pairs]).as_dict()}
 
 
 def _store(workspace, feature, source, answers, items, where, supports, calibration: Calibration, correctness) -> dict:
