@@ -53,7 +53,8 @@ def _train_one(family: str, task: str, roles: dict, seed: int, time_limit_s: flo
     with tempfile.TemporaryDirectory(prefix="depthgauge-ray-") as scratch:
         folder = model.save(Path(scratch) / family)
         files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
-    result = {"status": "ok", "files": files, "fit_seconds": fit_seconds, "peak_mb": memory.peak_mb}
+    result = {"status": "ok", "files": files, "fit_seconds": fit_seconds, "peak_mb": memory.peak_mb,
+              "training": model.training_summary()}
     history = getattr(model, "history_", None)
     if history is not None:  # the learning curve is not part of the saved model
         result["history"] = {"train_loss": list(history.train_loss), "val_loss": list(history.val_loss),

@@ -278,37 +278,39 @@ def _series(frame, target, source, time_column, horizon, season) -> Prepared:
     horizon = 1 if horizon is None else horizon
     if horizon < 1:
         raise DepthgaugeError(f"--horizon is how many steps ahead to forecast, at least 1; not {horizon}.")
-    times = pd.to_datetime(frame[time_column], errors="coerce", format="mixed")
-    bad = frame[time_column][times.isna()]
-    if len(bad):
-        raise DepthgaugeError(f"Time column '{time_column}' has {len(bad)} value(s) that are not dates or times, "
-                              f"for example {bad.iloc[0]!r}. Fix or remove those rows.")
+    from depthgauge.data.timeorder import is_numeric_time, numeric_season, sort_key, time_values
+
+    times = time_values(frame[time_column], time_column)
     values = pd.to_numeric(frame[target], errors="coerce")
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DepthgaugeError(f"Target '{target}' must be a number in every row to forecast it; row {row + 2} of the "
                               f"file holds {frame[target].iloc[row]!r}. Fill or interpolate the missing values.")
-    order = np.argsort(times.to_numpy(), kind="stable")
+    order = np.argsort(sort_key(times), kind="stable")
     times, values = times.iloc[order].reset_index(drop=True), values.iloc[order].reset_index(drop=True)
+    numeric = is_numeric_time(times)
+    steps = times.diff().dropna()
+    if len(steps) == 0:
+        raise DepthgaugeError("A time series needs more than one observation.")
+    step = steps.median()
     duplicated = times[times.duplicated()]
     if len(duplicated):
         raise DepthgaugeError(f"Time column '{time_column}' has {len(duplicated)} duplicate time(s), for example "
                               f"{duplicated.iloc[0]}. A series needs one value per time: aggregate duplicates "
                               "(sum or mean per period) first.")
-    steps = times.diff().dropna()
-    if len(steps) == 0:
-        raise DepthgaugeError("A time series needs more than one observation.")
-    step = steps.median()
-    gaps = steps[steps != step]
+    # Numbers written with a few decimals (1749.083, 1749.167) have steps that differ in the last digit.
+    tolerance = 0.05 * step if numeric else pd.Timedelta(0)
+    gaps = steps[(steps - step).abs() > tolerance]
+    usual = f"{step:g}" if numeric else str(step)
     if len(gaps):
         at = int(gaps.index[0])
         raise DepthgaugeError(
-            f"The series has {len(gaps)} gap(s) or uneven step(s): the usual step is {step}, but "
+            f"The series has {len(gaps)} gap(s) or uneven step(s): the usual step is {usual}, but "
             f"{times.iloc[at - 1]} is followed by {times.iloc[at]}. Fill the missing periods (for example with "
-            f"pandas resample and interpolate) so every step is {step}."
+            f"pandas resample and interpolate) so every step is {usual}."
         )
     if season is None:
-        season = _season(step)
+        season = numeric_season(float(step)) if numeric else _season(step)
     if season < 1:
         raise DepthgaugeError(f"--season is the number of steps in one seasonal cycle, at least 1; not {season}.")
     window = min(max(2 * season, 8, seasonal_lag(season, horizon)), MAX_WINDOW)
@@ -332,9 +334,9 @@ def _series(frame, target, source, time_column, horizon, season) -> Prepared:
     params = {"window": window, "horizon": horizon, "season": season}
     return Prepared("series", table, target, source, assigned={ORIGIN_COLUMN: "time"},
                     params={f: params for f in ("naive", "seasonal_naive", "gru")}, time_column=ORIGIN_COLUMN,
-                    notes=[f"Forecasting '{target}' {horizon} step(s) of {step} ahead from the last {window} values "
+                    notes=[f"Forecasting '{target}' {horizon} step(s) of {usual} ahead from the last {window} values "
                            f"(season {season}); each row is one forecast origin, split by time."],
-                    settings={**params, "step": str(step), "time_column": time_column})
+                    settings={**params, "step": usual, "time_column": time_column})
 
 
 def _season(step: pd.Timedelta) -> int:

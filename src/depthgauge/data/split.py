@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
+from depthgauge.data.timeorder import sort_key, time_values
 from depthgauge.errors import DepthgaugeError
 
 TRAIN, VALIDATION, TEST = 0.70, 0.15, 0.15
@@ -41,7 +42,8 @@ def split_rows(
     n = len(frame)
     positions = np.arange(n)
     if time_column is not None:
-        order = np.argsort(pd.to_datetime(frame[time_column], errors="coerce").to_numpy(), kind="stable")
+        key = sort_key(time_values(frame[time_column], time_column))
+        order = np.argsort(key, kind="stable")
         a, b = int(n * TRAIN), int(n * (TRAIN + VALIDATION))
         return Split("time-ordered", seed, order[:a], order[a:b], order[b:])
     if group_column is not None:

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from depthgauge.assess import quality
 from depthgauge.assess.options import ValueMatrix, parse_duration
 from depthgauge.assess.results import CandidateResult
-from depthgauge.assess.runner import BudgetPlan, _evaluate, _prediction_reference
+from depthgauge.assess.evaluation import evaluate, prediction_reference
+from depthgauge.assess.plan import BudgetPlan
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.load import load_table
@@ -128,7 +129,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
         for role, model, fit_s in (("challenger", challenger_model, fit_seconds), ("champion", champion_model, 0.0)):
             result = CandidateResult(family, model.display_name, model.family, model.is_deep, "ok", model.get_params(),
                                      fit_seconds=fit_s)
-            _evaluate(result, model, task, X_test, y_test, positive if positive is not None else None, plan, 0.0,
+            evaluate(result, model, task, X_test, y_test, positive if positive is not None else None, plan, 0.0,
                       instance, int(options.get("monthly_volume", 1_000_000)), matrix,
                       float(options.get("review_threshold", 0.6)), None, seed)
             results[role] = result
@@ -148,7 +149,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
         digest = workspace.artifacts.put_dir(folder)
     challenger = results["challenger"]
     reference = {**build_reference(X_train, roles, {}, seed=seed),
-                 "predictions": _prediction_reference(task, challenger, seed),
+                 "predictions": prediction_reference(task, challenger, seed),
                  "importance": challenger_model.input_importance()}
     comparison = {"metric": metric, "delta": delta.as_dict(), "holdout_rows": len(split.test),
                   "challenger": challenger.quality[metric].as_dict(), "champion": results["champion"].quality[metric].as_dict(),

@@ -28,6 +28,7 @@ class TrainConfig:
     rank: int = 0  # data-parallel training (Ray Train, DDP): this process's share of every epoch
     world_size: int = 1
     eval_batch_size: int = 8192  # rows per validation forward pass; large models (text encoders) need fewer
+    epoch_rows: int | None = None  # rows per epoch, drawn afresh each time; None: all (slow models on big data)
 
 
 @dataclass
@@ -85,6 +86,8 @@ def train_module(
     history = TrainHistory()
     world, rank = config.world_size, config.rank
     n = len(train_target) // world * world  # equal shares, so every process runs the same batches
+    if config.epoch_rows is not None:  # a learning curve within the budget: validate every `epoch_rows` rows
+        n = min(n, max(config.epoch_rows // world, 1) * world)
     batch = max(config.batch_size // world, 1)
     best_loss, best_state, waited = float("inf"), None, 0
     for epoch in range(config.max_epochs):

@@ -26,6 +26,8 @@ class TabularModel:
     display_name: ClassVar[str]
     is_deep: ClassVar[bool] = False
     explainability: ClassVar[str]  # intrinsic, post-hoc or none
+    instant: ClassVar[bool] = False
+    embeds_text: ClassVar[bool] = False  # runs a sentence encoder over every text it predicts (slow: budgeted)  # a baseline that takes no measurable time to fit (majority, naive forecast)
     uses_encoder: ClassVar[bool] = True  # families that read text, images or graphs bring their own input handling
 
     def __init__(self, task: str, roles: dict[str, list[str]], seed: int = 0, time_limit_s: float | None = None,
@@ -112,6 +114,13 @@ class TabularModel:
             columns.append({"name": name, "type": "category", "categories": encoder.categories_[name], "nullable": True,
                             "unknown_categories": "treated like missing, as in training"})
         return {"task": self.task, "classes": getattr(self, "classes_", None), "columns": columns}
+
+    def training_summary(self) -> dict:
+        """Return how training ended: `stopped_because` (converged, early_stopping, time_budget, ...) and its counts."""
+        history = getattr(self, "history_", None)
+        if history is not None:
+            return {"epochs": len(history.train_loss), "stopped_because": history.stopped_because}
+        return dict(getattr(self, "training_", {}))
 
     def input_importance(self) -> dict[str, float]:
         """Return each input column's share of the model's importance, where the family can tell; else {}."""

@@ -9,6 +9,7 @@ from depthgauge.zoo.base import TabularModel
 
 class DummyModel(TabularModel):
     family = "dummy"
+    instant = True
     display_name = "Majority/mean baseline"
     explainability = "intrinsic"
 

@@ -32,9 +32,10 @@ def lightgbm_params(task: str, n_classes: int, seed: int, overrides: dict) -> di
     return params
 
 
-def _time_limit_callback(deadline: float):
+def _time_limit_callback(deadline: float, stopped: dict):
     def callback(env):
         if time.perf_counter() > deadline:
+            stopped["stopped_because"] = "time_budget"
             raise lgb.callback.EarlyStopException(env.model.best_iteration or env.iteration, env.evaluation_result_list)
     callback.order = 40
     return callback
@@ -62,11 +63,15 @@ class LightGBMModel(TabularModel):
             valid_sets = [lgb.Dataset(self.design(validation[0]), validation[1], categorical_feature=cats, reference=train)]
             rounds = {**DEFAULTS, **self.params}["early_stopping_rounds"]
             callbacks.append(lgb.early_stopping(rounds, verbose=False))
+        stopped = {"stopped_because": "max_rounds"}
         if self.time_limit_s is not None:
-            callbacks.append(_time_limit_callback(time.perf_counter() + self.time_limit_s))
-        booster = lgb.train(params, train, num_boost_round={**DEFAULTS, **self.params}["max_rounds"],
-                            valid_sets=valid_sets, callbacks=callbacks)
+            callbacks.append(_time_limit_callback(time.perf_counter() + self.time_limit_s, stopped))
+        max_rounds = {**DEFAULTS, **self.params}["max_rounds"]
+        booster = lgb.train(params, train, num_boost_round=max_rounds, valid_sets=valid_sets, callbacks=callbacks)
         self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
+        if stopped["stopped_because"] != "time_budget" and booster.current_iteration() < max_rounds:
+            stopped["stopped_because"] = "early_stopping"
+        self.training_ = {"rounds": int(booster.current_iteration()), **stopped}
         self.booster_ = booster
 
     def _predict_raw(self, X):

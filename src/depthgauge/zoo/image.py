@@ -113,17 +113,23 @@ class PixelLightGBMModel(ImageInput, LightGBMModel):
 
 
 class SmallCNN(nn.Module):
+    """Two conv-BN-ReLU-pool blocks and a dense layer of 128: the classic small-image CNN.
+
+    The first convolution is narrow (channels → 32) at full resolution and the wider one runs at half
+    resolution, so an epoch of 12,000 28×28 images takes seconds on 2 cores, not tens of seconds.
+    """
+
     def __init__(self, channels: int, height: int, width: int, outputs: int, width_factor: int = 32):
         super().__init__()
         c = width_factor
+        grid = (max(1, min(7, height // 4)), max(1, min(7, width // 4)))
         self.features = nn.Sequential(
-            nn.Conv2d(channels, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(),
-            nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c, 2 * c, 3, padding=1), nn.BatchNorm2d(2 * c), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(4 if min(height, width) >= 8 else 2),
+            nn.Conv2d(channels, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(c, 2 * c, 3, padding=1), nn.BatchNorm2d(2 * c), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+            nn.AdaptiveAvgPool2d(grid),
         )
-        side = 4 if min(height, width) >= 8 else 2
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(2 * c * side * side, outputs))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * c * grid[0] * grid[1], 128), nn.ReLU(), nn.Dropout(0.25),
+                                  nn.Linear(128, outputs))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
@@ -162,8 +168,8 @@ class CNNModel(ImageInput, NetworkOutputs, TabularModel):
         if validation is not None:
             val_inputs, val_target = (self._images(validation[0]),), self._target_tensor(validation[1])
         shift = self.params.get("augment_shift", 1)
-        config = TrainConfig(max_epochs=self.params.get("max_epochs", 60), batch_size=64,
-                             learning_rate=self.params.get("learning_rate", 2e-3), weight_decay=1e-4,
+        config = TrainConfig(max_epochs=self.params.get("max_epochs", 60), batch_size=self.params.get("batch_size", 128),
+                             learning_rate=self.params.get("learning_rate", 1e-3), weight_decay=1e-4,
                              patience=self.params.get("patience", 6), seed=self.seed, time_limit_s=self.time_limit_s,
                              eval_batch_size=1024)
         augment = random_shift(torch.Generator().manual_seed(self.seed), shift) if shift else None

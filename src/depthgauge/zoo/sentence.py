@@ -8,7 +8,10 @@ as sentence-transformers does for this model.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import time
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,9 +85,70 @@ def pooled(encoder: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Te
     return torch.nn.functional.normalize(mean, dim=1)
 
 
+_cache: dict[bytes, np.ndarray] | None = None
+
+
+@contextmanager
+def cached_embeddings():
+    """Within the block, the shared encoder embeds each distinct text once: results are kept by the text's hash.
+
+    An assessment fits the frozen-embedding model and warm-starts the fine-tuned one on the same
+    training texts; the cache makes the second pass free. Outside the block nothing is kept.
+    """
+    global _cache
+    outer = _cache
+    _cache = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _cache = outer
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def embed(texts: list[str], encoder: torch.nn.Module | None = None, batch_size: int = 64) -> np.ndarray:
     """Return one 384-dimensional embedding per text (float32), in order."""
-    encoder = encoder or shared_encoder()
+    if encoder is None and _cache is not None:
+        keys = [_key(t) for t in texts]
+        missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in _cache}.items())
+        if missing:
+            fresh = _embed([t for _, t in missing], shared_encoder(), batch_size)
+            _cache.update((k, row) for (k, _), row in zip(missing, fresh, strict=True))
+        return np.stack([_cache[k] for k in keys]) if keys else np.zeros((0, DIMENSIONS), np.float32)
+    return _embed(texts, encoder or shared_encoder(), batch_size)
+
+
+def embed_within(texts: list[str], seconds: float | None, seed: int, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Embed a random sample of `texts`, as many as `seconds` allow (all without a limit); return positions and rows.
+
+    The sample is drawn in a seeded order in chunks, so two models with the same seed take the
+    same texts first (and, under `cached_embeddings`, embed them once). At least one chunk is embedded.
+    """
+    order = np.random.default_rng(seed).permutation(len(texts))
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    parts, done = [], 0
+    while done < len(order):
+        started = time.perf_counter()
+        take = order[done:done + chunk]
+        parts.append(embed([texts[i] for i in take]))
+        done += len(take)
+        if deadline is not None and time.perf_counter() + (time.perf_counter() - started) > deadline:
+            break  # the next chunk would not finish in time
+    taken = order[:done]
+    return taken, (np.concatenate(parts) if parts else np.zeros((0, DIMENSIONS), np.float32))
+
+
+def rows_per_second(texts: list[str]) -> float:
+    """Return the shared encoder's measured speed on `texts` (a sample of the data), in texts per second."""
+    shared_encoder()
+    started = time.perf_counter()
+    _embed(texts, shared_encoder(), 64)
+    return len(texts) / max(time.perf_counter() - started, 1e-6)
+
+
+def _embed(texts: list[str], encoder: torch.nn.Module, batch_size: int) -> np.ndarray:
     out = []
     # Sorting by length keeps padding, and so wasted work, small; the order is restored at the end.
     order = np.argsort([len(t) for t in texts], kind="stable")

@@ -71,6 +71,7 @@ class LagModel(TabularModel):
 
 class NaiveForecast(LagModel):
     family = "naive"
+    instant = True
     display_name = "Naive forecast (last value)"
     explainability = "intrinsic"
 
@@ -80,6 +81,7 @@ class NaiveForecast(LagModel):
 
 class SeasonalNaiveForecast(LagModel):
     family = "seasonal_naive"
+    instant = True
     display_name = "Seasonal naive forecast"
     explainability = "intrinsic"
 

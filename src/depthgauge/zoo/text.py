@@ -7,6 +7,7 @@ plain arrays; the fine-tuned encoder is trained by the shared loop and saved as 
 from __future__ import annotations
 
 import json
+import time
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -16,17 +17,25 @@ from safetensors.numpy import load_file as load_arrays
 from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import Ridge
 from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo import sentence
 from depthgauge.zoo.base import TabularModel, sigmoid_to_two_columns, softmax
+from depthgauge.zoo.linear import fit_logistic
 from depthgauge.zoo.mlp import NetworkOutputs, loss_for
 
 HEAD = "head.safetensors"
+VALIDATION_ROWS = 512  # validation texts read after each round of fine-tuning
+EPOCH_ROWS = 2048  # training texts per round of fine-tuning: on 40,000 texts a full pass takes longer than a budget
 ENCODER = "encoder.safetensors"
 VOCABULARY = "vocabulary.json"
+
+
+def _left(limit_s: float | None, started: float) -> float | None:
+    """Return what is left of a time limit that began at `started` (None: no limit)."""
+    return None if limit_s is None else max(limit_s - (time.perf_counter() - started), 0.0)
 
 
 def _encoder_version() -> str:
@@ -54,12 +63,12 @@ class TextModel(TabularModel):
                 "columns": [{"name": self.text_column, "type": "text", "nullable": True}]}
 
     # a linear head on fixed features (TF-IDF or frozen embeddings) ---------------
-    def _fit_head(self, features, y) -> None:
+    def _fit_head(self, features, y, time_limit_s: float | None = None) -> None:
         if self.is_classifier:
-            head = LogisticRegression(C=self.params.get("C", 4.0), max_iter=2000, random_state=self.seed)
+            head, self.training_ = fit_logistic(features, y, self.params.get("C", 4.0), self.seed, time_limit_s)
         else:
-            head = Ridge(alpha=self.params.get("alpha", 1.0))
-        head.fit(features, y)
+            head = Ridge(alpha=self.params.get("alpha", 1.0)).fit(features, y)
+            self.training_ = {"stopped_because": "converged"}
         self.coef_ = np.atleast_2d(head.coef_).astype(np.float64)
         self.intercept_ = np.atleast_1d(head.intercept_).astype(np.float64)
 
@@ -87,12 +96,13 @@ class TfidfModel(TextModel):
                                max_features=50_000, vocabulary=vocabulary, strip_accents="unicode")
 
     def _fit(self, X, y, validation):
+        started = time.perf_counter()
         texts = self.texts(X)
         try:
             self.vectorizer_ = self._vectorizer().fit(texts)
         except ValueError:  # every word appears in only one text: keep them all
             self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
-        self._fit_head(self.vectorizer_.transform(texts), y)
+        self._fit_head(self.vectorizer_.transform(texts), y, _left(self.time_limit_s, started))
 
     def _predict_raw(self, X):
         return self._head_output(self.vectorizer_.transform(self.texts(X)))
@@ -123,10 +133,19 @@ class MiniLMModel(TextModel):
     family = "minilm"
     display_name = "MiniLM embeddings + linear head (deep, pretrained)"
     is_deep = True
+    embeds_text = True
     explainability = "none"
 
     def _fit(self, X, y, validation):
-        self._fit_head(sentence.embed(self.texts(X)), y)
+        started = time.perf_counter()
+        texts = self.texts(X)
+        # Embedding is most of the cost: embed as many training texts as 80% of the slice allows, the head the rest.
+        rows, features = sentence.embed_within(texts, None if self.time_limit_s is None else 0.8 * self.time_limit_s,
+                                               self.seed)
+        self._fit_head(features, y[rows], _left(self.time_limit_s, started))
+        if len(rows) < len(texts):
+            self.training_ = {**self.training_, "stopped_because": "time_budget"}
+        self.training_["train_rows_used"] = int(len(rows))
 
     def _predict_raw(self, X):
         return self._head_output(sentence.embed(self.texts(X)))
@@ -159,6 +178,7 @@ class MiniLMTunedModel(NetworkOutputs, TextModel):
     family = "minilm_tuned"
     display_name = "MiniLM fine-tuned (deep)"
     is_deep = True
+    embeds_text = True
     explainability = "none"
 
     def _inputs(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -170,21 +190,28 @@ class MiniLMTunedModel(NetworkOutputs, TextModel):
         torch.manual_seed(self.seed)
         self._learn_target_scale(y)
         self.module_ = _EncoderWithHead(sentence.new_encoder(), self.n_logits)
+        started = time.perf_counter()
         texts = self.texts(X)
-        with torch.no_grad():  # start the head where the frozen-embedding model ends: fine-tuning can only refine it
-            features = sentence.embed(texts, self.module_.encoder.eval())
+        # Start the head where the frozen-embedding model ends (its embeddings come from the run's cache), so
+        # fine-tuning can only refine it; the warm start may take at most a quarter of the slice.
+        rows, features = sentence.embed_within(texts, None if self.time_limit_s is None else 0.25 * self.time_limit_s,
+                                               self.seed)
         warm = MiniLMModel(self.task, self.roles, seed=self.seed)
-        warm._fit_head(features, y if self.task != "regression" else (y - self.target_mean_) / self.target_std_)
+        target = y if self.task != "regression" else (y - self.target_mean_) / self.target_std_
+        warm._fit_head(features, target[rows], _left(self.time_limit_s, started))
         with torch.no_grad():
             self.module_.head.weight.copy_(torch.from_numpy(warm.coef_).float())
             self.module_.head.bias.copy_(torch.from_numpy(warm.intercept_).float())
         val_inputs = val_target = None
-        if validation is not None:
-            val_inputs, val_target = self._inputs(self.texts(validation[0])), self._target_tensor(validation[1])
+        if validation is not None:  # early stopping reads a sample: a full pass of a large validation set costs minutes
+            keep = np.sort(np.random.default_rng(self.seed).permutation(len(validation[0]))[:VALIDATION_ROWS])
+            val_inputs = self._inputs([self.texts(validation[0])[i] for i in keep])
+            val_target = self._target_tensor(np.asarray(validation[1])[keep])
         config = TrainConfig(max_epochs=self.params.get("max_epochs", 20), batch_size=32,
                              learning_rate=self.params.get("learning_rate", 3e-5), weight_decay=0.01,
-                             patience=self.params.get("patience", 2), seed=self.seed, time_limit_s=self.time_limit_s,
-                             eval_batch_size=128)
+                             patience=self.params.get("patience", 2), seed=self.seed,
+                             time_limit_s=_left(self.time_limit_s, started), eval_batch_size=128,
+                             epoch_rows=self.params.get("epoch_rows", EPOCH_ROWS))
         self.history_ = train_module(self.module_, loss_for(self.task), self._inputs(texts), self._target_tensor(y),
                                      val_inputs, val_target, config)
 

@@ -1,0 +1,80 @@
+"""Measuring a fitted candidate on the test rows: quality with intervals, operations, cost, risk and business value.
+
+Public because `monitor/retrain.py` scores a challenger exactly as an assessment scores a candidate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from depthgauge.assess import business, operations, quality, risk
+from depthgauge.assess.plan import BudgetPlan
+from depthgauge.cost.estimate import estimate_cost
+from depthgauge.monitor.reference import prediction_reference as _reference_of
+
+
+def evaluate(result, model, task, X_test, y_test, positive_label, plan: BudgetPlan, peak_mb, instance,
+              monthly_volume, matrix, review_threshold, groups, seed) -> None:
+    if model.is_classifier:
+        proba = model.predict_proba(X_test)
+        index = {c: i for i, c in enumerate(model.classes_)}
+        codes = np.array([index[v] for v in y_test])
+        # anomaly detectors flag at their own threshold (the expected contamination), not at the larger probability
+        predicted = np.array([index[v] for v in model.predict(X_test)]) if task == "anomaly" else proba.argmax(axis=1)
+        outcome = quality.Outcome(codes, predicted, proba, index[positive_label] if positive_label is not None else 1)
+    else:
+        outcome = quality.Outcome(y_test.astype(float), model.predict(X_test))
+    result.outcome, result.model = outcome, model
+    task = "binary" if task == "anomaly" else task
+    result.quality = quality.quality_with_intervals(task, outcome, plan.resamples, seed)
+    measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
+    result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, model.explainability)
+    result.business = business.business_impact(task, outcome, matrix, result.cost.cost_per_1k_predictions_usd)
+    history = getattr(model, "history_", None)
+    if history is not None:
+        result.learning_curve = {"train_loss": history.train_loss, "val_loss": history.val_loss,
+                                 "best_epoch": history.best_epoch, "stopped_because": history.stopped_because}
+        result.params["epochs_run"] = len(history.train_loss)
+    if hasattr(model, "rules_text"):
+        result.rules = model.rules_text()
+    if hasattr(model, "best_iteration_"):
+        result.params["best_iteration"] = model.best_iteration_
+
+
+def measure_operations(result, model, X_test, plan: BudgetPlan, peak_mb, instance, monthly_volume) -> None:
+    latencies = operations.measure_latency_ms(model, X_test, max_seconds=plan.latency_s)
+    throughput = operations.measure_throughput(model, X_test, min_seconds=plan.throughput_s)
+    result.operations = operations.Operations(
+        latency_p50_ms=operations.percentile(latencies, 50), latency_p99_ms=operations.percentile(latencies, 99),
+        throughput_rows_per_s=throughput, fit_seconds=result.fit_seconds, peak_memory_mb=peak_mb, artifact_bytes=0,
+        latencies_ms=latencies,
+    )
+    result.cost = estimate_cost(result.fit_seconds, throughput, instance, monthly_volume)
+
+
+def evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, instance, monthly_volume) -> None:
+    """Without labels: the share of test rows flagged (with a Wilson interval) and the spread of the raw scores."""
+    share = model.predict_proba(X_test)[:, 0]
+    flagged = share >= 1.0 - model.contamination
+    codes = np.where(flagged, 0, 1)
+    result.outcome = quality.Outcome(codes, codes, np.column_stack([share, 1.0 - share]), positive=0)
+    result.model = model
+    result.quality = {"flagged_share": quality.wilson_interval(int(flagged.sum()), len(flagged))}
+    scores = model.anomaly_scores(X_test)
+    result.params["test_scores"] = {f"p{q}": float(np.percentile(scores, q)) for q in (50, 90, 95, 99)}
+    result.params["expected_share"] = model.contamination
+    result.risk = {"false_positive_rate": None, "false_negative_rate": None, "calibration_error": None,
+                   "review_share": None, "explainability": model.explainability}  # error rates need labels
+    measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
+
+
+
+
+def prediction_reference(task: str, result, seed: int) -> dict:
+    outcome = result.outcome
+    if outcome.proba is None:
+        return _reference_of(task, outcome.pred, None, seed)
+    labels = np.asarray(result.model.classes_, dtype=object)[outcome.pred]
+    return _reference_of(task, labels, outcome.proba.max(axis=1), seed)
+
+
