@@ -17,6 +17,7 @@ def _trained(assessment) -> dict:
 def test_text_trains_tfidf_the_pretrained_encoder_and_its_fine_tuned_copy(home):
     frame = samples.docstring_topics().sample(300, random_state=0)
     a = depthgauge.assess(frame, "topic", time_budget="45s", home=home, resamples=200, name="topics")
+    assert a.duration_s <= 1.1 * 45  # the budget holds for every kind
     trained = _trained(a)
     assert a.options["kind"] == "text" and a.options["text_text_column"] == "text"
     assert {"tfidf", "minilm", "minilm_tuned"} <= set(trained)
@@ -33,6 +34,7 @@ def test_images_pit_pixels_against_a_cnn(home, tmp_path):
     images, labels = samples.digits(700)
     np.savez(tmp_path / "digits.npz", images=images, labels=labels)
     a = depthgauge.assess(tmp_path / "digits.npz", time_budget="30s", home=home, resamples=200)
+    assert a.duration_s <= 1.1 * 30  # the budget holds for every kind
     trained = _trained(a)
     assert a.options["kind"] == "image" and {"pixels_linear", "pixels_lightgbm", "cnn"} <= set(trained)
     assert trained["cnn"].quality["accuracy"].value > 0.9
@@ -42,6 +44,7 @@ def test_images_pit_pixels_against_a_cnn(home, tmp_path):
 def test_a_forecast_is_split_by_time_and_judged_against_naive_forecasts(home):
     a = depthgauge.assess(samples.daily_demand(), "demand", time_column="date", horizon=7, time_budget="30s",
                           home=home, resamples=200)
+    assert a.duration_s <= 1.1 * 30  # the budget holds for every kind
     trained = _trained(a)
     assert a.split["method"] == "time-ordered" and a.profile["task"] == "regression"
     assert set(trained) == {"naive", "seasonal_naive", "linear", "lightgbm", "gru"}
@@ -53,6 +56,7 @@ def test_a_forecast_is_split_by_time_and_judged_against_naive_forecasts(home):
 def test_anomalies_with_labels_are_measured_and_without_labels_are_not_guessed(home, tmp_path):
     labelled = depthgauge.assess(samples.rare_malignant(), "diagnosis", kind="anomaly", time_budget="20s",
                                  home=home, resamples=200)
+    assert labelled.duration_s <= 1.1 * 20  # the budget holds for every kind
     trained = _trained(labelled)
     assert labelled.profile["task"] == "anomaly" and labelled.verdict.primary_metric == "roc_auc"
     assert trained["isolation_forest"].quality["roc_auc"].value > 0.85
@@ -60,6 +64,7 @@ def test_anomalies_with_labels_are_measured_and_without_labels_are_not_guessed(h
 
     unlabelled = depthgauge.assess(samples.rare_malignant().drop(columns="diagnosis"), time_budget="20s",
                                    home=tmp_path / "other", contamination=0.1)
+    assert unlabelled.duration_s <= 1.1 * 20  # the budget holds for every kind
     verdict = unlabelled.verdict
     assert verdict.recommended == "isolation_forest" and not verdict.deep_recommended
     assert "without labels there is no evidence" in verdict.headline and "agree on" in verdict.headline
@@ -73,6 +78,7 @@ def test_a_graph_network_wins_where_the_links_carry_the_signal(home, tmp_path):
     citations.to_csv(tmp_path / "cites.csv", index=False)
     a = depthgauge.assess(tmp_path / "papers.csv", "topic", edges=tmp_path / "cites.csv", time_budget="30s",
                           home=home, resamples=500, name="papers")
+    assert a.duration_s <= 1.1 * 30  # the budget holds for every kind
     trained = _trained(a)
     assert a.options["kind"] == "graph" and set(trained) == {"dummy", "linear", "lightgbm", "gnn"}
     verdict = a.verdict
@@ -93,6 +99,7 @@ def test_a_table_with_a_text_column_stays_a_table_unless_asked(home, churn):
     frame = churn.copy()
     frame["notes"] = [f"customer called about item {i} and asked for a refund today" for i in range(len(frame))]
     a = depthgauge.assess(frame, "churned", time_budget="20s", home=home, resamples=200)
+    assert a.duration_s <= 1.1 * 20  # the budget holds for every kind
     assert a.options["kind"] == "table"
     assert next(c for c in a.profile["columns"] if c["name"] == "notes")["role"] == "text"
     assert isinstance(pd.DataFrame(a.profile["columns"]), pd.DataFrame)

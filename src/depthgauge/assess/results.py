@@ -104,6 +104,11 @@ class Verdict:
     endpoint: str | None = None  # the best vendor endpoint, compared with the best of the project's own models
     endpoint_vs_own: Interval | None = None
     endpoint_cost_ratio: float | None = None
+    call: str = "no_difference"  # deep_better, deep_worse, no_difference, inconclusive, or no_verdict (leaking data)
+    call_reasons: list[str] = field(default_factory=list)
+    suggested_budget_s: float | None = None  # when inconclusive: the budget the learning curves suggest
+    rerun: str | None = None  # the command to run again with that budget, or without the leaking columns
+    leaking_columns: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)

@@ -23,11 +23,12 @@ from depthgauge.assess.options import parse_duration, parse_value, parse_volume
 from depthgauge.assess.persist import store_assessment
 from depthgauge.assess.plan import MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assess.results import Assessment, CandidateResult
-from depthgauge.assess.verdict import decide_verdict, unlabelled_anomaly_verdict
+from depthgauge.assess.verdict import Circumstances, decide_verdict, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.kinds import detect_kind, prepare
-from depthgauge.data.profile import find_leaky_features, profile_table, profile_unlabeled
+from depthgauge.data.profile import (LEAKAGE_SCORE, SUSPECT_SCORE, leak_warnings, profile_table, profile_unlabeled,
+                                     single_feature_scores)
 from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor.reference import build_reference
@@ -84,6 +85,7 @@ def assess(
     season: int | None = None,
     contamination: float | None = None,
     endpoints: tuple[str | os.PathLike, ...] | list = (),
+    allow_leaky: bool = False,
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
     started = time.perf_counter()
@@ -114,6 +116,7 @@ def assess(
         check_executor("ray")
 
     reporter.stage("Loading data")
+    task_given, kind_given, metric_given = task, kind, metric
     kind = detect_kind(data, target, kind, edges, horizon)
     if kind != "table" and (executor != "local" or tune or workers > 1):
         raise DepthgaugeError(f"--executor ray, --tune and --workers apply to tables; {kind} data trains locally. "
@@ -165,9 +168,19 @@ def assess(
         y = np.full(len(frame), None, dtype=object)
         split = split_rows(frame, pd.Series(np.zeros(len(frame))), "regression", seed, time_column, group_column)
     warnings = list(profile.warnings)
-    if kind in ("table", "graph"):
-        warnings += find_leaky_features(X.iloc[split.train], y[split.train], X.iloc[split.validation],
-                                        y[split.validation], profile.features(), task)
+    leaks: dict[str, float] = {}
+    if kind in ("table", "graph") and labelled:
+        scores = single_feature_scores(X.iloc[split.train], y[split.train], X.iloc[split.validation],
+                                       y[split.validation], profile.features(), scored)
+        warnings += leak_warnings(scores, scored)
+        leaks = {name: score for name, score in scores.items() if score >= SUSPECT_SCORE}
+    circumstances = Circumstances(
+        budget_s, _rerun_builder(source, target, time_budget=time_budget, task=task_given, kind=kind_given,
+                                 time_column=time_column if kind != "series" else prepared.settings.get("time_column"),
+                                 group_column=group_column, sensitive=sensitive, drop=list(drop), positive=positive,
+                                 metric=metric_given, seed=seed, value=value, volume=volume, horizon=horizon,
+                                 season=season, edges=edges, node_column=node_column, contamination=contamination),
+        leaks, any(score >= LEAKAGE_SCORE for score in leaks.values()), allow_leaky)
     groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
     fingerprint = dataset_fingerprint(frame)
 
@@ -231,7 +244,8 @@ def assess(
         reporter.stage("Verdict")
         results += vendors
         if labelled:
-            verdict = decide_verdict(scored, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed)
+            verdict = decide_verdict(scored, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed,
+                                     circumstances)
         else:
             verdict = unlabelled_anomaly_verdict(results, max_cost_ratio)
         options = {
@@ -242,7 +256,7 @@ def assess(
             "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
             "review_threshold": review_threshold, "seed": seed, "source": source,
             "bootstrap_resamples": plan.resamples, "executor": executor, "tuning": tuning or None,
-            "workers": workers, "endpoints": [spec.public() for spec in specs],
+            "workers": workers, "endpoints": [spec.public() for spec in specs], "allow_leaky": allow_leaky,
         }
         from depthgauge.assess.report import write_report
         from depthgauge.store.tables import new_id
@@ -316,6 +330,26 @@ def _anomaly_labels(frame: pd.DataFrame, target: str | None, positive: str | Non
     frame = frame.copy()
     frame[target] = frame[target].map(lambda v: None if pd.isna(v) else (ANOMALY if str(v) == anomaly else NORMAL))
     return frame, target, ANOMALY
+
+
+def _rerun_builder(source: str, target: str | None, **given):
+    """Return a function of changed options that gives the exact `depthgauge assess` command to run again."""
+    import shlex
+
+    data = source if source and not source.startswith("<") else "DATA.csv"
+
+    def command(changes: dict) -> str:
+        options = {**given, **changes}
+        parts = ["depthgauge", "assess", data] + (["--target", target] if target else [])
+        for key, value in options.items():
+            if value is None or value == [] or (key == "seed" and value == 0):
+                continue
+            flag = "--" + key.replace("_", "-")
+            for one in value if isinstance(value, list) else [value]:
+                parts += [flag, str(one)]
+        return shlex.join(parts)
+
+    return command
 
 
 def _encoder_seconds(candidates, X: pd.DataFrame, test: np.ndarray, seed: int) -> float:

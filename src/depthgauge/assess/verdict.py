@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import Callable
 
 from depthgauge.assess.quality import LABELS, Interval, is_better, paired_bootstrap_delta
 from depthgauge.assess.results import CandidateResult, Verdict
@@ -45,9 +47,91 @@ def _best(candidates: list[CandidateResult], metric: str) -> CandidateResult | N
     return best
 
 
+@dataclass
+class Circumstances:
+    """What the verdict needs to know beyond the scores: the budget, how to rerun, and whether the data leaks."""
+
+    budget_s: float | None = None
+    rerun: Callable[[dict], str] | None = None  # changed options -> the exact command to run again
+    leaks: dict[str, float] = field(default_factory=dict)  # suspect column -> its single-feature score
+    leak_warned: bool = False  # a single column predicts the target almost perfectly
+    allow_leaky: bool = False
+
+
+IMPROVING = 0.002  # a relative fall in validation loss over the last two epochs that still counts as learning
+TOO_GOOD = {"roc_auc": 0.99, "r2": 0.99}  # test scores that real data almost never gives without a leak
+
+
+def still_improving(candidate: CandidateResult) -> bool:
+    """Return whether the candidate stopped on the clock while it was still getting better.
+
+    Networks are judged by their learning curve: the best validation loss of the last two epochs
+    beats all earlier ones by more than 0.2%, or there were too few epochs to tell. Models without
+    a curve (boosting cut before early stopping, a solver cut before converging, an encoder that
+    embedded only part of the training rows) were cut off by definition.
+    """
+    if not candidate.ok or candidate.params.get("stopped_because") != "time_budget":
+        return False
+    curve = (candidate.learning_curve or {}).get("val_loss") or []
+    if not candidate.learning_curve:
+        return True
+    if len(curve) < 3:
+        return True
+    return min(curve[-2:]) < min(curve[:-2]) * (1.0 - IMPROVING)
+
+
+def needed_fit_seconds(candidate: CandidateResult) -> float:
+    """Return about how long the candidate's fit would need to reach its plateau, from its learning curve."""
+    spent = max(candidate.fit_seconds, candidate.params.get("time_slice_s", 0.0), 1.0)
+    curve = (candidate.learning_curve or {}).get("val_loss") or []
+    if len(curve) >= 3:
+        d1, d2 = curve[-3] - curve[-2], curve[-2] - curve[-1]
+        epochs = len(curve)
+        more = 2 * epochs  # without a clean geometric slow-down, assume it needs three times the epochs it had
+        if 0 < d2 < d1:
+            ratio = d2 / d1  # improvements shrink geometrically: epochs until one is under 0.5% of the loss
+            more = max(math.log(0.005 * abs(curve[-1]) / d2) / math.log(ratio), 1.0) if d2 > 0.005 * abs(curve[-1]) else 1.0
+        return spent * (epochs + more + 3) / epochs  # + a few epochs of patience to see the plateau
+    return 3.0 * spent
+
+
+def _suggested_budget(budget_s: float, cut: list[CandidateResult]) -> float:
+    factor = max(needed_fit_seconds(c) / max(c.params.get("time_slice_s", c.fit_seconds), 1.0) for c in cut)
+    return math.ceil(budget_s * min(max(factor, 1.5), 20.0) / 60.0) * 60.0
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g}m" if seconds >= 60 else f"{seconds:g}s"
+
+
+def _leak_verdict(simple: CandidateResult, metric: str, candidates: list[CandidateResult],
+                  circumstances: Circumstances, max_cost_ratio: float) -> Verdict | None:
+    """Return 'No verdict: the data leaks' when it does (and --allow-leaky is not given), else None."""
+    too_good = [c for c in candidates if c.ok and c.family != "endpoint" and any(
+        m in c.quality and c.quality[m].value >= bound for m, bound in TOO_GOOD.items())]
+    if not (circumstances.leak_warned or (too_good and circumstances.leaks)):
+        return None
+    columns = sorted(circumstances.leaks, key=lambda k: -circumstances.leaks[k])
+    named = ", ".join(f"'{c}' ({circumstances.leaks[c]:.2f} alone)" for c in columns)
+    why = (f"{too_good[0].display_name} scores {max(c.quality[m].value for c in too_good for m in TOO_GOOD if m in c.quality):.3f} "
+           f"on the test rows, more than real data gives without a leak" if too_good else
+           "a single column predicts the target almost perfectly")
+    rerun = circumstances.rerun({"drop": columns}) if circumstances.rerun else None
+    if circumstances.allow_leaky:
+        return None
+    headline = (f"No verdict: the data leaks. {why[0].upper() + why[1:]}. Suspect column(s), with how well each "
+                f"predicts the target on its own (1 = perfectly): {named}. Check whether they are known before the "
+                f"outcome; if not, rerun without them" + (f": {rerun}" if rerun else "") +
+                ". Pass --allow-leaky to get a verdict anyway.")
+    return Verdict(simple.name, False, headline, [], metric, simple.name, None, None, None, None, max_cost_ratio,
+                   call="no_verdict", call_reasons=[why], rerun=rerun, leaking_columns=columns)
+
+
 def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], value_given: bool,
-                   max_cost_ratio: float, resamples: int, seed: int) -> Verdict:
+                   max_cost_ratio: float, resamples: int, seed: int,
+                   circumstances: Circumstances | None = None) -> Verdict:
     """Return the verdict for the candidates that trained, in plain English with the numbers in it."""
+    circumstances = circumstances or Circumstances()
     trained = [c for c in candidates if c.ok and c.family != "endpoint"]
     simple = _best([c for c in trained if not c.is_deep], metric)
     deep = _best([c for c in trained if c.is_deep], metric)
@@ -56,6 +140,12 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     if simple is None:
         raise RuntimeError("no simple candidate trained; the baselines cannot fail on validated data")
     reasons: list[str] = []
+    leaking = _leak_verdict(simple, metric, candidates, circumstances, max_cost_ratio)
+    if leaking is not None:
+        return leaking
+    if circumstances.leaks or circumstances.leak_warned:
+        reasons.append(f"Leakage suspected in {', '.join(circumstances.leaks) or 'the data'}; this verdict was asked "
+                       "for with --allow-leaky and may not hold on data without the leak.")
 
     simple_vs_baseline = None
     if baseline is not None and simple is not baseline:
@@ -72,7 +162,8 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         headline = (f"Use {simple.display_name}. No deep model could be trained{why}, so deep learning "
                     f"is not recommended from this run.")
         verdict = Verdict(simple.name, False, headline, reasons, metric, simple.name, None, None, simple_vs_baseline,
-                          None, max_cost_ratio)
+                          None, max_cost_ratio, call="inconclusive",
+                          call_reasons=["no deep candidate was trained, so the run cannot compare one"])
         return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
 
     delta = paired_bootstrap_delta(task, metric, deep.outcome, simple.outcome, resamples, seed)
@@ -92,7 +183,30 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         paid_back = ratio <= max_cost_ratio
         payback_text = f"{cost_text}; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
 
-    if significant and paid_back:
+    worse = delta.high < 0
+    deep_cut = [c for c in trained if c.is_deep and still_improving(c)]
+    simple_cut = [c for c in trained if not c.is_deep and still_improving(c)]
+    # Only a cut-off on the side that could turn the call makes it inconclusive: a deep model that already
+    # wins is not helped by a longer budget for itself, nor is one that loses to a simple model that finished.
+    cut = simple_cut if significant else deep_cut
+    call = "deep_better" if significant else ("deep_worse" if worse else "no_difference")
+    call_reasons = [f"{comparison}."]
+    suggested = rerun = None
+    if cut:
+        call = "inconclusive"
+        names = ", ".join(f"{c.display_name} ({_cut_detail(c)})" for c in cut)
+        call_reasons.append(f"Stopped on the clock while still improving: {names}.")
+        if circumstances.budget_s:
+            suggested = _suggested_budget(circumstances.budget_s, cut)
+            rerun = circumstances.rerun({"time_budget": _minutes(suggested)}) if circumstances.rerun else None
+    if call == "inconclusive":
+        so_far = "better" if significant else ("worse" if worse else "no different")
+        headline = (f"Inconclusive: {' and '.join(c.display_name for c in cut)} stopped on the clock while still "
+                    f"improving, so this run cannot tell whether deep learning pays here. So far {comparison} "
+                    f"({so_far}, at {cost_text}). Until then use {simple.display_name}."
+                    + (f" Its learning curve suggests a budget of about {_minutes(suggested)}: {rerun}" if rerun else ""))
+        recommended = simple.name
+    elif significant and paid_back:
         headline = (f"Use {deep.display_name}: deep learning earns its keep here. {comparison}, a significant "
                     f"gain, and it pays for itself: {payback_text}.")
         recommended = deep.name
@@ -100,7 +214,7 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         headline = (f"Use {simple.display_name}, not deep learning. {comparison}, a significant gain, but it "
                     f"does not pay for itself: {payback_text}.")
         recommended = simple.name
-    elif delta.high < 0:
+    elif worse:
         headline = (f"Use {simple.display_name}, not deep learning. {comparison}: significantly worse on "
                     f"{len(simple.outcome.y):,} test rows, at {cost_text}.")
         recommended = simple.name
@@ -111,8 +225,22 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     reasons.insert(0, f"Primary metric: {label} on the same held-out test rows for every candidate; the interval "
                       f"is a paired bootstrap ({resamples} resamples) of the difference.")
     verdict = Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
-                      simple_vs_baseline, ratio, max_cost_ratio)
+                      simple_vs_baseline, ratio, max_cost_ratio, call=call, call_reasons=call_reasons,
+                      suggested_budget_s=suggested, rerun=rerun)
     return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
+
+
+def _cut_detail(candidate: CandidateResult) -> str:
+    p = candidate.params
+    if "epochs" in p:
+        return f"{p['epochs']} epoch(s) in {candidate.fit_seconds:.0f}s"
+    if "rounds" in p:
+        return f"{p['rounds']} boosting rounds in {candidate.fit_seconds:.0f}s"
+    if "train_rows_used" in p:
+        return f"embedded {p['train_rows_used']:,} training rows in {candidate.fit_seconds:.0f}s"
+    if "iterations" in p:
+        return f"{p['iterations']} solver iterations, not converged, in {candidate.fit_seconds:.0f}s"
+    return f"{candidate.fit_seconds:.0f}s"
 
 
 def _price_ratio_text(vendor_cost: float, own_cost: float) -> str:

@@ -103,6 +103,8 @@ def assess(
                                      "0 for none."),
     endpoint: List[Path] = typer.Option([], "--endpoint", help="A vendor endpoint spec (YAML) to put on the same "
                                                              "leaderboard (repeatable); see `depthgauge probe --example`."),
+    allow_leaky: bool = typer.Option(False, "--allow-leaky", help="Give a verdict even when the data looks leaky "
+                                                                  "(the warning is kept)."),
     json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
 ):
     """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
@@ -118,7 +120,7 @@ def assess(
             seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, 5),
             name=name, executor=executor, ray_address=ray_address, tune=tune,
             workers=workers, kind=kind, edges=edges, node_column=node_column, horizon=horizon, season=season,
-            contamination=contamination, endpoints=tuple(endpoint),
+            contamination=contamination, endpoints=tuple(endpoint), allow_leaky=allow_leaky,
         )
     if json_output:
         print_json(result.to_dict())
@@ -127,7 +129,8 @@ def assess(
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     out.print(_summary_table(result))
-    out.print(f"\n[bold]Verdict:[/bold] {result.verdict.headline}\n")
+    call = result.verdict.call.replace("_", " ")
+    out.print(f"\n[bold]Verdict ({call}):[/bold] {result.verdict.headline}\n")
     out.print(f"Assessment {result.id} stored; report: {result.report_path}")
     if result.registered:
         out.print(f"Registered {', '.join(result.registered)}; {name}@candidate is the recommended one. "

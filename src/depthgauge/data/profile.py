@@ -21,7 +21,8 @@ MIN_ROWS_PER_CLASS = 3
 DEEP_MIN_ROWS = 2000
 IMBALANCE_SHARE = 0.05
 MAX_CLASSES = 100
-LEAKAGE_SCORE = 0.99
+LEAKAGE_SCORE = 0.98  # single-feature score (chance-corrected, or R²) that is taken as leakage
+SUSPECT_SCORE = 0.9  # ... that makes a column a suspect when a model scores too well to be true
 TASKS = ("binary", "multiclass", "regression")
 
 _BOOL_TOKENS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
@@ -337,9 +338,14 @@ def profile_unlabeled(frame: pd.DataFrame, drop: tuple[str, ...] = (), time_colu
     return profile, frame
 
 
-def find_leaky_features(train: pd.DataFrame, y_train: np.ndarray, validation: pd.DataFrame, y_val: np.ndarray,
-                        features: list[str], task: str) -> list[str]:
-    """Return warnings for features that alone predict the target almost perfectly on the validation rows."""
+def single_feature_scores(train: pd.DataFrame, y_train: np.ndarray, validation: pd.DataFrame, y_val: np.ndarray,
+                          features: list[str], task: str) -> dict[str, float]:
+    """Return how well each feature alone predicts the target on validation rows, from 0 (chance) to 1 (perfect).
+
+    A depth-6 tree on the one column, numeric or not; classification is scored by balanced
+    accuracy rescaled so that chance is 0, regression by R². A near-perfect single column is
+    the usual sign of leakage: a value recorded after, or because of, the outcome.
+    """
     from sklearn.metrics import balanced_accuracy_score, r2_score
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -349,20 +355,32 @@ def find_leaky_features(train: pd.DataFrame, y_train: np.ndarray, validation: pd
         labels = {v: i for i, v in enumerate(np.unique(np.concatenate([y_train[:rows], y_val])))}
         y_train = np.array([labels[v] for v in y_train[:rows]])
         y_val = np.array([labels[v] for v in y_val])
-    found = []
+        chance = 1.0 / max(len(labels), 2)
+    scores = {}
     for name in features:
         a, b = _single_feature(train[name].iloc[:rows], validation[name])
         model = DecisionTreeRegressor(max_depth=6) if task == "regression" else DecisionTreeClassifier(max_depth=6)
         model.fit(a, y_train[:rows])
         predicted = model.predict(b)
-        score = r2_score(y_val, predicted) if task == "regression" else balanced_accuracy_score(y_val, predicted)
-        if score >= LEAKAGE_SCORE:
-            metric = "R²" if task == "regression" else "balanced accuracy"
-            found.append(
-                f"Column '{name}' alone predicts the target almost perfectly ({metric} {score:.3f} on validation): "
-                f"likely leakage (information recorded after the outcome). Check it, or pass --drop {name}."
-            )
-    return found
+        if task == "regression":
+            scores[name] = float(r2_score(y_val, predicted)) if len(y_val) > 1 else 0.0
+        else:
+            scores[name] = (float(balanced_accuracy_score(y_val, predicted)) - chance) / (1.0 - chance)
+    return scores
+
+
+def leak_warnings(scores: dict[str, float], task: str) -> list[str]:
+    """Return a warning for each feature whose single-feature score says it alone predicts the target."""
+    metric = "R²" if task == "regression" else "chance-corrected balanced accuracy"
+    return [f"Column '{name}' alone predicts the target almost perfectly ({metric} {score:.3f} on validation): "
+            f"likely leakage (information recorded after the outcome). Check it, or pass --drop {name}."
+            for name, score in scores.items() if score >= LEAKAGE_SCORE]
+
+
+def find_leaky_features(train: pd.DataFrame, y_train: np.ndarray, validation: pd.DataFrame, y_val: np.ndarray,
+                        features: list[str], task: str) -> list[str]:
+    """Return warnings for features that alone predict the target almost perfectly on the validation rows."""
+    return leak_warnings(single_feature_scores(train, y_train, validation, y_val, features, task), task)
 
 
 def _single_feature(train_col: pd.Series, val_col: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -48,6 +48,46 @@ def docstring_topics(min_words: int = 5) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["text", "topic"])
 
 
+def package_sentences(n: int = 40_000, seed: int = 0,
+                      packages: tuple[str, ...] = ("numpy", "scipy", "pandas", "sklearn")) -> pd.DataFrame:
+    """Return `n` short texts, each two sentences from the docstrings of one installed package, and that package.
+
+    The sentences are real technical English from the installed libraries (about 7,700 distinct
+    ones); pairing them makes a text set of the size users bring (40,000) from data on disk.
+    Sentences recur across texts, so this set measures speed and budgets more than accuracy.
+    """
+    import importlib
+    import pkgutil
+    import re
+    import warnings
+
+    pools = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for package in packages:
+            root = importlib.import_module(package)
+            names = [package] + [m.name for m in pkgutil.walk_packages(root.__path__, package + ".")
+                                 if ".tests" not in m.name and "._" not in m.name]
+            found = set()
+            for name in names:
+                try:
+                    module = importlib.import_module(name)
+                except Exception:  # optional dependencies of a submodule are not installed  # noqa: S112
+                    continue
+                for attr in dir(module):
+                    obj = getattr(module, attr, None) if not attr.startswith("_") else None
+                    own = str(getattr(obj, "__module__", "") or "").startswith(package)
+                    doc = inspect.getdoc(obj) if callable(obj) and own else None
+                    for sentence in re.split(r"(?<=[.!?])\s+", " ".join((doc or "").split("\n\n")[0].split())):
+                        if 6 <= len(sentence.split()) <= 40:
+                            found.add(sentence)
+            pools[package] = sorted(found)
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(list(packages), n)
+    texts = [" ".join(rng.choice(pools[label], 2, replace=False)) for label in labels]
+    return pd.DataFrame({"text": texts, "package": labels})
+
+
 def write_text_folder(folder: Path, frame: pd.DataFrame | None = None) -> Path:
     """Write one .txt file per text into one subfolder per topic; return the folder."""
     frame = docstring_topics() if frame is None else frame
