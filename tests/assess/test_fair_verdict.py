@@ -49,18 +49,25 @@ def test_the_deep_candidates_together_get_at_least_half_of_the_fitting_time():
     clock = FitClock(100.0, [(False, True), (False, False), (False, False), (False, False), (True, False)],
                      clock=lambda: now[0])
     assert clock.next_slice(False, instant=True) == 100.0  # the majority baseline: no time of its own
-    slices = [clock.next_slice(False) for _ in range(3)]
+    slices = []
+    for _ in range(3):  # each simple model uses its whole slice
+        slices.append(clock.next_slice(False))
+        now[0] += slices[-1]
     assert slices == pytest.approx([100 * (1 - DEEP_SHARE) / 3] * 3)
-    now[0] = 10.0  # the simple models finished early: what they left goes to the deep one
-    assert clock.next_slice(True) == pytest.approx(90.0)
+    assert clock.next_slice(True) == pytest.approx(100 * DEEP_SHARE)
+    early = FitClock(100.0, [(False, False), (True, False)], clock=lambda: now[0])
+    start = now[0]
+    early.next_slice(False)
+    now[0] = start + 10.0  # the simple model finished early: what it left goes to the deep one
+    assert early.next_slice(True) == pytest.approx(90.0)
 
 
 def test_a_slow_linear_solver_is_capped_by_its_slice_and_says_so():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 400))
-    y = (X[:, :50] @ rng.normal(size=50) + rng.normal(size=20_000) > 0).astype(int)
+    y = np.argmax(X[:, :50] @ rng.normal(size=(50, 5)), axis=1)  # separable, 5 classes
     started = time.perf_counter()
-    _, summary = fit_logistic(X, y, C=1e4, seed=0, time_limit_s=0.5)  # weak regularisation: slow to converge
+    _, summary = fit_logistic(X, y, C=1e6, seed=0, time_limit_s=0.3)  # no regularisation to speak of: slow
     assert time.perf_counter() - started < 3.0
     assert summary["stopped_because"] == "time_budget" and 0 < summary["iterations"] < 1000
     _, done = fit_logistic(X[:500, :5], y[:500], C=1.0, seed=0, time_limit_s=10.0)

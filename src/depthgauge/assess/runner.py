@@ -37,6 +37,8 @@ from depthgauge.zoo import CANDIDATES, FAMILIES
 __all__ = ["Reporter", "assess"]
 
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
+ENCODER_SHARE = 0.3  # of the budget, at most, for the text encoders to read the test rows
+MIN_TEST_TEXTS = 1000
 
 def _positive_class(classes: list[str], balance: dict, positive: str | None) -> str | None:
     if len(classes) != 2:
@@ -181,10 +183,18 @@ def assess(
                                  metric=metric_given, seed=seed, value=value, volume=volume, horizon=horizon,
                                  season=season, edges=edges, node_column=node_column, contamination=contamination),
         leaks, any(score >= LEAKAGE_SCORE for score in leaks.values()), allow_leaky)
-    groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
     fingerprint = dataset_fingerprint(frame)
 
-    predict_s = _encoder_seconds(candidates, X, split.test, seed)
+    predict_s, rate = _encoder_seconds(candidates, X, split.test, seed)
+    if rate and predict_s > ENCODER_SHARE * budget_s:
+        # Scoring 6,000 test texts with each encoder could take most of the budget: every candidate is scored on
+        # the same smaller random sample of the test rows instead (wider intervals, said in the split summary).
+        encoders = sum(FAMILIES[c].embeds_text for c in candidates)
+        keep = max(MIN_TEST_TEXTS, int((ENCODER_SHARE * budget_s / encoders - ENCODER_SAVE_S) * rate) - THROUGHPUT_BATCH)
+        if keep < len(split.test):
+            split.subsample_test(keep, seed)
+            predict_s = encoders * ((len(split.test) + THROUGHPUT_BATCH) / rate + ENCODER_SAVE_S)
+    groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
     plan = plan_budget(budget_s, time.perf_counter() - started, scored if labelled else "binary", len(split.test),
                        len(profile.classes or []), len(candidates) + len(specs), resamples, predict_s)
     if plan.fit_s < MIN_FIT_S:
@@ -360,14 +370,14 @@ def _encoder_seconds(candidates, X: pd.DataFrame, test: np.ndarray, seed: int) -
     """
     encoders = [c for c in candidates if FAMILIES[c].embeds_text]
     if not encoders:
-        return 0.0
+        return 0.0, None
     from depthgauge.zoo import sentence
 
     column = X.columns[0]
     sample = np.random.default_rng(seed).permutation(test)[:128]
     rate = sentence.rows_per_second(X[column].iloc[sample].fillna("").astype(str).tolist())
     per_encoder = (len(test) + THROUGHPUT_BATCH) / rate + ENCODER_SAVE_S
-    return len(encoders) * per_encoder
+    return len(encoders) * per_encoder, rate
 
 
 def _embedding_cache(kind: str):

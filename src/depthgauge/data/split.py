@@ -22,8 +22,16 @@ class Split:
     validation: np.ndarray
     test: np.ndarray
 
+    test_rows_before_sampling: int | None = None
+
+    def subsample_test(self, n: int, seed: int) -> None:
+        """Keep a seeded random `n` of the test rows (when scoring every one would not fit the budget)."""
+        self.test_rows_before_sampling = len(self.test)
+        self.test = np.sort(np.random.default_rng(seed).choice(self.test, n, replace=False))
+
     def summary(self) -> dict:
         return {
+            "test_rows_before_sampling": self.test_rows_before_sampling,
             "method": self.method,
             "seed": self.seed,
             "sizes": {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)},

@@ -27,6 +27,8 @@ def lightgbm_params(task: str, n_classes: int, seed: int, overrides: dict) -> di
         "lambda_l2": p["lambda_l2"], "seed": seed, "deterministic": True, "verbosity": -1,
         "num_threads": os.cpu_count() or 1,
     }
+    if "max_bin" in p:
+        params["max_bin"] = p["max_bin"]
     if task == "multiclass":
         params["num_class"] = n_classes
     return params
