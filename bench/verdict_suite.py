@@ -39,10 +39,10 @@ def _sklearn(name: str, target: str):
     import sklearn.datasets as ds
 
     bunch = getattr(ds, f"load_{name}")(as_frame=True)
-    frame = bunch.frame.copy()
-    if name in ("breast_cancer", "wine"):
-        frame[target] = np.asarray(bunch.target_names)[bunch.target]
-    return frame.rename(columns={"target": target})
+    frame = bunch.frame.drop(columns="target")
+    classes = getattr(bunch, "target_names", None)
+    frame[target] = np.asarray(classes)[bunch.target] if classes is not None else bunch.target
+    return frame
 
 
 def _statsmodels(name: str):
