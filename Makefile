@@ -23,6 +23,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/verdict_suite.py   # about 15 minutes: 12 sets at the default 5m budget
+	$(BIN)/python bench/cnn_epoch.py
 	$(BIN)/python bench/assess_tabular.py
 	$(BIN)/python bench/assess_kinds.py
 	$(BIN)/python bench/endpoint_overhead.py

@@ -190,10 +190,10 @@ def assess(
         # Scoring 6,000 test texts with each encoder could take most of the budget: every candidate is scored on
         # the same smaller random sample of the test rows instead (wider intervals, said in the split summary).
         encoders = sum(FAMILIES[c].embeds_text for c in candidates)
-        keep = max(MIN_TEST_TEXTS, int((ENCODER_SHARE * budget_s / encoders - ENCODER_SAVE_S) * rate) - THROUGHPUT_BATCH)
+        keep = max(MIN_TEST_TEXTS, int((ENCODER_SHARE * budget_s - ENCODER_SAVE_S) / encoders * rate) - THROUGHPUT_BATCH)
         if keep < len(split.test):
             split.subsample_test(keep, seed)
-            predict_s = encoders * ((len(split.test) + THROUGHPUT_BATCH) / rate + ENCODER_SAVE_S)
+            predict_s = _encoder_reads(encoders, len(split.test), rate)
     groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
     plan = plan_budget(budget_s, time.perf_counter() - started, scored if labelled else "binary", len(split.test),
                        len(profile.classes or []), len(candidates) + len(specs), resamples, predict_s)
@@ -376,8 +376,12 @@ def _encoder_seconds(candidates, X: pd.DataFrame, test: np.ndarray, seed: int) -
     column = X.columns[0]
     sample = np.random.default_rng(seed).permutation(test)[:128]
     rate = sentence.rows_per_second(X[column].iloc[sample].fillna("").astype(str).tolist())
-    per_encoder = (len(test) + THROUGHPUT_BATCH) / rate + ENCODER_SAVE_S
-    return len(encoders) * per_encoder, rate
+    return _encoder_reads(len(encoders), len(test), rate), rate
+
+
+def _encoder_reads(encoders: int, n_test: int, rate: float) -> float:
+    """Seconds for each encoder to read the test rows and a throughput batch, plus saving one fine-tuned encoder."""
+    return encoders * (n_test + min(n_test, THROUGHPUT_BATCH)) / rate + ENCODER_SAVE_S
 
 
 def _embedding_cache(kind: str):
