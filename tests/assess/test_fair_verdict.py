@@ -160,3 +160,19 @@ def test_a_monthly_series_on_fractional_years_is_forecast(home):
     with pytest.raises(depthgauge.DepthgaugeError, match="duplicate time"):
         depthgauge.assess(frame.assign(year=np.floor(year)), "spots", kind="series", time_column="year",
                           time_budget="20s", home=home)
+
+
+def test_options_are_checked_where_they_are_defined_and_give_back_the_rerun_command(home, churn):
+    from depthgauge.assess.options import DataOptions, DecisionOptions, RunOptions, command_line
+
+    with pytest.raises(depthgauge.DepthgaugeError, match="--max-cost-ratio must be positive"):
+        DecisionOptions(max_cost_ratio=0)
+    with pytest.raises(depthgauge.DepthgaugeError, match="--tune takes a number of trials"):
+        RunOptions(tune=-1)
+    with pytest.raises(TypeError, match="unknown option"):
+        depthgauge.assess(churn, "churned", home=home, time_budjet="1m")
+    assert not home.exists()  # nothing written
+    command = command_line("/data/churn.csv", DataOptions(target="churned", drop=("a b",)), RunOptions(seed=3),
+                           DecisionOptions(allow_leaky=True), time_budget="9m")
+    assert command == ("depthgauge assess /data/churn.csv --target churned --drop 'a b' --time-budget 9m --seed 3 "
+                       "--allow-leaky")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from depthgauge.assess.quality import BOOTSTRAP_RESAMPLES
+from depthgauge.cost.catalog import DEFAULT_INSTANCE
 from depthgauge.errors import DepthgaugeError
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
@@ -82,3 +84,107 @@ def parse_value(text: str, task: str) -> ValueMatrix:
     if not values:
         raise DepthgaugeError(f"Malformed --value '{text}': no values given. Example: --value {example}.")
     return ValueMatrix(values)
+
+
+# The assessment's options, in three typed groups ------------------------------------------------------
+
+DEFAULT_BUDGET = "5m"
+DEFAULT_VOLUME = "1000000/month"
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """What the data is and how its rows are split; each field is the `depthgauge assess` flag of the same name."""
+
+    target: str | None = None
+    task: str | None = None
+    kind: str | None = None
+    time_column: str | None = None
+    group_column: str | None = None
+    drop: tuple[str, ...] = ()
+    positive: str | None = None
+    sensitive: str | None = None
+    encoding: str | None = None
+    edges: str | None = None
+    node_column: str | None = None
+    horizon: int | None = None
+    season: int | None = None
+    contamination: float | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the run spends its time budget and where it trains."""
+
+    time_budget: str | float = DEFAULT_BUDGET
+    seed: int = 0
+    executor: str = "local"
+    ray_address: str | None = None
+    tune: int = 0
+    workers: int = 1
+    resamples: int = BOOTSTRAP_RESAMPLES  # bootstrap resamples per interval (Python only)
+    candidates: tuple[str, ...] | None = None  # the families to train (Python only; default: all for the kind)
+
+    def __post_init__(self):
+        from depthgauge.assess.executors import check_executor
+
+        check_executor(self.executor)
+        if self.tune < 0:
+            raise DepthgaugeError(f"--tune takes a number of trials (0 for none), not {self.tune}.")
+        if self.workers < 1:
+            raise DepthgaugeError(f"--workers takes a number of training processes of at least 1, not {self.workers}.")
+        if self.tune or self.workers > 1:
+            check_executor("ray")
+
+    @property
+    def budget_s(self) -> float:
+        return parse_duration(self.time_budget)
+
+
+@dataclass(frozen=True)
+class DecisionOptions:
+    """What the verdict weighs: the metric, the economics, the rivals from outside, and whether to judge leaky data."""
+
+    metric: str | None = None
+    volume: str | int = DEFAULT_VOLUME
+    instance: str = DEFAULT_INSTANCE
+    prices: str | None = None
+    value: str | None = None
+    max_cost_ratio: float = 3.0
+    review_threshold: float = 0.6
+    endpoints: tuple[str, ...] = ()
+    allow_leaky: bool = False
+
+    def __post_init__(self):
+        if self.max_cost_ratio <= 0:
+            raise DepthgaugeError(f"--max-cost-ratio must be positive, not {self.max_cost_ratio}. The default is 3.")
+        if not 0 < self.review_threshold < 1:
+            raise DepthgaugeError(f"--review-threshold must be between 0 and 1, not {self.review_threshold}. "
+                                  "The default is 0.6.")
+
+
+_PYTHON_ONLY = {"resamples", "candidates", "target"}
+
+
+def command_line(source: str, *groups, **changes) -> str:
+    """Return the `depthgauge assess` command that runs these options again, with `changes` (e.g. time_budget="9m")."""
+    import shlex
+    from dataclasses import fields, replace
+
+    data = source if source and not source.startswith("<") else "DATA.csv"
+    parts = ["depthgauge", "assess", data]
+    for group in groups:
+        group = replace(group, **{k: v for k, v in changes.items() if k in {f.name for f in fields(group)}})
+        if getattr(group, "target", None):
+            parts += ["--target", group.target]
+        for f in fields(group):
+            value = getattr(group, f.name)
+            if f.name in _PYTHON_ONLY or value == f.default or value in (None, (), []):
+                continue
+            flag = "--" + f.name.replace("_", "-")
+            if isinstance(value, bool):
+                parts.append(flag)
+                continue
+            for one in value if isinstance(value, (list, tuple)) else [value]:
+                parts += [flag, str(one)]
+    return shlex.join(parts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import fields, replace
 import tempfile
 import time
 from pathlib import Path
@@ -16,15 +17,15 @@ import pandas as pd
 
 from depthgauge.assess import quality
 from depthgauge.assess.evaluation import evaluate, evaluate_unlabelled, prediction_reference
-from depthgauge.assess.executors import check_executor
 from depthgauge.assess.fitting import Reporter, fit_candidates, fit_on_ray
 from depthgauge.assess.operations import THROUGHPUT_BATCH
-from depthgauge.assess.options import parse_duration, parse_value, parse_volume
+from depthgauge.assess.options import (DataOptions, DecisionOptions, RunOptions, command_line, parse_value,
+                                       parse_volume)
 from depthgauge.assess.persist import store_assessment
 from depthgauge.assess.plan import MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assess.results import Assessment, CandidateResult
 from depthgauge.assess.verdict import Circumstances, decide_verdict, unlabelled_anomaly_verdict
-from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
+from depthgauge.cost.catalog import load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.kinds import detect_kind, prepare
 from depthgauge.data.profile import (LEAKAGE_SCORE, SUSPECT_SCORE, leak_warnings, profile_table, profile_unlabeled,
@@ -34,7 +35,7 @@ from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor.reference import build_reference
 from depthgauge.zoo import CANDIDATES, FAMILIES
 
-__all__ = ["Reporter", "assess"]
+__all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
 ENCODER_SHARE = 0.3  # of the budget, at most, for the text encoders to read the test rows
@@ -54,71 +55,60 @@ def assess(
     data: pd.DataFrame | str | os.PathLike,
     target: str | None = None,
     *,
-    task: str | None = None,
-    time_budget: str | float = "5m",
-    volume: str | int = "1000000/month",
-    instance: str = DEFAULT_INSTANCE,
-    prices: str | os.PathLike | None = None,
-    value: str | None = None,
-    sensitive: str | None = None,
-    time_column: str | None = None,
-    group_column: str | None = None,
-    drop: tuple[str, ...] | list[str] = (),
-    positive: str | None = None,
-    metric: str | None = None,
-    max_cost_ratio: float = 3.0,
-    review_threshold: float = 0.6,
-    seed: int = 0,
-    encoding: str | None = None,
     home: str | os.PathLike | None = None,
     db_url: str | None = None,
-    candidates: tuple[str, ...] | None = None,
-    resamples: int = quality.BOOTSTRAP_RESAMPLES,
-    reporter: Reporter | None = None,
     name: str | None = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    tune: int = 0,
-    workers: int = 1,
-    kind: str | None = None,
-    edges: str | os.PathLike | None = None,
-    node_column: str | None = None,
-    horizon: int | None = None,
-    season: int | None = None,
-    contamination: float | None = None,
-    endpoints: tuple[str | os.PathLike, ...] | list = (),
-    allow_leaky: bool = False,
+    reporter: Reporter | None = None,
+    **options,
 ) -> Assessment:
-    """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`."""
+    """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`.
+
+    `options` are the fields of `DataOptions`, `RunOptions` and `DecisionOptions` (the flags of
+    `depthgauge assess`, e.g. `time_budget="2m"`, `time_column="date"`, `value="tp=40,fp=-5"`).
+    """
+    groups = {}
+    for cls in (DataOptions, RunOptions, DecisionOptions):
+        names = {f.name for f in fields(cls)}
+        groups[cls] = cls(**{k: options.pop(k) for k in list(options) if k in names})
+    if options:
+        known = sorted(f.name for cls in groups for f in fields(cls))
+        raise TypeError(f"assess() got unknown option(s) {', '.join(sorted(options))}; known: {', '.join(known)}")
+    data_options = replace(groups[DataOptions], target=target, drop=tuple(groups[DataOptions].drop))
+    decision = replace(groups[DecisionOptions], endpoints=tuple(groups[DecisionOptions].endpoints))
+    return run_assessment(data, data_options, groups[RunOptions], decision, home=home, db_url=db_url, name=name,
+                          reporter=reporter)
+
+
+def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: DecisionOptions, *,
+                   home: str | os.PathLike | None = None, db_url: str | None = None, name: str | None = None,
+                   reporter: Reporter | None = None) -> Assessment:
+    """Run the assessment with options already grouped and checked (what the CLI calls)."""
     started = time.perf_counter()
     reporter = reporter or Reporter()
     if name is not None:
         from depthgauge.registry.refs import check_name
 
         check_name(name)
-    budget_s = parse_duration(time_budget)
+    d = data_options
+    target, task, kind, time_column, group_column = d.target, d.task, d.kind, d.time_column, d.group_column
+    drop, positive, sensitive, encoding, edges = d.drop, d.positive, d.sensitive, d.encoding, d.edges
+    node_column, horizon, season, contamination = d.node_column, d.horizon, d.season, d.contamination
+    seed, executor, ray_address, tune, workers = run.seed, run.executor, run.ray_address, run.tune, run.workers
+    resamples, candidates = run.resamples, run.candidates
+    metric, value, max_cost_ratio, review_threshold = (decision.metric, decision.value, decision.max_cost_ratio,
+                                                       decision.review_threshold)
+    endpoints, allow_leaky = decision.endpoints, decision.allow_leaky
+    budget_s = run.budget_s
     if budget_s < MIN_BUDGET_S:
         raise DepthgaugeError(
             f"A time budget of {budget_s:g}s is too small to train anything: the candidates and their measurements "
             f"need at least {MIN_BUDGET_S:g}s. Pass --time-budget 1m or more (the default is 5m)."
         )
-    monthly_volume = parse_volume(volume)
-    catalog = load_catalog(prices)
-    chosen_instance = catalog.get(instance)
-    if max_cost_ratio <= 0:
-        raise DepthgaugeError(f"--max-cost-ratio must be positive, not {max_cost_ratio}. The default is 3.")
-    if not 0 < review_threshold < 1:
-        raise DepthgaugeError(f"--review-threshold must be between 0 and 1, not {review_threshold}. The default is 0.6.")
-    check_executor(executor)
-    if tune < 0:
-        raise DepthgaugeError(f"--tune takes a number of trials (0 for none), not {tune}.")
-    if workers < 1:
-        raise DepthgaugeError(f"--workers takes a number of training processes of at least 1, not {workers}.")
-    if tune or workers > 1:
-        check_executor("ray")
+    monthly_volume = parse_volume(decision.volume)
+    catalog = load_catalog(decision.prices)
+    chosen_instance = catalog.get(decision.instance)
 
     reporter.stage("Loading data")
-    task_given, kind_given, metric_given = task, kind, metric
     kind = detect_kind(data, target, kind, edges, horizon)
     if kind != "table" and (executor != "local" or tune or workers > 1):
         raise DepthgaugeError(f"--executor ray, --tune and --workers apply to tables; {kind} data trains locally. "
@@ -176,12 +166,10 @@ def assess(
                                        y[split.validation], profile.features(), scored)
         warnings += leak_warnings(scores, scored)
         leaks = {name: score for name, score in scores.items() if score >= SUSPECT_SCORE}
+    original_time_column = prepared.settings.get("time_column") if kind == "series" else time_column
     circumstances = Circumstances(
-        budget_s, _rerun_builder(source, target, time_budget=time_budget, task=task_given, kind=kind_given,
-                                 time_column=time_column if kind != "series" else prepared.settings.get("time_column"),
-                                 group_column=group_column, sensitive=sensitive, drop=list(drop), positive=positive,
-                                 metric=metric_given, seed=seed, value=value, volume=volume, horizon=horizon,
-                                 season=season, edges=edges, node_column=node_column, contamination=contamination),
+        budget_s, lambda changes: command_line(source, replace(data_options, time_column=original_time_column),
+                                               run, decision, **changes),
         leaks, any(score >= LEAKAGE_SCORE for score in leaks.values()), allow_leaky)
     fingerprint = dataset_fingerprint(frame)
 
@@ -217,8 +205,6 @@ def assess(
                                   matrix, reporter) for spec in specs]
         tuning, params = {}, {}
         if tune:
-            from dataclasses import replace
-
             from depthgauge.assess.tuning import tune_families
 
             reporter.stage(f"Tuning with {tune} Ray Tune trial(s) per tuned family")
@@ -340,26 +326,6 @@ def _anomaly_labels(frame: pd.DataFrame, target: str | None, positive: str | Non
     frame = frame.copy()
     frame[target] = frame[target].map(lambda v: None if pd.isna(v) else (ANOMALY if str(v) == anomaly else NORMAL))
     return frame, target, ANOMALY
-
-
-def _rerun_builder(source: str, target: str | None, **given):
-    """Return a function of changed options that gives the exact `depthgauge assess` command to run again."""
-    import shlex
-
-    data = source if source and not source.startswith("<") else "DATA.csv"
-
-    def command(changes: dict) -> str:
-        options = {**given, **changes}
-        parts = ["depthgauge", "assess", data] + (["--target", target] if target else [])
-        for key, value in options.items():
-            if value is None or value == [] or (key == "seed" and value == 0):
-                continue
-            flag = "--" + key.replace("_", "-")
-            for one in value if isinstance(value, list) else [value]:
-                parts += [flag, str(one)]
-        return shlex.join(parts)
-
-    return command
 
 
 def _encoder_seconds(candidates, X: pd.DataFrame, test: np.ndarray, seed: int) -> float:

@@ -108,20 +108,19 @@ def assess(
     json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
 ):
     """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
-    from depthgauge.assess.runner import assess as run_assessment
+    from depthgauge.assess.options import DataOptions, DecisionOptions, RunOptions
+    from depthgauge.assess.runner import run_assessment
 
+    data_options = DataOptions(target, task, kind, time_column, group_column, tuple(drop), positive, sensitive,
+                               encoding, str(edges) if edges else None, node_column, horizon, season, contamination)
+    run = RunOptions(time_budget, seed, executor, ray_address, tune, workers)
+    decision = DecisionOptions(metric, volume, instance, str(prices) if prices else None, value, max_cost_ratio,
+                               review_threshold, tuple(str(e) for e in endpoint), allow_leaky)
     console = stderr_console()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
-        result = run_assessment(
-            data, target, task=task, time_budget=time_budget, volume=volume, instance=instance, prices=prices,
-            value=value, sensitive=sensitive, time_column=time_column, group_column=group_column, drop=tuple(drop),
-            positive=positive, metric=metric, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
-            seed=seed, encoding=encoding, home=ctx.obj["home"], reporter=RichReporter(progress, 5),
-            name=name, executor=executor, ray_address=ray_address, tune=tune,
-            workers=workers, kind=kind, edges=edges, node_column=node_column, horizon=horizon, season=season,
-            contamination=contamination, endpoints=tuple(endpoint), allow_leaky=allow_leaky,
-        )
+        result = run_assessment(data, data_options, run, decision, home=ctx.obj["home"], name=name,
+                                reporter=RichReporter(progress, 5))
     if json_output:
         print_json(result.to_dict())
         return
