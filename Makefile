@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/verdict_suite.py   # about 15 minutes: 12 sets at the default 5m budget
 	$(BIN)/python bench/cnn_epoch.py
+	$(BIN)/python bench/deep_epoch.py
 	$(BIN)/python bench/assess_tabular.py
 	$(BIN)/python bench/assess_kinds.py
 	$(BIN)/python bench/endpoint_overhead.py

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import fields, replace
 import tempfile
 import time
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from depthgauge.assess.options import (DataOptions, DecisionOptions, RunOptions,
                                        parse_volume)
 from depthgauge.assess.persist import store_assessment
 from depthgauge.assess.plan import MIN_BUDGET_S, MIN_FIT_S, plan_budget
-from depthgauge.assess.results import Assessment, CandidateResult
+from depthgauge.assess.results import Assessment
 from depthgauge.assess.verdict import Circumstances, decide_verdict, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
@@ -40,6 +40,7 @@ __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess",
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
 ENCODER_SHARE = 0.3  # of the budget, at most, for the text encoders to read the test rows
 MIN_TEST_TEXTS = 1000
+
 
 def _positive_class(classes: list[str], balance: dict, positive: str | None) -> str | None:
     if len(classes) != 2:
