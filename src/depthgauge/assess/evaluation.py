@@ -68,13 +68,9 @@ def evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, instan
     measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
 
 
-
-
 def prediction_reference(task: str, result, seed: int) -> dict:
     outcome = result.outcome
     if outcome.proba is None:
         return _reference_of(task, outcome.pred, None, seed)
     labels = np.asarray(result.model.classes_, dtype=object)[outcome.pred]
     return _reference_of(task, labels, outcome.proba.max(axis=1), seed)
-
-

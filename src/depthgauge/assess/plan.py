@@ -33,7 +33,6 @@ class BudgetPlan:
     resamples: int
     latency_s: float
     throughput_s: float
-    reserved_s: float = 0.0  # of the evaluation: predicting the test rows with slow models (text encoders)
 
 
 def plan_budget(budget_s: float, spent_s: float, task: str, n_test: int, n_classes: int, n_candidates: int,
@@ -59,7 +58,7 @@ def plan_budget(budget_s: float, spent_s: float, task: str, n_test: int, n_class
         resamples = max(MIN_RESAMPLES, min(requested, int(requested * affordable / per_candidate) // 100 * 100))
         needed = reserve(per_candidate * resamples / requested)
     evaluation_s = max(EVALUATION_SHARE * budget_s, min(needed, max(ceiling, 0.0))) + predict_s
-    return BudgetPlan(budget_s - spent_s - evaluation_s, resamples, latency_s, throughput_s, predict_s)
+    return BudgetPlan(budget_s - spent_s - evaluation_s, resamples, latency_s, throughput_s)
 
 
 class FitClock:
@@ -81,7 +80,6 @@ class FitClock:
         share = max(DEEP_SHARE, n_deep / max(len(counted), 1)) if n_deep else 0.0
         self.simple_deadline = start + fit_s * (1.0 - share)
         self.left = {True: n_deep, False: n_simple}
-        self.deep_share = share
 
     def next_slice(self, is_deep: bool, instant: bool = False) -> float:
         """Return the seconds the next candidate may fit for (0 or less: the budget ran out)."""
@@ -94,6 +92,3 @@ class FitClock:
         slice_s = (end - now) / self.left[is_deep]
         self.left[is_deep] -= 1
         return slice_s
-
-    def time_left(self) -> float:
-        return self.deadline - self.clock()

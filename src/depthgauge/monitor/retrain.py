@@ -21,6 +21,7 @@ from depthgauge.assess.options import ValueMatrix, parse_duration
 from depthgauge.assess.results import CandidateResult
 from depthgauge.assess.evaluation import evaluate, prediction_reference
 from depthgauge.assess.plan import BudgetPlan
+from depthgauge.zoo.base import TRAINING_OUTCOME
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.load import load_table
@@ -110,7 +111,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
     if family not in FAMILIES:
         raise DepthgaugeError(f"{champion.ref} was made by '{family}', which this version of depthgauge cannot retrain.")
     params = {k: v for k, v in champion.lineage.get("params", {}).items()  # the recipe, not what its fit found
-              if k not in ("seed", "epochs_run", "best_iteration", "traceback")}
+              if k not in ("seed", "epochs_run", "best_iteration", "traceback", *TRAINING_OUTCOME)}
     challenger_model = FAMILIES[family](task, roles, seed=seed, time_limit_s=budget_s * 0.6, **params)
     started = time.perf_counter()
     challenger_model.fit(X_train, y_train, validation=(X_val, y_val))

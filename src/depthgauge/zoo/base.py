@@ -19,6 +19,8 @@ from depthgauge.zoo.encoding import TabularEncoder
 
 MODEL_FILE = "model.json"
 TABLE_ROLES = ("numeric", "categorical", "boolean", "datetime")
+# What `training_summary` and the planner add to a candidate's params: how its fit went, not its recipe.
+TRAINING_OUTCOME = ("stopped_because", "epochs", "rounds", "iterations", "train_rows_used", "time_slice_s")
 
 
 class TabularModel:
@@ -26,8 +28,8 @@ class TabularModel:
     display_name: ClassVar[str]
     is_deep: ClassVar[bool] = False
     explainability: ClassVar[str]  # intrinsic, post-hoc or none
-    instant: ClassVar[bool] = False
-    embeds_text: ClassVar[bool] = False  # runs a sentence encoder over every text it predicts (slow: budgeted)  # a baseline that takes no measurable time to fit (majority, naive forecast)
+    instant: ClassVar[bool] = False  # a baseline that takes no measurable time to fit (majority, naive forecast)
+    embeds_text: ClassVar[bool] = False  # runs a sentence encoder over every text it predicts (slow: budgeted)
     uses_encoder: ClassVar[bool] = True  # families that read text, images or graphs bring their own input handling
 
     def __init__(self, task: str, roles: dict[str, list[str]], seed: int = 0, time_limit_s: float | None = None,

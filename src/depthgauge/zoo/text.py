@@ -205,7 +205,8 @@ class MiniLMTunedModel(NetworkOutputs, TextModel):
         val_inputs = val_target = None
         if validation is not None:  # early stopping reads a sample: a full pass of a large validation set costs minutes
             keep = np.sort(np.random.default_rng(self.seed).permutation(len(validation[0]))[:VALIDATION_ROWS])
-            val_inputs = self._inputs([self.texts(validation[0])[i] for i in keep])
+            val_texts = self.texts(validation[0])
+            val_inputs = self._inputs([val_texts[i] for i in keep])
             val_target = self._target_tensor(np.asarray(validation[1])[keep])
         config = TrainConfig(max_epochs=self.params.get("max_epochs", 20), batch_size=32,
                              learning_rate=self.params.get("learning_rate", 3e-5), weight_decay=0.01,
