@@ -38,7 +38,7 @@ def run(name: str, data, target: str, budget: str = "5m") -> dict:
             {"candidate": c.name, "status": c.status, "fit_seconds": round(c.fit_seconds, 3),
              metric: None if not c.ok else round(c.quality[metric].value, 5),
              f"{metric}_ci95": None if not c.ok else [round(c.quality[metric].low, 5), round(c.quality[metric].high, 5)],
-             "epochs_or_rounds": c.params.get("epochs_run", c.params.get("best_iteration"))}
+             "epochs_or_rounds": c.params.get("epochs", c.params.get("best_iteration"))}
             for c in result.candidates
         ],
     }

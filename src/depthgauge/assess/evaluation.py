@@ -13,32 +13,39 @@ from depthgauge.cost.estimate import estimate_cost
 from depthgauge.monitor.reference import prediction_reference as _reference_of
 
 
+def outcome_of(model, task, X_test, y_test, positive_label) -> quality.Outcome:
+    """Return what a fitted model predicts for the test rows, with the right answers, ready to be scored."""
+    if not model.is_classifier:
+        return quality.Outcome(y_test.astype(float), model.predict(X_test))
+    proba = model.predict_proba(X_test)
+    index = {c: i for i, c in enumerate(model.classes_)}
+    codes = np.array([index[v] for v in y_test])
+    # anomaly detectors flag at their own threshold (the expected contamination), not at the larger probability
+    predicted = np.array([index[v] for v in model.predict(X_test)]) if task == "anomaly" else proba.argmax(axis=1)
+    return quality.Outcome(codes, predicted, proba, index[positive_label] if positive_label is not None else 1)
+
+
+def record_training(result, model) -> None:
+    """Keep how the fit went: the learning curve of a network, the boosting round kept, a rule list."""
+    history = getattr(model, "history_", None)
+    if history is not None:
+        result.learning_curve = {"train_loss": history.train_loss, "val_loss": history.val_loss,
+                                 "best_epoch": history.best_epoch, "stopped_because": history.stopped_because}
+    if hasattr(model, "rules_text"):
+        result.rules = model.rules_text()
+    if hasattr(model, "best_iteration_"):
+        result.params["best_iteration"] = model.best_iteration_
+
+
 def evaluate(result, model, task, X_test, y_test, positive_label, plan: BudgetPlan, peak_mb, instance,
               monthly_volume, matrix, review_threshold, groups, seed) -> None:
-    if model.is_classifier:
-        proba = model.predict_proba(X_test)
-        index = {c: i for i, c in enumerate(model.classes_)}
-        codes = np.array([index[v] for v in y_test])
-        # anomaly detectors flag at their own threshold (the expected contamination), not at the larger probability
-        predicted = np.array([index[v] for v in model.predict(X_test)]) if task == "anomaly" else proba.argmax(axis=1)
-        outcome = quality.Outcome(codes, predicted, proba, index[positive_label] if positive_label is not None else 1)
-    else:
-        outcome = quality.Outcome(y_test.astype(float), model.predict(X_test))
+    outcome = outcome_of(model, task, X_test, y_test, positive_label)
     result.outcome, result.model = outcome, model
     task = "binary" if task == "anomaly" else task
     result.quality = quality.quality_with_intervals(task, outcome, plan.resamples, seed)
     measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
     result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, model.explainability)
     result.business = business.business_impact(task, outcome, matrix, result.cost.cost_per_1k_predictions_usd)
-    history = getattr(model, "history_", None)
-    if history is not None:
-        result.learning_curve = {"train_loss": history.train_loss, "val_loss": history.val_loss,
-                                 "best_epoch": history.best_epoch, "stopped_because": history.stopped_because}
-        result.params["epochs_run"] = len(history.train_loss)
-    if hasattr(model, "rules_text"):
-        result.rules = model.rules_text()
-    if hasattr(model, "best_iteration_"):
-        result.params["best_iteration"] = model.best_iteration_
 
 
 def measure_operations(result, model, X_test, plan: BudgetPlan, peak_mb, instance, monthly_volume) -> None:

@@ -11,6 +11,7 @@ import time
 import traceback
 
 from depthgauge.assess import operations
+from depthgauge.assess.evaluation import record_training
 from depthgauge.assess.executors import load_trained, train_mlp_data_parallel, train_on_ray
 from depthgauge.assess.plan import SKIP_BELOW_S, BudgetPlan, FitClock
 from depthgauge.assess.results import CandidateResult
@@ -63,6 +64,7 @@ def fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_t
                 result.fit_seconds = time.perf_counter() - fit_started
             models[name] = (model, memory.peak_mb)
             result.params.update(model.training_summary())
+            record_training(result, model)
         except DepthgaugeError:
             raise
         except Exception as exc:  # a candidate that crashes is reported, not hidden, and the others go on
@@ -88,6 +90,7 @@ def _take(result, models, name: str, outcome: dict) -> None:
         result.fit_seconds = outcome["fit_seconds"]
         models[name] = (load_trained(name, outcome), outcome["peak_mb"])
         result.params.update(outcome.get("training", {}))
+        record_training(result, models[name][0])
     else:
         result.error = outcome["error"]
         result.params["traceback"] = outcome["traceback"]

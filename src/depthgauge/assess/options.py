@@ -90,6 +90,7 @@ def parse_value(text: str, task: str) -> ValueMatrix:
 
 DEFAULT_BUDGET = "5m"
 DEFAULT_VOLUME = "1000000/month"
+MAX_REPEATS = 20
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class RunOptions:
     ray_address: str | None = None
     tune: int = 0
     workers: int = 1
+    repeats: int = 5  # train and score every candidate on this many splits (tables; see assess/repeats.py)
     resamples: int = BOOTSTRAP_RESAMPLES  # bootstrap resamples per interval (Python only)
     candidates: tuple[str, ...] | None = None  # the families to train (Python only; default: all for the kind)
 
@@ -135,6 +137,9 @@ class RunOptions:
             raise DepthgaugeError(f"--workers takes a number of training processes of at least 1, not {self.workers}.")
         if self.tune or self.workers > 1:
             check_executor("ray")
+        if not 1 <= self.repeats <= MAX_REPEATS:
+            raise DepthgaugeError(f"--repeats takes a number of splits from 1 to {MAX_REPEATS}, not {self.repeats}. "
+                                  "The default is 5; 1 scores one split with a bootstrap over its test rows.")
 
     @property
     def budget_s(self) -> float:
@@ -154,8 +159,12 @@ class DecisionOptions:
     review_threshold: float = 0.6
     endpoints: tuple[str, ...] = ()
     allow_leaky: bool = False
+    min_effect: float | None = None  # the smallest difference worth acting on; default: see verdict.margin
 
     def __post_init__(self):
+        if self.min_effect is not None and not self.min_effect >= 0:
+            raise DepthgaugeError(f"--min-effect is the smallest difference in the primary metric worth acting on, "
+                                  f"0 or more, not {self.min_effect}. Leave it out for 1% of the best simple score.")
         if self.max_cost_ratio <= 0:
             raise DepthgaugeError(f"--max-cost-ratio must be positive, not {self.max_cost_ratio}. The default is 3.")
         if not 0 < self.review_threshold < 1:

@@ -89,6 +89,11 @@ def assess(
     drop: List[str] = typer.Option([], "--drop", help="Leave a column out (repeatable)."),
     positive: Optional[str] = typer.Option(None, help="Positive class of a binary target (default: the rarer class)."),
     metric: Optional[str] = typer.Option(None, help="Primary metric for the verdict (default: roc_auc, accuracy or rmse)."),
+    min_effect: Optional[float] = typer.Option(None, help="Smallest difference in the primary metric worth acting on "
+                                                          "(default: 1% of the best simple model's score, or the "
+                                                          "break-even gain of --value)."),
+    repeats: int = typer.Option(5, help="Tables: train and score every candidate on this many splits, when the budget "
+                                        "allows (always under 20,000 rows); 1 for a single split."),
     max_cost_ratio: float = typer.Option(3.0, help="Most extra cost per prediction a significant deep win may carry."),
     review_threshold: float = typer.Option(0.6, help="Predictions less confident than this go to human review."),
     seed: int = typer.Option(0, help="Seed for the split, bootstrap and training."),
@@ -113,9 +118,12 @@ def assess(
 
     data_options = DataOptions(target, task, kind, time_column, group_column, tuple(drop), positive, sensitive,
                                encoding, str(edges) if edges else None, node_column, horizon, season, contamination)
-    run = RunOptions(time_budget, seed, executor, ray_address, tune, workers)
-    decision = DecisionOptions(metric, volume, instance, str(prices) if prices else None, value, max_cost_ratio,
-                               review_threshold, tuple(str(e) for e in endpoint), allow_leaky)
+    run = RunOptions(time_budget=time_budget, seed=seed, executor=executor, ray_address=ray_address, tune=tune,
+                     workers=workers, repeats=repeats)
+    decision = DecisionOptions(metric=metric, volume=volume, instance=instance, prices=str(prices) if prices else None,
+                               value=value, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
+                               endpoints=tuple(str(e) for e in endpoint), allow_leaky=allow_leaky,
+                               min_effect=min_effect)
     console = stderr_console()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:

@@ -1,4 +1,9 @@
-"""Split rows into train, validation and test: stratified, time-ordered or grouped, with a fixed seed."""
+"""Split rows into train, validation and test: stratified, time-ordered or grouped, with a fixed seed.
+
+`repeated_splits` gives the K splits of a repeated assessment: fresh stratified (or grouped)
+shuffles with seeds seed, seed+1, ...; or, for time-ordered data, a rolling origin whose test
+window steps back in time, so every split still trains on the past and tests on the future.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from depthgauge.data.timeorder import sort_key, time_values
 from depthgauge.errors import DepthgaugeError
 
 TRAIN, VALIDATION, TEST = 0.70, 0.15, 0.15
+ROLLING_STEP = 0.03  # of the rows: how far each time-ordered repeat moves its end back
 
 
 @dataclass
@@ -73,4 +79,23 @@ def split_rows(
         rest, test_size=VALIDATION / (TRAIN + VALIDATION), random_state=seed, stratify=stratify_rest
     )
     return Split("stratified" if stratify is not None else "random", seed, np.sort(train), np.sort(val), np.sort(test))
+
+
+def repeated_split(frame: pd.DataFrame, y: pd.Series, task: str, seed: int, index: int,
+                   time_column: str | None = None, group_column: str | None = None) -> Split:
+    """Return split number `index` (0 is `split_rows` itself) of a repeated assessment.
+
+    Time-ordered splits keep 70/15/15 proportions of the rows before their end; split i ends
+    i × 3% of the rows earlier than the whole data, so the test windows overlap but differ.
+    """
+    if index == 0 or time_column is None:
+        return split_rows(frame, y, task, seed + index, time_column, group_column)
+    key = sort_key(time_values(frame[time_column], time_column))
+    order = np.argsort(key, kind="stable")
+    end = len(order) - int(len(order) * ROLLING_STEP * index)
+    if end < 20:
+        raise DepthgaugeError(f"Too few rows for {index + 1} time-ordered splits; pass --repeats 1.")
+    order = order[:end]
+    a, b = int(end * TRAIN), int(end * (TRAIN + VALIDATION))
+    return Split("time-ordered (rolling origin)", seed + index, order[:a], order[a:b], order[b:])
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from depthgauge.assess import quality
 from depthgauge.assess.options import ValueMatrix, parse_duration
 from depthgauge.assess.results import CandidateResult
-from depthgauge.assess.evaluation import evaluate, prediction_reference
+from depthgauge.assess.evaluation import evaluate, prediction_reference, record_training
 from depthgauge.assess.plan import BudgetPlan
 from depthgauge.zoo.base import TRAINING_OUTCOME
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
@@ -110,7 +110,8 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
     family = champion.lineage["candidate"]
     if family not in FAMILIES:
         raise DepthgaugeError(f"{champion.ref} was made by '{family}', which this version of depthgauge cannot retrain.")
-    params = {k: v for k, v in champion.lineage.get("params", {}).items()  # the recipe, not what its fit found
+    # the recipe, not what its fit found (epochs_run: in records of older versions)
+    params = {k: v for k, v in champion.lineage.get("params", {}).items()
               if k not in ("seed", "epochs_run", "best_iteration", "traceback", *TRAINING_OUTCOME)}
     challenger_model = FAMILIES[family](task, roles, seed=seed, time_limit_s=budget_s * 0.6, **params)
     started = time.perf_counter()
@@ -133,6 +134,8 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
             evaluate(result, model, task, X_test, y_test, positive if positive is not None else None, plan, 0.0,
                       instance, int(options.get("monthly_volume", 1_000_000)), matrix,
                       float(options.get("review_threshold", 0.6)), None, seed)
+            if role == "challenger":
+                record_training(result, model)
             results[role] = result
         delta = quality.paired_bootstrap_delta(task, metric, results["challenger"].outcome,
                                                results["champion"].outcome, plan.resamples, seed)

@@ -15,12 +15,13 @@ from depthgauge.zoo.image import CNNModel, PixelLightGBMModel, PixelLinearModel
 from depthgauge.zoo.linear import LinearModel
 from depthgauge.zoo.mlp import MLPModel
 from depthgauge.zoo.rules import RulesModel
+from depthgauge.zoo.tabm import TabMModel
 from depthgauge.zoo.series import GRUForecast, NaiveForecast, SeasonalNaiveForecast
 from depthgauge.zoo.text import MiniLMModel, MiniLMTunedModel, TfidfModel
 
 FAMILIES: dict[str, type[TabularModel]] = {
     cls.family: cls for cls in (
-        DummyModel, LinearModel, RulesModel, LightGBMModel, MLPModel,
+        DummyModel, LinearModel, RulesModel, LightGBMModel, MLPModel, TabMModel,
         TfidfModel, MiniLMModel, MiniLMTunedModel,
         PixelLinearModel, PixelLightGBMModel, CNNModel,
         NaiveForecast, SeasonalNaiveForecast, GRUForecast,
@@ -28,7 +29,7 @@ FAMILIES: dict[str, type[TabularModel]] = {
         GraphSAGEModel,
     )
 }
-TABULAR_CANDIDATES = ("dummy", "linear", "rules", "lightgbm", "mlp")
+TABULAR_CANDIDATES = ("dummy", "linear", "rules", "lightgbm", "mlp", "tabm")
 # The simple rivals first, then the deep models, for every kind of data (see data/kinds.py).
 CANDIDATES = {
     "table": TABULAR_CANDIDATES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
@@ -88,9 +90,22 @@ class MLPModel(NetworkOutputs, TabularModel):
     display_name = "MLP (deep)"
     is_deep = True
     explainability = "post-hoc"
+    defaults: ClassVar[dict] = DEFAULTS
+    weights_file: ClassVar[str] = WEIGHTS
 
     def _setting(self, name):
-        return self.params.get(name, DEFAULTS[name])
+        return self.params.get(name, self.defaults[name])
+
+    def _loss(self):
+        return loss_for(self.task)
+
+    def _train_config(self, n_rows: int, rank: int, world: int) -> TrainConfig:
+        return TrainConfig(
+            max_epochs=self._setting("max_epochs"), batch_size=256 if n_rows < 20000 else 1024,
+            learning_rate=self._setting("learning_rate"), weight_decay=self._setting("weight_decay"),
+            patience=self._setting("patience"), seed=self.seed, time_limit_s=self.time_limit_s, rank=rank,
+            world_size=world,
+        )
 
     def tensors(self, X) -> tuple[torch.Tensor, torch.Tensor]:
         numeric = torch.from_numpy(self.encoder_.numeric_scaled(X, "quantile"))
@@ -111,16 +126,11 @@ class MLPModel(NetworkOutputs, TabularModel):
         if validation is not None:
             val_inputs, val_target = self.tensors(validation[0]), self._target_tensor(validation[1])
         rank, world = getattr(self, "data_parallel", None) or (0, 1)
-        config = TrainConfig(
-            max_epochs=self._setting("max_epochs"), batch_size=256 if len(y) < 20000 else 1024,
-            learning_rate=self._setting("learning_rate"), weight_decay=self._setting("weight_decay"),
-            patience=self._setting("patience"), seed=self.seed, time_limit_s=self.time_limit_s, rank=rank,
-            world_size=world,
-        )
+        config = self._train_config(len(y), rank, world)
         module = self.module_
         if world > 1:  # inside a Ray Train worker: DDP averages the gradients across the processes
             module = torch.nn.parallel.DistributedDataParallel(self.module_)
-        self.history_ = train_module(module, loss_for(self.task), train_inputs, self._target_tensor(y),
+        self.history_ = train_module(module, self._loss(), train_inputs, self._target_tensor(y),
                                      val_inputs, val_target, config)
 
     def _predict_raw(self, X):
@@ -135,11 +145,11 @@ class MLPModel(NetworkOutputs, TabularModel):
         return {"n_numeric": self.n_numeric_, **self._target_state()}
 
     def _save_weights(self, folder):
-        save_file({k: v.contiguous() for k, v in self.module_.state_dict().items()}, str(folder / WEIGHTS))
+        save_file({k: v.contiguous() for k, v in self.module_.state_dict().items()}, str(folder / self.weights_file))
 
     def _load_weights(self, folder, extra):
         self.n_numeric_ = extra["n_numeric"]
         self._load_target_state(extra)
         self.module_ = self.build_module(self.n_numeric_)
-        self.module_.load_state_dict(load_file(str(folder / WEIGHTS)))
+        self.module_.load_state_dict(load_file(str(folder / self.weights_file)))
         self.module_.eval()
