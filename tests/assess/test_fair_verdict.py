@@ -104,7 +104,7 @@ def test_a_deep_model_that_had_levelled_off_can_be_called_worse():
     assert not still_improving(deep)
     verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 3.0, 200, 0,
                              Circumstances(budget_s=180.0, rerun=_rerun))
-    assert verdict.call == "deep_worse" and "significantly worse" in verdict.headline
+    assert verdict.call == "deep_worse" and "i.e. worse" in verdict.headline
 
 
 def test_a_deep_model_that_wins_while_cut_off_is_better_but_a_cut_simple_model_makes_a_win_inconclusive():
@@ -131,7 +131,7 @@ def test_a_leaking_table_gets_no_verdict_unless_allowed(home, churn):
     assert "--drop cancel_code" in leaky.verdict.rerun and "--drop days_followed" in leaky.verdict.rerun
     assert any("cancel_code" in w for w in leaky.warnings)
     allowed = depthgauge.assess(frame, "churned", time_budget="20s", home=home, resamples=200, allow_leaky=True)
-    assert allowed.verdict.call in ("deep_better", "deep_worse", "no_difference", "inconclusive")
+    assert allowed.verdict.call in ("deep_better", "deep_worse", "equivalent", "inconclusive")
     assert any("cancel_code" in w for w in allowed.warnings)
     assert any("--allow-leaky" in r for r in allowed.verdict.reasons)
 

@@ -31,6 +31,7 @@ class CandidateResult:
     learning_curve: dict | None = None
     rules: list[str] | None = None
     artifact_digest: str | None = None
+    split_scores: list[float | None] | None = None  # the primary metric on each repeated split (split 1 first)
     reference: dict | None = field(default=None, repr=False)  # what monitoring compares live traffic with
     outcome: Outcome | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
@@ -59,7 +60,7 @@ class CandidateResult:
             "name": self.name, "display_name": self.display_name, "family": self.family, "is_deep": self.is_deep,
             "status": self.status, "error": self.error, "params": self.params, "fit_seconds": self.fit_seconds,
             "artifact_digest": self.artifact_digest, "scorecard": self.scorecard_dict(),
-            "learning_curve": self.learning_curve, "rules": self.rules,
+            "learning_curve": self.learning_curve, "rules": self.rules, "split_scores": self.split_scores,
         }
 
     def scorecard_row(self) -> dict:
@@ -104,11 +105,18 @@ class Verdict:
     endpoint: str | None = None  # the best vendor endpoint, compared with the best of the project's own models
     endpoint_vs_own: Interval | None = None
     endpoint_cost_ratio: float | None = None
-    call: str = "no_difference"  # deep_better, deep_worse, no_difference, inconclusive, or no_verdict (leaking data)
+    call: str = "inconclusive"  # deep_better, deep_worse, equivalent, inconclusive, or no_verdict (leaking data)
     call_reasons: list[str] = field(default_factory=list)
     suggested_budget_s: float | None = None  # when inconclusive: the budget the learning curves suggest
     rerun: str | None = None  # the command to run again with that budget, or without the leaking columns
     leaking_columns: list[str] = field(default_factory=list)
+    min_effect: float | None = None  # the smallest difference worth acting on, in the primary metric
+    min_effect_source: str | None = None
+    interval_method: str | None = None  # how deep_vs_simple's interval was made
+    split_differences: list[float] | None = None  # deep minus simple on each split, positive = deep better
+    splits_won: dict | None = None  # {"deep": n, "simple": n, "tied": n}
+    stability: float | None = None  # share of splits whose own call agrees with the call of the mean difference
+    to_decide: str | None = None  # when inconclusive for lack of evidence: what would likely decide it
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)

@@ -24,7 +24,8 @@ from depthgauge.assess.options import (DataOptions, DecisionOptions, RunOptions,
 from depthgauge.assess.persist import store_assessment
 from depthgauge.assess.plan import MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assess.results import Assessment
-from depthgauge.assess.verdict import Circumstances, decide_verdict, unlabelled_anomaly_verdict
+from depthgauge.assess.repeats import SMALL_TABLE_ROWS, score_repeats
+from depthgauge.assess.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.kinds import detect_kind, prepare
@@ -155,8 +156,8 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     if labelled:
         y_raw = frame[target]
         y = y_raw.astype(str).to_numpy() if task != "regression" else y_raw.to_numpy(float)
-        split = split_rows(frame, y_raw.astype(str) if task != "regression" else y_raw, scored, seed, time_column,
-                           group_column)
+        split_labels = y_raw.astype(str) if task != "regression" else y_raw
+        split = split_rows(frame, split_labels, scored, seed, time_column, group_column)
     else:
         y = np.full(len(frame), None, dtype=object)
         split = split_rows(frame, pd.Series(np.zeros(len(frame))), "regression", seed, time_column, group_column)
@@ -213,14 +214,34 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             params = {family: found["params"] for family, found in tuning.items()}
             plan = replace(plan, fit_s=plan.fit_s / 2)
         data_parallel = {"workers": workers, "address": ray_address} if workers > 1 else None
+        repeats = run.repeats if kind == "table" and labelled and executor == "local" and not tune and workers == 1 else 1
+        fit_started = time.perf_counter()
+        repeat_note = None
         if executor == "ray":
             results, models = fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
                                           data_parallel)
         else:
             params = {name: {**prepared.params.get(name, {}), **params.get(name, {})} for name in candidates}
+            fold = replace(plan, fit_s=plan.fit_s / repeats)
+            if repeats > 1:
+                reporter.stage(f"Split 1 of {repeats}")
             with _embedding_cache(kind):
-                results, models = fit_candidates(candidates, task, roles, seed, plan, *data, reporter, params,
+                results, models = fit_candidates(candidates, task, roles, seed, fold, *data, reporter, params,
                                                  data_parallel, prepared.roles)
+            cut = [r.display_name for r in results if still_improving(r)]
+            if repeats > 1 and cut and profile.n_rows >= SMALL_TABLE_ROWS:
+                # Split 1 shows the repeats are not affordable: one split, refitted with all the time that is left.
+                repeat_note = (f"One split, not {repeats}: on split 1, with a {repeats}th of the fitting time, "
+                               f"{', '.join(cut)} stopped on the clock while still improving. A larger --time-budget "
+                               "allows repeated splits.")
+                repeats = 1
+                left = replace(plan, fit_s=fit_started + plan.fit_s - time.perf_counter())
+                results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
+                                                 data_parallel, prepared.roles)
+            elif repeats > 1:
+                extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
+                                      frame, X, y, split_labels, time_column, group_column, positive_label, reporter,
+                                      params, prepared.roles)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
@@ -234,6 +255,8 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                         evaluate_unlabelled(result, model, X_test, plan, peak_mb, chosen_instance, monthly_volume)
                     result.reference = {**features_reference, "predictions": prediction_reference(scored, result, seed),
                                         "importance": model.input_importance()}
+                    if repeats > 1:
+                        result.split_scores = [result.quality[metric].value] + extra[result.name]
                     folder = model.save(Path(scratch) / result.name)
                     result.artifact_digest = workspace.artifacts.put_dir(folder)
                     result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
@@ -241,6 +264,8 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         reporter.stage("Verdict")
         results += vendors
         if labelled:
+            circumstances = replace(circumstances, test_train_ratio=len(split.test) / len(split.train),
+                                    min_effect=decision.min_effect, monthly_volume=monthly_volume)
             verdict = decide_verdict(scored, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed,
                                      circumstances)
         else:
@@ -254,12 +279,14 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             "review_threshold": review_threshold, "seed": seed, "source": source,
             "bootstrap_resamples": plan.resamples, "executor": executor, "tuning": tuning or None,
             "workers": workers, "endpoints": [spec.public() for spec in specs], "allow_leaky": allow_leaky,
+            "repeats": repeats, "min_effect": decision.min_effect,
         }
         from depthgauge.assess.report import write_report
         from depthgauge.store.tables import new_id
 
         assessment = Assessment(
-            id=new_id(), verdict=verdict, candidates=results, profile=profile.to_dict(), split=split.summary(),
+            id=new_id(), verdict=verdict, candidates=results, profile=profile.to_dict(),
+            split={**split.summary(), "repeats": repeats, "repeats_note": repeat_note},
             options=options, dataset_fingerprint=fingerprint, report_path=Path(), duration_s=0.0, warnings=warnings,
         )
         reporter.stage("Writing report")

@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from dataclasses import dataclass, field
 from typing import Callable
 
-from depthgauge.assess.quality import LABELS, Interval, is_better, paired_bootstrap_delta
+from depthgauge.assess.quality import (LABELS, LOWER_IS_BETTER, Interval, corrected_resampled_interval, is_better,
+                                      paired_bootstrap_delta, splits_to_decide)
 from depthgauge.assess.results import CandidateResult, Verdict
 
 _BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 
 
-def describe_delta(metric: str, delta: Interval) -> str:
-    """Return e.g. '2.1 points of ROC-AUC better (95% CI +0.9 to +3.3)'."""
+def describe_delta(metric: str, delta: Interval, challenger: str, reference: str) -> str:
+    """Return the difference in words, e.g. "MLP's RMSE is 8.300 higher than LightGBM's, i.e. worse (95% interval:
+    from 12.100 worse to 4.500 worse)". `delta` is positive when the challenger is better."""
     label = LABELS[metric]
-    if metric in _BOUNDED:
-        size, unit = abs(delta.value) * 100, f"points of {label}"
-        low, high = delta.low * 100, delta.high * 100
+    scale, unit, digits = (100, " points", 2) if metric in _BOUNDED else (1, "", 3)
+    lower_better = metric in LOWER_IS_BETTER
+
+    def amount(x: float) -> str:
+        return f"{abs(x) * scale:.{digits}f}{unit}"
+
+    def side(x: float) -> str:
+        return "better" if x > 0 else ("worse" if x < 0 else "no different")
+
+    if delta.value == 0:
+        head = f"{challenger}'s {label} equals {reference}'s"
     else:
-        size, unit, low, high = abs(delta.value), f"in {label}", delta.low, delta.high
-    direction = "better" if delta.value > 0 else ("worse" if delta.value < 0 else "different")
-    digits = 2 if metric in _BOUNDED else 3
-    return f"{size:.{digits}f} {unit} {direction} (95% CI {low:+.{digits}f} to {high:+.{digits}f})"
+        higher = (delta.value > 0) != lower_better
+        head = (f"{challenger}'s {label} is {amount(delta.value)} {'higher' if higher else 'lower'} than {reference}'s, "
+                f"i.e. {side(delta.value)}")
+    if (delta.low > 0) == (delta.high > 0) and delta.low != 0 and delta.high != 0:
+        span = f"{amount(min(abs(delta.low), abs(delta.high)))} to {amount(max(abs(delta.low), abs(delta.high)))} {side(delta.low)}"
+    else:
+        span = f"from {amount(delta.low)} {side(delta.low)} to {amount(delta.high)} {side(delta.high)}"
+    return f"{head} (95% interval: {span})"
 
 
 def money(x: float) -> str:
@@ -39,10 +55,16 @@ def times(ratio: float) -> str:
     return f"{ratio:.2g}×" if ratio < 0.1 else f"{ratio:.1f}×"
 
 
+def split_mean(candidate: CandidateResult, metric: str) -> float:
+    """Return the candidate's score: the mean over the repeated splits when there were any, else the test score."""
+    scores = [x for x in candidate.split_scores or [] if x is not None]
+    return float(np.mean(scores)) if scores else candidate.quality[metric].value
+
+
 def _best(candidates: list[CandidateResult], metric: str) -> CandidateResult | None:
     best = None
     for c in candidates:  # candidates come simplest first, so a tie keeps the simpler model
-        if metric in c.quality and (best is None or is_better(metric, c.quality[metric].value, best.quality[metric].value)):
+        if metric in c.quality and (best is None or is_better(metric, split_mean(c, metric), split_mean(best, metric))):
             best = c
     return best
 
@@ -56,10 +78,102 @@ class Circumstances:
     leaks: dict[str, float] = field(default_factory=dict)  # suspect column -> its single-feature score
     leak_warned: bool = False  # a single column predicts the target almost perfectly
     allow_leaky: bool = False
+    test_train_ratio: float = 0.15 / 0.70  # n_test / n_train of a split, for the corrected resampled t interval
+    min_effect: float | None = None  # --min-effect; None: 1% of the best simple score, or --value's break-even
+    monthly_volume: int = 1_000_000
 
 
 IMPROVING = 0.002  # a relative fall in validation loss over the last two epochs that still counts as learning
 TOO_GOOD = {"roc_auc": 0.99, "r2": 0.99}  # test scores that real data almost never gives without a leak
+
+
+STABLE = 0.8  # below this share of agreeing splits the headline warns that the answer depends on the split
+DEFAULT_EFFECT = 0.01  # of the best simple model's score: the default smallest difference worth acting on
+
+
+def _amount(metric: str, x: float) -> str:
+    return f"{abs(x) * 100:.2f} points" if metric in _BOUNDED else f"{abs(x):.4g}"
+
+
+def call_for(delta: Interval, margin: float) -> str:
+    """Return the call of an interval (positive = deep better) against the smallest difference worth acting on."""
+    if delta.low > margin:
+        return "deep_better"
+    if delta.high < -margin:
+        return "deep_worse"
+    if delta.low >= -margin and delta.high <= margin:
+        return "equivalent"
+    return "inconclusive"
+
+
+def _point_call(difference: float, margin: float) -> str:
+    return call_for(Interval(difference, difference, difference), margin)
+
+
+def min_effect(metric: str, simple: CandidateResult, deep: CandidateResult, baseline: CandidateResult | None,
+               value_given: bool, explicit: float | None) -> tuple[float, str]:
+    """Return the smallest difference in `metric` worth acting on, and where it comes from.
+
+    With a value matrix it is the break-even gain: the extra cost of the deep model per 1,000
+    predictions divided by what one unit of the metric is worth per 1,000 predictions. That worth
+    is read off the line from the majority/mean baseline to the best simple model (their values
+    and scores), the one place two known points of the value-per-metric curve are measured.
+    """
+    if explicit is not None:
+        return float(explicit), "--min-effect"
+    score = simple.quality[metric].value
+    default = (DEFAULT_EFFECT * abs(score), f"1% of {simple.display_name}'s {LABELS[metric]}")
+    if not value_given or baseline is None or metric not in baseline.quality:
+        return default
+    worth = simple.business["gross_value_per_1k"] - baseline.business["gross_value_per_1k"]
+    gain = simple.quality[metric].value - baseline.quality[metric].value
+    gain = -gain if metric in LOWER_IS_BETTER else gain
+    if gain <= 0 or worth <= 0:
+        return default[0], default[1] + "; the value matrix gives no break-even (the simple model adds no value)"
+    extra_cost = max(deep.cost.cost_per_1k_predictions_usd - simple.cost.cost_per_1k_predictions_usd, 0.0)
+    return extra_cost * gain / worth, (f"the break-even of --value: the deep model's extra "
+                                       f"{money(extra_cost)} per 1,000 predictions, at {money(worth / gain * (0.01 if metric in _BOUNDED else 1))} "
+                                       f"of value per {'point' if metric in _BOUNDED else 'unit'} of {LABELS[metric]}")
+
+
+def compare(task: str, metric: str, deep: CandidateResult, simple: CandidateResult, resamples: int, seed: int,
+            test_train_ratio: float) -> dict:
+    """Return the deep-minus-simple difference with its interval (positive = deep better), and per-split facts."""
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    pairs = [(d, s) for d, s in zip(deep.split_scores or [], simple.split_scores or [])
+             if d is not None and s is not None]
+    if len(pairs) >= 3:
+        differences = [sign * (d - s) for d, s in pairs]
+        delta = corrected_resampled_interval(differences, test_train_ratio)
+        won = {"deep": sum(x > 0 for x in differences), "simple": sum(x < 0 for x in differences),
+               "tied": sum(x == 0 for x in differences)}
+
+        def stability_of(margin: float) -> float:
+            overall = _point_call(delta.value, margin)
+            return sum(_point_call(x, margin) == overall for x in differences) / len(differences)
+
+        return {"delta": delta, "differences": differences, "splits": len(pairs), "splits_won": won,
+                "stability_of": stability_of, "spread": float(np.std(differences, ddof=1)),
+                "test_train_ratio": test_train_ratio,
+                "method": f"the corrected resampled t-test (Nadeau & Bengio 2003) over {len(pairs)} repeated splits"}
+    delta = paired_bootstrap_delta(task, metric, deep.outcome, simple.outcome, resamples, seed)
+    return {"delta": delta, "differences": None, "splits": 0, "splits_won": None, "stability_of": lambda m: None,
+            "method": f"a paired bootstrap ({resamples} resamples) over one split's test rows"}
+
+
+def _what_would_decide(delta: Interval, margin: float, data: dict, n_test: int) -> str:
+    """Say how many more splits or rows would likely turn an inconclusive interval into a call."""
+    half = (delta.high - delta.low) / 2
+    needed = abs(abs(delta.value) - margin)  # the half-width at which the interval clears or fits the margin
+    if needed < 1e-12 or half <= 0:
+        return "The difference sits on the margin itself; no affordable amount of data would likely decide it."
+    factor = math.ceil((half / needed) ** 2 * 10) / 10  # an interval narrows as 1/sqrt(rows)
+    text = f"About {factor:g}× as many rows ({math.ceil(factor * n_test):,} test rows) would likely decide it"
+    if data["splits"]:
+        k = splits_to_decide(data["spread"], needed, data["test_train_ratio"])
+        text += (f"; so would {k} splits (--repeats {k})" if k and k > data["splits"] else
+                 "; more splits alone would not (their training rows overlap)")
+    return text + "."
 
 
 def still_improving(candidate: CandidateResult) -> bool:
@@ -153,7 +267,8 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         if simple_vs_baseline.low <= 0:
             reasons.append(
                 f"Caution: even {simple.display_name} is not significantly better than always predicting the "
-                f"majority/mean ({describe_delta(metric, simple_vs_baseline)}). The features may carry little signal."
+                f"majority/mean: {describe_delta(metric, simple_vs_baseline, simple.display_name, 'the baseline')}. "
+                f"The features may carry little signal."
             )
 
     if deep is None:
@@ -166,13 +281,14 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
                           call_reasons=["no deep candidate was trained, so the run cannot compare one"])
         return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
 
-    delta = paired_bootstrap_delta(task, metric, deep.outcome, simple.outcome, resamples, seed)
-    significant = delta.low > 0
+    comparison_data = compare(task, metric, deep, simple, resamples, seed, circumstances.test_train_ratio)
+    delta = comparison_data["delta"]
+    margin, margin_source = min_effect(metric, simple, deep, baseline, value_given, circumstances.min_effect)
     deep_cost, simple_cost = deep.cost.cost_per_1k_predictions_usd, simple.cost.cost_per_1k_predictions_usd
     ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
     cost_text = (f"{times(ratio)} the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)} "
                  f"on {deep.cost.instance})")
-    comparison = f"{deep.display_name} is {describe_delta(metric, delta)} than {simple.display_name}"
+    comparison = describe_delta(metric, delta, deep.display_name, simple.display_name)
 
     if value_given:
         deep_net, simple_net = deep.business["net_value_per_1k"], simple.business["net_value_per_1k"]
@@ -183,15 +299,20 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         paid_back = ratio <= max_cost_ratio
         payback_text = f"{cost_text}; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
 
-    worse = delta.high < 0
+    call = call_for(delta, margin)
     deep_cut = [c for c in trained if c.is_deep and still_improving(c)]
     simple_cut = [c for c in trained if not c.is_deep and still_improving(c)]
     # Only a cut-off on the side that could turn the call makes it inconclusive: a deep model that already
     # wins is not helped by a longer budget for itself, nor is one that loses to a simple model that finished.
-    cut = simple_cut if significant else deep_cut
-    call = "deep_better" if significant else ("deep_worse" if worse else "no_difference")
-    call_reasons = [f"{comparison}."]
-    suggested = rerun = None
+    cut = simple_cut if call == "deep_better" else deep_cut
+    margin_text = f"{_amount(metric, margin)} of {label} ({margin_source})"
+    call_reasons = [f"{comparison}.", f"The smallest difference worth acting on: {margin_text}."]
+    suggested = rerun = to_decide = None
+    splits_text = ""
+    if comparison_data["splits"]:
+        won = comparison_data["splits_won"]
+        splits_text = (f" Over {comparison_data['splits']} splits deep learning won {won['deep']}, "
+                       f"the simple model {won['simple']}.")
     if cut:
         call = "inconclusive"
         names = ", ".join(f"{c.display_name} ({_cut_detail(c)})" for c in cut)
@@ -199,34 +320,46 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         if circumstances.budget_s:
             suggested = _suggested_budget(circumstances.budget_s, cut)
             rerun = circumstances.rerun({"time_budget": _minutes(suggested)}) if circumstances.rerun else None
-    if call == "inconclusive":
-        so_far = "better" if significant else ("worse" if worse else "no different")
         headline = (f"Inconclusive: {' and '.join(c.display_name for c in cut)} stopped on the clock while still "
-                    f"improving, so this run cannot tell whether deep learning pays here. So far {comparison} "
-                    f"({so_far}, at {cost_text}). Until then use {simple.display_name}."
+                    f"improving, so this run cannot tell whether deep learning pays here. So far {comparison}, at "
+                    f"{cost_text}. Until then use {simple.display_name}."
                     + (f" Its learning curve suggests a budget of about {_minutes(suggested)}: {rerun}" if rerun else ""))
         recommended = simple.name
-    elif significant and paid_back:
-        headline = (f"Use {deep.display_name}: deep learning earns its keep here. {comparison}, a significant "
-                    f"gain, and it pays for itself: {payback_text}.")
+    elif call == "inconclusive":
+        to_decide = _what_would_decide(delta, margin, comparison_data, len(simple.outcome.y))
+        call_reasons.append(to_decide)
+        headline = (f"Inconclusive: the difference may or may not matter. {comparison}; the interval is neither "
+                    f"wholly beyond nor wholly within ±{margin_text}.{splits_text} {to_decide} Until then use "
+                    f"{simple.display_name}, the simpler model.")
+        recommended = simple.name
+    elif call == "equivalent":
+        cheaper = deep if deep_cost < simple_cost else simple
+        headline = (f"Use {cheaper.display_name}: the two are equivalent. {comparison}, inside ±{margin_text}."
+                    f"{splits_text} {cheaper.display_name} is the cheaper ({cost_text}).")
+        recommended = cheaper.name
+    elif call == "deep_better" and paid_back:
+        headline = (f"Use {deep.display_name}: deep learning earns its keep here. {comparison}, beyond "
+                    f"{margin_text}.{splits_text} It pays for itself: {payback_text}.")
         recommended = deep.name
-    elif significant:
-        headline = (f"Use {simple.display_name}, not deep learning. {comparison}, a significant gain, but it "
+    elif call == "deep_better":
+        headline = (f"Use {simple.display_name}, not deep learning. {comparison}, beyond {margin_text}, but it "
                     f"does not pay for itself: {payback_text}.")
         recommended = simple.name
-    elif worse:
-        headline = (f"Use {simple.display_name}, not deep learning. {comparison}: significantly worse on "
-                    f"{len(simple.outcome.y):,} test rows, at {cost_text}.")
-        recommended = simple.name
     else:
-        headline = (f"Use {simple.display_name}, not deep learning. {comparison}: not a significant "
-                    f"difference on {len(simple.outcome.y):,} test rows, at {cost_text}.")
+        headline = (f"Use {simple.display_name}, not deep learning. {comparison}, by more than {margin_text}."
+                    f"{splits_text} The deep model runs at {cost_text}.")
         recommended = simple.name
-    reasons.insert(0, f"Primary metric: {label} on the same held-out test rows for every candidate; the interval "
-                      f"is a paired bootstrap ({resamples} resamples) of the difference.")
+    stability = comparison_data["stability_of"](margin)
+    if stability is not None and stability < STABLE:
+        headline += (f" Caution: only {stability:.0%} of the splits, each judged alone, agree with this call; "
+                     "the answer depends on the split.")
+    reasons.insert(0, f"Primary metric: {label}, each candidate scored on the same held-out test rows; the interval "
+                      f"is {comparison_data['method']}.")
     verdict = Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
                       simple_vs_baseline, ratio, max_cost_ratio, call=call, call_reasons=call_reasons,
-                      suggested_budget_s=suggested, rerun=rerun)
+                      suggested_budget_s=suggested, rerun=rerun, min_effect=margin, min_effect_source=margin_source,
+                      interval_method=comparison_data["method"], split_differences=comparison_data["differences"],
+                      splits_won=comparison_data["splits_won"], stability=stability, to_decide=to_decide)
     return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
 
 
@@ -276,10 +409,10 @@ def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: lis
         paid_back = ratio <= max_cost_ratio
         payback_text = f"{times(ratio)} the cost per 1,000 predictions; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
     vendor_name = vendor.name.split(":", 1)[1]
-    comparison = f"The vendor endpoint {vendor_name} is {describe_delta(metric, delta)} than {own.display_name}"
+    comparison = describe_delta(metric, delta, f"The vendor endpoint {vendor_name}", own.display_name)
     if delta.low > 0 and paid_back:
-        verdict.headline = (f"Use the vendor endpoint {vendor_name}: it is {describe_delta(metric, delta)} than "
-                            f"{own.display_name}, the best of your own models, a significant gain that pays for "
+        verdict.headline = (f"Use the vendor endpoint {vendor_name}: {comparison} ({own.display_name} is "
+                            f"the best of your own models), a significant gain that pays for "
                             f"itself ({payback_text}). Among your own models: {verdict.headline}")
         verdict.recommended = vendor.name
         verdict.deep_recommended = False
@@ -287,8 +420,8 @@ def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: lis
         verdict.headline += (f" {comparison}, a significant gain, but it does not pay for itself: {payback_text}; "
                              f"{own.display_name} runs at {_price_ratio_text(vendor_cost, own_cost)}.")
     else:
-        significance = "significantly" if delta.high < 0 else "not significantly"
-        verdict.headline += (f" {comparison} ({significance} {'worse' if delta.high < 0 else 'different'}), and "
+        significance = "significantly worse" if delta.high < 0 else "not a significant difference"
+        verdict.headline += (f" {comparison}: {significance}, and "
                              f"{own.display_name} runs at {_price_ratio_text(vendor_cost, own_cost)}.")
     verdict.reasons.append(f"Vendor endpoint {vendor_name}: {failure_text}. Its latency was measured "
                            f"over the real calls: p50 {vendor.operations.latency_p50_ms:.0f} ms, "

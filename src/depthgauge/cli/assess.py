@@ -138,6 +138,13 @@ def assess(
     out.print(_summary_table(result))
     call = result.verdict.call.replace("_", " ")
     out.print(f"\n[bold]Verdict ({call}):[/bold] {result.verdict.headline}\n")
+    verdict = result.verdict
+    if verdict.split_differences:
+        won = verdict.splits_won
+        out.print(f"Repeated splits: {len(verdict.split_differences)}; deep won {won['deep']}, simple won "
+                  f"{won['simple']}; stability {verdict.stability:.0%} (see the report's per-split scores).")
+    elif result.split.get("repeats_note"):
+        out.print(result.split["repeats_note"])
     out.print(f"Assessment {result.id} stored; report: {result.report_path}")
     if result.registered:
         out.print(f"Registered {', '.join(result.registered)}; {name}@candidate is the recommended one. "

@@ -1,0 +1,61 @@
+"""Repeated splits: every candidate trained and scored on K splits, so the verdict sees the noise of the split
+and of training, not only that of one split's test rows.
+
+Split 0 is the assessment's own split: its models are measured on all five dimensions, stored
+and registered. Splits 1..K-1 (fresh stratified or grouped shuffles, or a rolling origin for
+time-ordered data, each with its own validation rows for early stopping and its own training
+seed) only train and score the primary metric. Each split fits within an equal share of the
+fitting time. On tables of 20,000 rows or more the repeats are run only when split 0 shows
+they are affordable: when a candidate of split 0 was stopped on the clock while still learning,
+the time goes to one split instead, refitted with what is left (see `runner.py`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from depthgauge.assess import quality
+from depthgauge.assess.evaluation import outcome_of
+from depthgauge.assess.fitting import Reporter, fit_candidates
+from depthgauge.assess.plan import BudgetPlan
+from depthgauge.data.split import repeated_split
+
+SMALL_TABLE_ROWS = 20_000  # below this, repeats always run: one split of a small table is too noisy to judge on
+MIN_REPEATS = 3  # with two splits the t interval (1 degree of freedom) is too wide to decide anything
+
+
+class _Quiet(Reporter):
+    """Passes stage text on, keeps the per-candidate lines of the extra splits out of the progress display."""
+
+    def __init__(self, reporter: Reporter, text: str):
+        self.reporter, self.text = reporter, text
+
+    def candidate_started(self, name: str, budget_s: float) -> None:
+        self.reporter.stage(f"{self.text}: training {name} (up to {budget_s:.0f}s)")
+
+
+def score_repeats(candidates, task, metric, roles, seed, repeats: int, deadline: float, frame, X, y, y_split,
+                  time_column, group_column, positive_label, reporter: Reporter, params=None,
+                  family_roles=None) -> dict[str, list[float | None]]:
+    """Train and score every candidate on splits 1..repeats-1; return each candidate's primary-metric scores."""
+    scores: dict[str, list[float | None]] = {name: [] for name in candidates}
+    ones = None
+    for index in range(1, repeats):
+        split = repeated_split(frame, y_split, task, seed, index, time_column, group_column)
+        fit_s = (deadline - time.perf_counter()) / (repeats - index)
+        plan = BudgetPlan(fit_s, 0, 0.0, 0.0)
+        results, models = fit_candidates(
+            candidates, task, roles, seed + index, plan, X.iloc[split.train], y[split.train],
+            X.iloc[split.validation], y[split.validation], _Quiet(reporter, f"Split {index + 1} of {repeats}"),
+            params, None, family_roles)
+        X_test, y_test = X.iloc[split.test], y[split.test]
+        ones = np.ones((1, len(split.test)))
+        for result in results:
+            if result.name not in models:
+                scores[result.name].append(None)
+                continue
+            outcome = outcome_of(models[result.name][0], task, X_test, y_test, positive_label)
+            scores[result.name].append(float(quality.weighted_metrics(task, outcome, ones, only=metric)[metric][0]))
+    return scores

@@ -1,0 +1,80 @@
+"""The verdict over repeated splits: the corrected interval, the margin worth acting on, the call and its stability."""
+
+import numpy as np
+import pytest
+
+from depthgauge.assess.options import ValueMatrix
+from depthgauge.assess.quality import corrected_resampled_interval
+from depthgauge.assess.verdict import Circumstances, decide_verdict
+from tests.assess.test_verdict import candidate
+
+
+def _with_splits(result, scores):
+    result.split_scores = list(scores)
+    result.quality["roc_auc"].value = float(np.mean(scores))
+    return result
+
+
+def _pair(seed, deep_shift, spread=0.004, k=5):
+    """A simple and a deep candidate whose split scores differ by `deep_shift` plus split noise."""
+    rng = np.random.default_rng(seed)
+    base = 0.85 + rng.normal(0, 0.01, k)  # splits differ in difficulty, both models alike
+    simple = _with_splits(candidate("lightgbm", False, 0.3, 1e5), base)
+    deep = _with_splits(candidate("mlp", True, 0.3, 1e5), base + deep_shift + rng.normal(0, spread, k))
+    return [simple, deep]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_real_difference_is_called_equivalent_on_every_seed(seed):
+    verdict = decide_verdict("binary", "roc_auc", _pair(seed, 0.0, spread=0.002), False, 3.0, 200, seed)
+    assert verdict.call == "equivalent", verdict.headline
+    assert "equivalent" in verdict.headline and verdict.recommended == "lightgbm"  # the cheaper of the two
+    assert verdict.interval_method.startswith("the corrected resampled t-test")
+    assert len(verdict.split_differences) == 5 and sum(verdict.splits_won.values()) == 5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_large_planted_difference_is_called_on_every_seed(seed):
+    better = decide_verdict("binary", "roc_auc", _pair(seed, 0.05), False, 3.0, 200, seed)
+    worse = decide_verdict("binary", "roc_auc", _pair(seed, -0.05), False, 3.0, 200, seed)
+    assert better.call == "deep_better" and better.recommended == "mlp" and better.stability == 1.0
+    assert worse.call == "deep_worse" and "i.e. worse" in worse.headline and worse.splits_won["simple"] == 5
+
+
+def test_the_interval_widens_when_splits_disagree():
+    agree = corrected_resampled_interval([0.010, 0.011, 0.009, 0.010, 0.010], 0.2)
+    disagree = corrected_resampled_interval([0.030, -0.010, 0.025, -0.005, 0.010], 0.2)
+    assert agree.value == pytest.approx(disagree.value)
+    assert disagree.high - disagree.low > 5 * (agree.high - agree.low)
+    # the overlap correction: wider than the naive t interval over the same splits
+    naive_half = 2.776 * np.std([0.030, -0.010, 0.025, -0.005, 0.010], ddof=1) / np.sqrt(5)
+    assert (disagree.high - disagree.low) / 2 > naive_half
+
+
+def test_an_unclear_difference_is_inconclusive_and_says_what_would_decide_it():
+    cands = _pair(0, 0.01, spread=0.012)
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
+    assert verdict.call == "inconclusive" and not verdict.deep_recommended
+    assert "as many rows" in verdict.to_decide and verdict.to_decide in verdict.headline
+    assert verdict.stability is not None and "Caution" in verdict.headline  # splits disagree
+
+
+def test_min_effect_given_by_the_user_decides_what_is_equivalent():
+    cands = _pair(1, 0.01, spread=0.001)
+    assert decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0).call == "deep_better"
+    wide = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0, Circumstances(min_effect=0.05))
+    assert wide.call == "equivalent" and wide.min_effect == 0.05 and wide.min_effect_source == "--min-effect"
+
+
+def test_the_margin_comes_from_the_value_matrix():
+    matrix = ValueMatrix({"tp": 100, "fp": -20, "fn": -500})
+    baseline = candidate("dummy", False, 0.0, 1e6, matrix)
+    simple, deep = candidate("lightgbm", False, 0.3, 1e6, matrix), candidate("mlp", True, 0.35, 1e4, matrix)
+    verdict = decide_verdict("binary", "roc_auc", [baseline, simple, deep], True, 3.0, 200, 0)
+    extra = deep.cost.cost_per_1k_predictions_usd - simple.cost.cost_per_1k_predictions_usd
+    worth = simple.business["gross_value_per_1k"] - baseline.business["gross_value_per_1k"]
+    gain = simple.quality["roc_auc"].value - baseline.quality["roc_auc"].value
+    assert verdict.min_effect == pytest.approx(extra * gain / worth)
+    assert verdict.min_effect_source.startswith("the break-even of --value")
+    no_value = decide_verdict("binary", "roc_auc", [baseline, simple, deep], False, 3.0, 200, 0)
+    assert no_value.min_effect == pytest.approx(0.01 * simple.quality["roc_auc"].value)
