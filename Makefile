@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/verdict_suite.py   # about 15 minutes: 12 sets at the default 5m budget
+	$(BIN)/python bench/verdict_stability.py   # about 2 hours: 5 tables x 5 seeds at 5m
 	$(BIN)/python bench/cnn_epoch.py
 	$(BIN)/python bench/deep_epoch.py
 	$(BIN)/python bench/assess_tabular.py

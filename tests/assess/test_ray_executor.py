@@ -21,15 +21,20 @@ def local_ray():
 
 def test_the_ray_executor_gives_the_local_executors_results_for_the_same_seed(local_ray, tmp_path):
     data = churn_table(800, 8, seed=4)
+    # one split each: Ray fits one split, and the same seed only means the same models at the same time slices
     runs = {executor: depthgauge.assess(data, target="churned", time_budget="90s", home=tmp_path / executor,
-                                        resamples=200, executor=executor, name="churn")
+                                        resamples=200, executor=executor, name="churn", repeats=1)
             for executor in ("local", "ray")}
     local, remote = runs["local"], runs["ray"]
     assert [c.name for c in remote.candidates] == [c.name for c in local.candidates]
     for a, b in zip(local.candidates, remote.candidates, strict=True):
         assert a.status == b.status == "ok", (a.name, b.error)
-        assert b.quality["roc_auc"].value == pytest.approx(a.quality["roc_auc"].value, abs=1e-9), a.name
-        assert b.quality["accuracy"].value == pytest.approx(a.quality["accuracy"].value, abs=1e-9), a.name
+        # A Ray task runs torch on 1 thread, this process on 2: float sums in TabM's batched kernels then round
+        # differently, so deep models agree to the epoch and closely in score, the others exactly.
+        tolerance, flips = (2e-3, 0.02) if a.is_deep else (1e-9, 1e-9)  # 0.02: a few of the 160 test rows
+        assert b.params.get("epochs") == a.params.get("epochs"), a.name
+        assert b.quality["roc_auc"].value == pytest.approx(a.quality["roc_auc"].value, abs=tolerance), a.name
+        assert b.quality["accuracy"].value == pytest.approx(a.quality["accuracy"].value, abs=flips), a.name
     assert remote.verdict.recommended == local.verdict.recommended
     assert remote.options["executor"] == "ray"
     mlp = next(c for c in remote.candidates if c.name == "mlp")

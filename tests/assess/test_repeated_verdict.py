@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 
+import depthgauge
 from depthgauge.assess.options import ValueMatrix
 from depthgauge.assess.quality import corrected_resampled_interval
+from depthgauge.assess.repeats import affordable_repeats
 from depthgauge.assess.verdict import Circumstances, decide_verdict
+from depthgauge.data.synth import churn_table
 from tests.assess.test_verdict import candidate
 
 
@@ -78,3 +81,29 @@ def test_the_margin_comes_from_the_value_matrix():
     assert verdict.min_effect_source.startswith("the break-even of --value")
     no_value = decide_verdict("binary", "roc_auc", [baseline, simple, deep], False, 3.0, 200, 0)
     assert no_value.min_effect == pytest.approx(0.01 * simple.quality["roc_auc"].value)
+
+
+def test_repeats_are_cut_to_what_the_fitting_time_affords_and_say_why():
+    assert affordable_repeats(5, 600.0, ["dummy", "linear", "lightgbm", "mlp", "tabm"]) == (5, None)
+    repeats, note = affordable_repeats(5, 30.0, ["dummy", "linear", "lightgbm", "mlp", "tabm"])
+    assert repeats == 3 and "3 splits, not 5" in note and "--time-budget" in note
+    repeats, note = affordable_repeats(5, 12.0, ["dummy", "linear", "rules", "lightgbm", "mlp", "tabm"])
+    assert repeats == 1 and "1 split, not 5" in note  # two splits would be too few for the t interval
+
+
+def test_an_assessment_scores_every_candidate_on_each_split_and_reports_them(tmp_path):
+    result = depthgauge.assess(churn_table(800, 6, seed=3), target="churned", time_budget="30s", repeats=3,
+                               candidates=("dummy", "linear", "mlp"), home=tmp_path / "ws", resamples=200)
+    assert result.split["repeats"] == 3 and result.split["repeats_note"] is None
+    for c in result.candidates:
+        assert len(c.split_scores) == 3 and None not in c.split_scores, c.name
+        assert c.split_scores[0] == c.quality["roc_auc"].value  # split 1 is the measured one
+    assert len({round(s, 6) for s in result.candidates[1].split_scores}) > 1  # the splits really differ
+    verdict = result.verdict
+    assert verdict.interval_method.startswith("the corrected resampled t-test")
+    assert len(verdict.split_differences) == 3 and sum(verdict.splits_won.values()) == 3
+    assert 0.0 <= verdict.stability <= 1.0
+    html = result.report_path.read_text()
+    assert "Repeated splits" in html and f"{result.candidates[1].split_scores[2]:.4f}" in html
+    data = result.to_dict()
+    assert data["verdict"]["stability"] == verdict.stability and len(data["candidates"][2]["split_scores"]) == 3

@@ -34,7 +34,7 @@ def churn_assessment(tmp_path_factory):
 def test_every_candidate_is_scored_on_all_five_dimensions(churn_assessment):
     result, _ = churn_assessment
     card = result.scorecard
-    assert list(card.index) == ["dummy", "linear", "rules", "lightgbm", "mlp"]
+    assert list(card.index) == ["dummy", "linear", "rules", "lightgbm", "mlp", "tabm"]
     assert (card["status"] == "ok").all()
     for column in FIVE_DIMENSIONS:
         assert column in card.columns, column
@@ -50,9 +50,9 @@ def test_the_verdict_names_a_model_and_carries_its_numbers(churn_assessment):
     verdict = result.verdict
     assert verdict.recommended in result.scorecard.index
     assert verdict.primary_metric == "roc_auc"
-    assert verdict.deep == "mlp" and verdict.deep_vs_simple is not None
+    assert verdict.deep in {"mlp", "tabm"} and verdict.deep_vs_simple is not None
     assert f"{verdict.deep_vs_simple.value * 100:.2f}".lstrip("-") in verdict.headline
-    assert verdict.deep_recommended == (verdict.recommended == "mlp")
+    assert verdict.deep_recommended == bool(result.scorecard.loc[verdict.recommended, "deep"])
 
 
 def test_report_is_self_contained_and_stored(churn_assessment):
@@ -76,7 +76,7 @@ def test_assessment_runs_and_artifacts_are_in_the_workspace(churn_assessment, tm
         assert row.task == "binary" and row.verdict["recommended"] == result.verdict.recommended
         assert session.get(DatasetRow, row.dataset_id).fingerprint == result.dataset_fingerprint
         runs = session.scalars(select(RunRow).where(RunRow.assessment_id == result.id)).all()
-        assert len(runs) == 5 and row.recommended_run_id in {r.id for r in runs}
+        assert len(runs) == 6 and row.recommended_run_id in {r.id for r in runs}
         json.dumps(row.verdict, allow_nan=False)  # strict JSON, so PostgreSQL will take it too
         assert all(json.dumps(r.scorecard, allow_nan=False) for r in runs)
         mlp = next(r for r in runs if r.family == "mlp")

@@ -22,7 +22,7 @@ def test_init_then_assess_json_then_list(tmp_path, churn_csv):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["verdict"]["recommended"] in {c["name"] for c in data["candidates"]}
-    assert len(data["candidates"]) == 5
+    assert len(data["candidates"]) == 6
     listed = json.loads(run_cli("--home", str(home), "assessments", "list", "--json").stdout)
     assert listed[0]["id"] == data["id"]
     shown = run_cli("--home", str(home), "assessments", "show", data["id"])

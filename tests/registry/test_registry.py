@@ -49,9 +49,9 @@ def test_bad_references_show_the_forms(text, message):
 
 def test_assess_with_a_name_registers_every_trained_candidate(registered):
     home, result = registered
-    assert result.registered == [f"churn:{i}" for i in range(1, 6)]
+    assert result.registered == [f"churn:{i}" for i in range(1, 7)]
     versions = api.list_models(home)[0]["versions"]
-    assert [v["family"] for v in versions] == ["dummy", "linear", "rules", "lightgbm", "mlp"]
+    assert [v["family"] for v in versions] == ["dummy", "linear", "rules", "lightgbm", "mlp", "tabm"]
     candidate = [v for v in versions if "candidate" in v["aliases"]]
     assert len(candidate) == 1 and candidate[0]["family"] == result.verdict.recommended
     detail = api.show("churn:4", home)
@@ -67,7 +67,7 @@ def test_assess_with_a_name_registers_every_trained_candidate(registered):
 
 
 def test_a_bare_name_means_production_else_the_latest(home):
-    assert api.show("churn", home)["ref"] == "churn:5"
+    assert api.show("churn", home)["ref"] == "churn:6"
     api.approve("churn:2", "fine", home)
     api.promote("churn:2", home=home)
     assert api.show("churn", home)["ref"] == "churn:2"
@@ -110,7 +110,7 @@ def test_production_cannot_be_deleted_or_archived_and_others_can(home):
 
 @pytest.mark.parametrize("ref,message", [
     ("chrun", "Unknown model 'chrun'. Did you mean 'churn'?"),
-    ("churn:42", "has no version 42. Versions: 1, 2, 3, 4, 5"),
+    ("churn:42", "has no version 42. Versions: 1, 2, 3, 4, 5, 6"),
     ("churn@staging", "has no version marked @staging. Aliases set: candidate"),
 ])
 def test_unknown_models_versions_and_aliases(home, ref, message):
@@ -164,7 +164,7 @@ def test_model_card_in_markdown_and_html(home, tmp_path):
 
 def test_cli_models_commands(home):
     listed = json.loads(run_cli("--home", str(home), "models", "list", "--json").stdout)
-    assert listed[0]["name"] == "churn" and len(listed[0]["versions"]) == 5
+    assert listed[0]["name"] == "churn" and len(listed[0]["versions"]) == 6
     refused = run_cli("--home", str(home), "models", "promote", "churn:2")
     assert refused.returncode == 2 and "not approved" in refused.stderr
     assert run_cli("--home", str(home), "models", "approve", "churn:2", "--note", "ok").returncode == 0

@@ -3,9 +3,11 @@
 import asyncio
 
 import httpx
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+import depthgauge
 from depthgauge.govern.audit import verify
 from depthgauge.store.tables import AuditEventRow, FeedbackRow, PredictionLogRow, ReviewRow
 from depthgauge.workspace import Workspace
@@ -118,6 +120,19 @@ def test_deploy_and_rollback_with_history_and_audit(server):
     with Workspace.open(home) as workspace, workspace.session() as session:
         actions = [e.action for e in session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq))]
         assert actions[-2:] == ["model.deploy", "model.rollback"] and verify(session).ok
+
+
+def test_the_tabm_candidate_is_deployed_and_answers_like_the_trained_model(server):
+    url, tokens, home = server
+    local = depthgauge.load_model("churn:6", home=home)
+    assert local.model.family == "tabm"
+    with client(url, tokens["deployer"]) as c:
+        assert c.post("/v1/models/churn/deploy", json={"ref": "churn:6"}).json()["ref"] == "churn:6"
+        answer = c.post("/v1/models/churn/predict", json={"inputs": ROW}).json()
+    assert answer["version"] == "churn:6"
+    served = answer["predictions"][0]["probabilities"]
+    expected = local.predict_proba(pd.DataFrame([ROW]))[0]
+    assert [served[str(c)] for c in local.classes_] == pytest.approx(list(expected), abs=1e-6)
 
 
 def test_uncertain_predictions_go_to_review_and_decisions_become_labels(server):

@@ -21,9 +21,28 @@ from depthgauge.assess.evaluation import outcome_of
 from depthgauge.assess.fitting import Reporter, fit_candidates
 from depthgauge.assess.plan import BudgetPlan
 from depthgauge.data.split import repeated_split
+from depthgauge.zoo import FAMILIES
 
 SMALL_TABLE_ROWS = 20_000  # below this, repeats always run: one split of a small table is too noisy to judge on
 MIN_REPEATS = 3  # with two splits the t interval (1 degree of freedom) is too wide to decide anything
+MIN_CANDIDATE_S = 2.0  # per trained candidate and split: below it, repeats would starve every candidate
+
+
+def affordable_repeats(requested: int, fit_s: float, candidates) -> tuple[int, str | None]:
+    """Return how many splits the fitting time affords, and a note when it is fewer than requested.
+
+    Each split must give every trained candidate at least MIN_CANDIDATE_S on average; more splits
+    of starved models would measure the starving, not the models.
+    """
+    trained = sum(not FAMILIES[c].instant for c in candidates)
+    fits = int(fit_s // (MIN_CANDIDATE_S * max(trained, 1)))
+    if fits >= requested:
+        return requested, None
+    repeats = fits if fits >= MIN_REPEATS else 1
+    needed = requested * MIN_CANDIDATE_S * trained
+    return repeats, (f"{repeats} split{'s' if repeats > 1 else ''}, not {requested}: {fit_s:.0f}s of fitting time "
+                     f"cannot give {trained} candidates {MIN_CANDIDATE_S:g}s each on {requested} splits (about "
+                     f"{needed:.0f}s needed). A larger --time-budget allows repeated splits.")
 
 
 class _Quiet(Reporter):

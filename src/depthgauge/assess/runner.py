@@ -24,7 +24,7 @@ from depthgauge.assess.options import (DataOptions, DecisionOptions, RunOptions,
 from depthgauge.assess.persist import store_assessment
 from depthgauge.assess.plan import MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assess.results import Assessment
-from depthgauge.assess.repeats import SMALL_TABLE_ROWS, score_repeats
+from depthgauge.assess.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats
 from depthgauge.assess.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
@@ -216,7 +216,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         data_parallel = {"workers": workers, "address": ray_address} if workers > 1 else None
         repeats = run.repeats if kind == "table" and labelled and executor == "local" and not tune and workers == 1 else 1
         fit_started = time.perf_counter()
-        repeat_note = None
+        repeats, repeat_note = affordable_repeats(repeats, plan.fit_s, candidates) if repeats > 1 else (1, None)
         if executor == "ray":
             results, models = fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
                                           data_parallel)
