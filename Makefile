@@ -3,22 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.test-installed
 
 .PHONY: demo test bench clean
 
+# demo: what assess, serve and the dashboard need. test: the test extras on top (Ray, Playwright, moto, MLflow...).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and alone: pip then takes the CPU build where the machine offers one (not 2.7 GB of CUDA)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/depthgauge assess examples/breast_cancer.csv --target diagnosis --time-budget 2m \
 		--value tp=100,fp=-20,fn=-500,tn=0
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	sh scripts/ensure_test_packages.sh
 	$(BIN)/python -m pytest
 

@@ -29,6 +29,7 @@ from _common import RESULTS, write_result  # noqa: E402
 from verdict_suite import _fair, _sklearn, _statsmodels  # noqa: E402
 
 from depthgauge.assess.options import parse_duration  # noqa: E402
+from depthgauge.assess.quality import LOWER_IS_BETTER  # noqa: E402
 
 TABLES = {
     "breast_cancer": (lambda: _sklearn("breast_cancer", "diagnosis"), "diagnosis"),
@@ -90,11 +91,18 @@ def main() -> None:
                       file=sys.stderr, flush=True)
             ok = [r for r in runs if "error" not in r]
             calls = sorted({r["call"] for r in ok})
-            best_deep_vs_mlp = [round(r["scores"][r["deep"]]["mean"] - r["scores"]["mlp"]["mean"], 4)
-                                for r in ok if r["deep"] and "mlp" in r["scores"]]
+            def gain(r, a, b):  # how much better a is than b on the primary metric (positive: better)
+                sign = -1.0 if r["metric"] in LOWER_IS_BETTER else 1.0
+                if a not in r["scores"] or b not in r["scores"] or None in (r["scores"][a]["mean"], r["scores"][b]["mean"]):
+                    return None
+                return round(sign * (r["scores"][a]["mean"] - r["scores"][b]["mean"]), 4)
+
+            best_deep_vs_mlp = [gain(r, r["deep"], "mlp") for r in ok if r["deep"]]
             tables.append({"table": name, "rows": len(__import__("pandas").read_csv(path)), "calls": calls,
                            "same_call_every_seed": len(calls) == 1 and len(ok) == len(seeds),
-                           "best_deep_minus_mlp": best_deep_vs_mlp,
+                           "best_deep_better_than_mlp_by": best_deep_vs_mlp,
+                           "tabm_better_than_mlp_by": [gain(r, "tabm", "mlp") for r in ok],
+                           "best_deep_better_than_lightgbm_by": [gain(r, r["deep"], "lightgbm") for r in ok if r["deep"]],
                            "worst_wall_over_budget": max((r["wall_over_budget"] for r in ok), default=None),
                            "runs": runs})
             RESULTS.mkdir(exist_ok=True)

@@ -10,14 +10,47 @@ from depthgauge.errors import DepthgaugeError
 
 __version__ = "0.1.0"
 
-# Imported last on purpose: importing a subpackage such as `depthgauge.assess` sets the package
-# attribute of that name to the module; binding the functions afterwards makes them callable.
-from depthgauge.advise.service import give_advice as advise  # noqa: E402
-from depthgauge.assess.runner import assess  # noqa: E402
-from depthgauge.cost.service import run_cost_projection as project_cost  # noqa: E402
-from depthgauge.govern.service import checklist, mark_checklist  # noqa: E402
-from depthgauge.govern.service import run_vendor_scorecard as score_vendors  # noqa: E402
-from depthgauge.registry.predictor import load_model  # noqa: E402
+# The public functions load their modules on first use, so `import depthgauge` and `depthgauge --help`
+# do not pay for torch, scikit-learn and LightGBM until something needs them. `assess` and `advise`
+# share their names with subpackages: importing a subpackage binds its name on this package, so the
+# (light) subpackages are imported first and the functions bound after them.
+import depthgauge.advise  # noqa: E402,F401
+import depthgauge.assess  # noqa: E402,F401
+
+
+def assess(data, target=None, **kwargs):
+    """Return an `Assessment` of simple and deep candidates on `data`; see `depthgauge.assess.runner.assess`."""
+    from depthgauge.assess.runner import assess as run_assessment
+
+    return run_assessment(data, target, **kwargs)
+
+
+def advise(answers=None, **kwargs):
+    """Return the advice and the id it is stored under; see `depthgauge.advise.service.give_advice`."""
+    from depthgauge.advise.service import give_advice
+
+    return give_advice(answers, **kwargs)
+
+
+_LAZY = {
+    "project_cost": ("depthgauge.cost.service", "run_cost_projection"),
+    "checklist": ("depthgauge.govern.service", "checklist"),
+    "mark_checklist": ("depthgauge.govern.service", "mark_checklist"),
+    "score_vendors": ("depthgauge.govern.service", "run_vendor_scorecard"),
+    "load_model": ("depthgauge.registry.predictor", "load_model"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'depthgauge' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["DepthgaugeError", "advise", "assess", "checklist", "load_model", "mark_checklist", "project_cost",
            "score_vendors", "__version__"]

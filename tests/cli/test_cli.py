@@ -1,8 +1,12 @@
 """The command line as a user meets it: help, JSON, and a clear exit-2 error for every bad input, writing nothing."""
 
 import json
+import subprocess
+import sys
 
 import pytest
+
+import depthgauge
 
 from tests.conftest import run_cli
 
@@ -13,6 +17,16 @@ def test_help_lists_the_commands():
     for command in ("assess", "init", "assessments"):
         assert command in result.stdout
     assert "--time-budget" in run_cli("assess", "--help").stdout
+
+
+def test_version_and_help_load_no_heavy_library():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"depthgauge {depthgauge.__version__}"
+    # --help builds every command; none of them may import torch, scikit-learn, LightGBM or pandas to do it
+    probe = ("import sys; from depthgauge.cli import main; main._register(); import depthgauge; "
+             "print(sorted(m for m in ('torch', 'sklearn', 'lightgbm', 'pandas', 'sqlalchemy') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_init_then_assess_json_then_list(tmp_path, churn_csv):
@@ -122,3 +136,14 @@ def test_assess_a_folder_of_images_and_a_graph_from_the_command_line(tmp_path):
                       "--edges", str(tmp_path / "cites.csv"))
     assert refused.returncode == 2 and "not in the node table, for example 'nobody'" in refused.stderr
     assert not (tmp_path / "other").exists()
+
+
+def test_data_warnings_are_printed_before_training_starts(tmp_path, churn):
+    data = tmp_path / "with_contacts.csv"
+    churn.assign(contact=[f"user{i}@example.org" for i in range(len(churn))]).to_csv(data, index=False)
+    result = run_cli("--home", str(tmp_path / "ws"), "assess", str(data), "--target", "churned", "--time-budget", "15s",
+                     "--repeats", "1")
+    assert result.returncode == 0, result.stderr
+    warned = result.stderr.index("'contact' looks like personal data (email addresses)")
+    assert warned < result.stderr.index("Linear model:")  # before the first candidate's line
+    assert "personal data" not in result.stdout  # said once, not again after the run

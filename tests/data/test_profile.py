@@ -107,3 +107,32 @@ def test_a_leaky_feature_is_flagged_and_an_honest_one_is_not(churn):
 def test_numbers_stored_as_text_are_numeric():
     series = pd.Series(["1.5", "2", "3.25"] * 10, name="amount")
     assert infer_role(series)[0] == "numeric"
+
+
+# Columns named neutrally, so only their values can give them away.
+LOOK_ALIKES = {
+    "c_iso_date": (lambda i: f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}", None),
+    "c_timestamp": (lambda i: f"2024-03-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d}:00", None),
+    "c_us_date": (lambda i: f"{i % 12 + 1:02d}/{i % 28 + 1:02d}/2023", None),
+    "c_zip": (lambda i: f"{10000 + i * 7:05d}", None),
+    "c_zip_plus_four": (lambda i: f"{10000 + i * 7:05d}-{i % 9000 + 1000:04d}", None),
+    "c_order": (lambda i: f"ORD-{2024000 + i}", None),
+    "c_order_number": (lambda i: f"{100 + i % 900}-{1000000 + i * 13}-{2000000 + i * 3}", None),  # 3-7-7 digits
+    "c_tel_us": (lambda i: f"(555) {100 + i % 900:03d}-{i:04d}", "phone numbers"),
+    "c_tel_intl": (lambda i: f"+44 20 7946 {i:04d}", "phone numbers"),
+    "c_tel_dashed": (lambda i: f"555-{100 + i % 900:03d}-{i:04d}", "phone numbers"),
+    "c_contact": (lambda i: f"person{i}@example.org", "email addresses"),
+}
+
+
+def test_personal_data_warnings_are_right_about_look_alikes():
+    n = 300
+    frame = pd.DataFrame({name: [make(i) for i in range(n)] for name, (make, _) in LOOK_ALIKES.items()})
+    frame["y"] = ["a", "b", "c"] * (n // 3)
+    _, profile = roles(frame, "y")
+    flagged = {}
+    for warning in profile.warnings:
+        if "looks like personal data" in warning:
+            name = warning.split("'")[1]
+            flagged[name] = warning.split("(")[1].split(")")[0]
+    assert flagged == {name: kind for name, (_, kind) in LOOK_ALIKES.items() if kind}

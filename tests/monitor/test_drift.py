@@ -45,6 +45,7 @@ def test_a_shifted_category_mix_is_flagged_with_its_largest_change(table):
     assert features["contract"]["drifted"] and features["contract"]["test"] == "chi-square"
     assert max(features["contract"]["largest_changes"], key=lambda k: features["contract"]["largest_changes"][k]) == "two-year"
     assert features["region"]["unseen_share"] == pytest.approx(0.1)
+    assert not features["region"]["drifted"]  # unseen categories are their own signal, not drift of the column
 
 
 def test_twenty_random_no_drift_splits_raise_at_most_one_false_alarm(table):

@@ -8,7 +8,9 @@ import pytest
 
 import depthgauge
 from depthgauge.data.synth import churn_table
+from depthgauge.contract import ContractError
 from depthgauge.errors import DepthgaugeError
+from depthgauge.registry.predictor import UnseenCategoryWarning
 from depthgauge.registry import api
 from depthgauge.registry.refs import ModelRef, parse_ref
 from tests.conftest import run_cli
@@ -126,7 +128,7 @@ def test_load_model_predicts_like_the_trained_model_and_checks_inputs(registered
     assert (predictor.predict_proba(rows) == trained.predict_proba(rows)).all()
     assert predictor.predict(rows.iloc[0].to_dict())[0] in predictor.classes_
     assert len(predictor.predict(rows.to_dict("records"))) == 30
-    with pytest.raises(DepthgaugeError, match="lacks column.*contract"):
+    with pytest.raises(DepthgaugeError, match=r"churn:4: contract: missing; it is required"):
         predictor.predict(rows.drop(columns="contract"))
     local = shutil.copytree(predictor.artifact_dir, tmp_path / "exported")
     shutil.rmtree(home)  # no database, no workspace: the local artifact alone is enough
@@ -136,6 +138,23 @@ def test_load_model_predicts_like_the_trained_model_and_checks_inputs(registered
 def _blobs(home, digest):
     manifest = json.loads((home / "artifacts" / "sha256" / digest[:2] / digest).read_text())
     return {name: home / "artifacts" / "sha256" / d[:2] / d for name, d in manifest["files"].items()}
+
+
+def test_python_predictions_keep_the_same_input_contract_as_the_service(home):
+    predictor = depthgauge.load_model("churn:4", home=home)
+    rows = churn_table(30, 8, seed=11).drop(columns="churned")
+    with pytest.raises(ContractError) as refused:
+        predictor.predict(rows.assign(tenure_months="many", region=None))
+    message = str(refused.value)
+    assert "tenure_months (rows 0, 1, 2 and 27 more): 'many' is not a number" in message
+    assert "region (rows 0, 1, 2 and 27 more): missing; it is required" in message
+    assert [p.column for p in refused.value.problems] == ["tenure_months", "region"]  # only the real problems
+    single = {**rows.iloc[0].to_dict(), "contract": "platinum"}
+    with pytest.warns(UnseenCategoryWarning, match="contract: 'platinum' was never seen in training"):
+        assert predictor.predict(single)[0] in predictor.classes_
+    assert len(predictor.predict(rows.assign(favourite_colour="blue"))) == 30  # columns it does not read are ignored
+    schema = {c["name"]: c for c in predictor.input_schema["columns"]}
+    assert schema["tenure_months"]["nullable"] is False  # complete in training, so required
 
 
 def test_a_tampered_or_missing_artifact_is_refused(home):
@@ -179,3 +198,45 @@ def test_an_invalid_name_is_refused_before_anything_is_written(tmp_path, churn):
     with pytest.raises(DepthgaugeError, match="not a valid model name"):
         depthgauge.assess(churn, target="churned", home=home, name="my model!")
     assert not home.exists()
+
+
+def test_export_a_folder_that_loads_without_the_workspace(home, tmp_path):
+    rows = churn_table(30, 8, seed=11).drop(columns="churned")
+    expected = depthgauge.load_model("churn:4", home=home).predict_proba(rows)
+    written = json.loads(run_cli("--home", str(home), "models", "export", "churn:4", "--to", str(tmp_path / "out"),
+                                 "--json").stdout)
+    assert written["family"] == "lightgbm" and written["format"] == "folder"
+    assert {"model.json", "input_schema.json", "MODEL_CARD.md", "MODEL_CARD.html", "EXPORT.json"} <= set(written["files"])
+    assert "## Intended use" in (tmp_path / "out" / "MODEL_CARD.md").read_text()
+    shutil.rmtree(home)
+    assert (depthgauge.load_model(tmp_path / "out").predict_proba(rows) == expected).all()
+
+
+def test_export_to_mlflow_loads_and_predicts_with_mlflow_without_pickle(home, tmp_path):
+    import mlflow.pyfunc
+
+    rows = churn_table(30, 8, seed=11).drop(columns="churned")
+    expected = depthgauge.load_model("churn:5", home=home).predict(rows)
+    api_written = run_cli("--home", str(home), "models", "export", "churn:5", "--to", str(tmp_path / "mlflow"),
+                          "--format", "mlflow")
+    assert api_written.returncode == 0 and "Exported churn:5 (mlp) as mlflow" in api_written.stdout
+    loaded = mlflow.pyfunc.load_model(str(tmp_path / "mlflow"))
+    assert list(loaded.predict(rows)) == list(expected)
+    files = [p for p in (tmp_path / "mlflow").rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in (".pkl", ".pickle", ".joblib")]
+    assert all(not p.read_bytes().startswith(b"\x80") for p in files)  # no pickle stream anywhere
+
+
+def test_a_refused_export_writes_nothing(home, tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "keep.txt").write_text("mine")
+    refused = run_cli("--home", str(home), "models", "export", "churn:4", "--to", str(taken))
+    assert refused.returncode == 2 and "is not an empty folder; nothing was written" in refused.stderr
+    assert [p.name for p in taken.iterdir()] == ["keep.txt"]
+    onnx = run_cli("--home", str(home), "models", "export", "churn:4", "--to", str(tmp_path / "o"), "--format", "onnx")
+    assert onnx.returncode == 2 and "Unknown export format 'onnx'" in onnx.stderr and "mlflow" in onnx.stderr
+    unknown = run_cli("--home", str(home), "models", "export", "chrun:1", "--to", str(tmp_path / "u"))
+    assert unknown.returncode == 2 and "Did you mean 'churn'" in unknown.stderr
+    assert not (tmp_path / "o").exists() and not (tmp_path / "u").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no scratch folder left behind

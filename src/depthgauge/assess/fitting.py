@@ -14,17 +14,10 @@ from depthgauge.assess import operations
 from depthgauge.assess.evaluation import record_training
 from depthgauge.assess.executors import load_trained, train_mlp_data_parallel, train_on_ray
 from depthgauge.assess.plan import SKIP_BELOW_S, BudgetPlan, FitClock
+from depthgauge.assess.progress import Reporter
 from depthgauge.assess.results import CandidateResult
 from depthgauge.errors import DepthgaugeError
 from depthgauge.zoo import FAMILIES
-
-
-class Reporter:
-    """Receives progress; the CLI renders it with rich. The default says nothing."""
-
-    def stage(self, text: str) -> None: ...
-    def candidate_started(self, name: str, budget_s: float) -> None: ...
-    def candidate_finished(self, result: CandidateResult) -> None: ...
 
 
 def fit_candidates(candidates, task, roles, seed, plan: BudgetPlan, X_train, y_train, X_val, y_val,

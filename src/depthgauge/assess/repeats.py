@@ -18,7 +18,8 @@ import numpy as np
 
 from depthgauge.assess import quality
 from depthgauge.assess.evaluation import outcome_of
-from depthgauge.assess.fitting import Reporter, fit_candidates
+from depthgauge.assess.fitting import fit_candidates
+from depthgauge.assess.progress import Reporter
 from depthgauge.assess.plan import BudgetPlan
 from depthgauge.data.split import repeated_split
 from depthgauge.zoo import FAMILIES

@@ -17,7 +17,8 @@ import pandas as pd
 
 from depthgauge.assess import quality
 from depthgauge.assess.evaluation import evaluate, evaluate_unlabelled, prediction_reference
-from depthgauge.assess.fitting import Reporter, fit_candidates, fit_on_ray
+from depthgauge.assess.fitting import fit_candidates, fit_on_ray
+from depthgauge.assess.progress import Reporter
 from depthgauge.assess.operations import THROUGHPUT_BATCH
 from depthgauge.assess.options import (DataOptions, DecisionOptions, RunOptions, command_line, parse_value,
                                        parse_volume)
@@ -168,6 +169,8 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                                        y[split.validation], profile.features(), scored)
         warnings += leak_warnings(scores, scored)
         leaks = {name: score for name, score in scores.items() if score >= SUSPECT_SCORE}
+    for warning in warnings:
+        reporter.warn(warning)
     original_time_column = prepared.settings.get("time_column") if kind == "series" else time_column
     circumstances = Circumstances(
         budget_s, lambda changes: command_line(source, replace(data_options, time_column=original_time_column),

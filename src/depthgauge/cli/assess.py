@@ -10,9 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from depthgauge.assess.quality import LABELS
-from depthgauge.assess.runner import Reporter
-from depthgauge.assess.verdict import money
+from depthgauge.assess.progress import Reporter
 from depthgauge.cli.main import app
 from depthgauge.cli.render import print_json, stderr_console
 
@@ -25,6 +23,9 @@ class RichReporter(Reporter):
     def stage(self, text):
         self.progress.update(self.task, description=text)
 
+    def warn(self, text):
+        self.progress.console.print(f"[yellow]warning:[/yellow] {text}")
+
     def candidate_started(self, name, budget_s):
         self.progress.update(self.task, description=f"Training {name} (up to {budget_s:.0f}s)")
 
@@ -35,6 +36,9 @@ class RichReporter(Reporter):
 
 
 def _summary_table(assessment) -> Table:
+    from depthgauge.assess.quality import LABELS
+    from depthgauge.assess.verdict import money
+
     metric = assessment.verdict.primary_metric
     table = Table(title="Scorecard (test rows)")
     for col in ("candidate", LABELS[metric] + " [95% CI]", "p50 ms", "rows/s", "fit s", "$/1k pred", "review", "net/1k"):
@@ -132,9 +136,7 @@ def assess(
     if json_output:
         print_json(result.to_dict())
         return
-    out = Console(width=max(Console().width, 110))
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+    out = Console(width=max(Console().width, 110))  # the data warnings were printed before training started
     out.print(_summary_table(result))
     call = result.verdict.call.replace("_", " ")
     out.print(f"\n[bold]Verdict ({call}):[/bold] {result.verdict.headline}\n")

@@ -17,10 +17,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from depthgauge import __version__
+
+        typer.echo(f"depthgauge {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
     home: Optional[str] = typer.Option(None, "--home", help="Workspace folder (default: $DEPTHGAUGE_HOME or ./.depthgauge)."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
 ):
     ctx.obj = {"home": home}
 

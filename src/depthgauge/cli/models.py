@@ -1,4 +1,4 @@
-"""`depthgauge models list|show|promote|approve|archive|delete|card|policy`."""
+"""`depthgauge models list|show|promote|approve|archive|delete|card|export|policy`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,18 @@ from rich.table import Table
 
 from depthgauge.cli.main import app
 from depthgauge.cli.render import print_json
-from depthgauge.registry import api
 
 models_app = typer.Typer(help="The model registry: versions, aliases, approvals, model cards.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 REF_HELP = "NAME, NAME@ALIAS or NAME:VERSION (a bare NAME means @production, else the latest version)."
 JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _api():
+    """The registry's API, imported on first use so that `depthgauge --help` stays fast."""
+    from depthgauge.registry import api
+
+    return api
 
 
 def _done(data, json_output: bool, message: str) -> None:
@@ -29,7 +35,7 @@ def _done(data, json_output: bool, message: str) -> None:
 @models_app.command("list")
 def list_command(ctx: typer.Context, json_output: bool = JSON):
     """List registered models and their versions."""
-    models = api.list_models(ctx.obj["home"])
+    models = _api().list_models(ctx.obj["home"])
     if json_output:
         print_json(models)
         return
@@ -49,7 +55,7 @@ def list_command(ctx: typer.Context, json_output: bool = JSON):
 @models_app.command("show")
 def show_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HELP), json_output: bool = JSON):
     """Show one version: lineage, scorecard, input schema, approvals and history."""
-    detail = api.show(ref, ctx.obj["home"])
+    detail = _api().show(ref, ctx.obj["home"])
     if json_output:
         print_json(detail)
         return
@@ -70,7 +76,7 @@ def show_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HEL
 def approve_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HELP),
                     note: str = typer.Option(..., help="Why this version is fit for use."), json_output: bool = JSON):
     """Approve a version (who, when and your note are recorded)."""
-    result = api.approve(ref, note, ctx.obj["home"])
+    result = _api().approve(ref, note, ctx.obj["home"])
     _done(result, json_output, f"Approved {result['ref']} as {result['approved_by']}.")
 
 
@@ -79,14 +85,14 @@ def promote_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_
                     to: str = typer.Option("production", "--to", help="candidate, staging or production."),
                     json_output: bool = JSON):
     """Move an alias (default: production) to a version. Production needs an approved version by default."""
-    result = api.promote(ref, to, ctx.obj["home"])
+    result = _api().promote(ref, to, ctx.obj["home"])
     _done(result, json_output, f"{result['ref']} is now @{to}.")
 
 
 @models_app.command("archive")
 def archive_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HELP), json_output: bool = JSON):
     """Archive a version: kept for the record, no longer promotable."""
-    result = api.archive(ref, ctx.obj["home"])
+    result = _api().archive(ref, ctx.obj["home"])
     _done(result, json_output, f"Archived {result['ref']}.")
 
 
@@ -96,7 +102,7 @@ def delete_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_H
     """Delete a version's record (a @production version cannot be deleted)."""
     if not yes and not typer.confirm(f"Delete {ref}?"):
         raise typer.Abort()
-    deleted = api.delete(ref, ctx.obj["home"])
+    deleted = _api().delete(ref, ctx.obj["home"])
     _done({"deleted": deleted}, json_output, f"Deleted {deleted}.")
 
 
@@ -105,8 +111,23 @@ def card_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HEL
                  out: Optional[Path] = typer.Option(None, help="Folder for the card (default: the workspace's cards/)."),
                  json_output: bool = JSON):
     """Write the model card as Markdown and HTML."""
-    markdown, html_path = api.write_model_card(ref, ctx.obj["home"], out)
+    markdown, html_path = _api().write_model_card(ref, ctx.obj["home"], out)
     _done({"markdown": str(markdown), "html": str(html_path)}, json_output, f"Wrote {markdown} and {html_path}.")
+
+
+@models_app.command("export")
+def export_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HELP),
+                   to: Path = typer.Option(..., "--to", help="A new or empty folder to write the export into."),
+                   fmt: str = typer.Option("folder", "--format", help="'folder': the artifact, its input schema and "
+                                           "model card, loadable with depthgauge.load_model(DIR). 'mlflow': an MLflow "
+                                           "pyfunc model folder for mlflow.pyfunc.load_model."),
+                   json_output: bool = JSON):
+    """Export a version to a folder that needs no workspace: plain depthgauge, or MLflow pyfunc."""
+    from depthgauge.registry.export import export_model
+
+    written = export_model(ref, to, fmt, ctx.obj["home"])
+    _done(written, json_output, f"Exported {written['ref']} ({written['family']}) as {fmt} to {written['to']} "
+                                f"({len(written['files'])} files).")
 
 
 @models_app.command("policy")
@@ -114,5 +135,5 @@ def policy_command(ctx: typer.Context,
                    require_approval: bool = typer.Option(..., "--require-approval/--no-require-approval",
                                                          help="Whether production needs an approved version.")):
     """Set the workspace's approval policy (on by default)."""
-    api.set_policy(require_approval, ctx.obj["home"])
+    _api().set_policy(require_approval, ctx.obj["home"])
     typer.echo(f"Approval before production is now {'required' if require_approval else 'not required'}.")

@@ -33,6 +33,9 @@ def _render(report: dict, out: Console) -> None:
         out.print(f"drift score {drift['score']:.3f} · drifted: {', '.join(drift['drifted_features']) or 'none'} · "
                   f"predictions PSI {drift['predictions']['psi']:.3f}"
                   + (" (drifted)" if drift["predictions"]["drifted"] else ""))
+        if drift.get("unseen_categories"):
+            out.print("categories never seen in training: " + ", ".join(
+                f"{name} {share:.1%} of predictions" for name, share in drift["unseen_categories"].items()))
         table = Table("feature", "test", "p-value", "PSI", "JS distance", "drifted")
         for name, f in list(drift["features"].items())[:10]:
             table.add_row(name, f["test"], _number(f["p_value"], 2), f"{f['psi']:.3f}", _number(f["js_distance"]),

@@ -26,6 +26,8 @@ def serve(
                                         "0 turns the schedule off."),
     rules: Optional[str] = typer.Option(None, help="Alert rules YAML (default: the workspace's alerts.yaml, else the "
                                                    "built-in rules)."),
+    log_format: str = typer.Option("text", help="Access log on stdout, one line per request: 'text', or 'json' for "
+                                                "log shippers. Bodies and keys are never logged."),
 ):
     """Serve deployed models over HTTP: predict, deploy, rollback, reviews, feedback, metrics."""
     import uvicorn
@@ -36,7 +38,10 @@ def serve(
     from depthgauge.serve.log import check_durability
     from depthgauge.workspace import Workspace
 
+    from depthgauge.serve.access import access_log
+
     check_durability(durability)
+    access_log(log_format)  # an unknown format is refused before anything is deployed
     if monitor_every < 0:
         raise DepthgaugeError(f"--monitor-every must be 0 (off) or a number of seconds, not {monitor_every:g}.")
     if rules is not None:
@@ -51,5 +56,24 @@ def serve(
         typer.secho("Authentication is OFF: anyone who can reach this port can predict, deploy and review.",
                     err=True, fg=typer.colors.YELLOW)
     application = create_app(ctx.obj["home"], auth=not insecure_no_auth, max_body_bytes=int(max_body_mb * 1_000_000),
-                             durability=durability, monitor_every_s=monitor_every, rules_file=rules)
+                             durability=durability, monitor_every_s=monitor_every, rules_file=rules,
+                             log_format=log_format)
+    with Workspace.open(ctx.obj["home"]) as workspace, workspace.session() as session:
+        deployed = [(row.model_name, row.ref) for row in deployments.active_deployments(session)]
+    _banner(host, port, deployed, not insecure_no_auth)
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _banner(host: str, port: int, deployed: list[tuple[str, str]], auth: bool) -> None:
+    """Say where the service is and what it serves, on stderr (stdout carries the access log)."""
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
+    lines = [f"depthgauge is serving on http://{shown}:{port}",
+             f"  dashboard: {base}/    API docs: {base}/docs    metrics: {base}/metrics"]
+    if deployed:
+        lines += [f"  {name}: {ref}  (POST {base}/v1/models/{name}/predict)" for name, ref in deployed]
+    else:
+        lines.append("  no model deployed yet: depthgauge serve --deploy NAME:VERSION, or POST /v1/models/NAME/deploy")
+    lines.append("  authentication: on; create a key with: depthgauge keys create --name NAME --role predictor" if auth
+                 else "  authentication: OFF")
+    typer.echo("\n".join(lines), err=True)

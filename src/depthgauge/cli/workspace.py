@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import typer
-from sqlalchemy import select
 
 from depthgauge.cli.main import app
 from depthgauge.cli.render import print_json
@@ -54,6 +53,7 @@ def list_assessments(ctx: typer.Context, json_output: bool = typer.Option(False,
     """List assessments, newest first."""
     from rich.console import Console
     from rich.table import Table
+    from sqlalchemy import select
 
     from depthgauge.store.tables import AssessmentRow
 

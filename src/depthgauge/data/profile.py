@@ -29,6 +29,9 @@ _BOOL_TOKENS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid|guid|^key$)", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+# look-alikes of phone numbers that are not personal data: dates and ZIP+4 codes
+_DATE_LIKE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([ T].*)?$")
+_ZIP_PLUS_FOUR = re.compile(r"^\d{5}-\d{4}$")
 _PII_NAMES = re.compile(r"(e-?mail|phone|mobile|ssn|social_security|passport|first_?name|last_?name|full_?name|address)", re.I)
 
 
@@ -154,7 +157,10 @@ def _personal_data_kind(series: pd.Series) -> str | None:
     if sample.str.match(_EMAIL).mean() > 0.5:
         return "email addresses"
     digits = sample.str.count(r"\d")
-    if (sample.str.match(_PHONE) & (digits >= 7)).mean() > 0.5 and sample.str.contains(r"[\s()+-]", regex=True).mean() > 0.5:
+    shaped = sample.str.match(_PHONE) & ~sample.str.match(_DATE_LIKE) & ~sample.str.match(_ZIP_PLUS_FOUR)
+    # a national number has 10+ digits; shorter ones count only when written as phone numbers are (+44..., (555)...)
+    dialled = (digits >= 10) | sample.str.startswith("+") | sample.str.contains("(", regex=False)
+    if (shaped & dialled & (digits <= 15)).mean() > 0.5 and sample.str.contains(r"[\s()+-]", regex=True).mean() > 0.5:
         return "phone numbers"
     return None
 
@@ -277,7 +283,7 @@ def profile_table(
             role, note = "group", "used to split rows by group; not a feature"
         elif name == time_column:
             role, note = "time", "used to order the split; not a feature"
-        if name not in excluded and role not in ("image", "node", "neighbors"):
+        if name not in excluded and role not in ("image", "node", "neighbors", "datetime", "time"):
             pii = _personal_data_kind(series)
             if pii:
                 warns.append(

@@ -97,6 +97,8 @@ def _numeric(reference: dict, live: dict, rng: np.random.Generator) -> dict:
 
 
 def _categorical(reference: dict, live: dict) -> dict:
+    """Chi-square and PSI over the categories training saw; categories it never saw are their own signal
+    (`unseen_share`, counted by the service as they arrive), not drift of the column."""
     known = reference["shares"]
     observed_by_key = {k: 0.0 for k in known}
     unseen = 0
@@ -107,19 +109,21 @@ def _categorical(reference: dict, live: dict) -> dict:
             observed_by_key[OTHER] += count
         else:
             unseen += count
-    n = int(sum(live["counts"].values()))
-    keys = list(known) + (["__unseen__"] if unseen else [])
-    observed = np.array([observed_by_key[k] for k in known] + ([unseen] if unseen else []), float)
-    expected_shares = np.array([known[k] for k in known] + ([0.0] if unseen else []), float)
+    total = int(sum(live["counts"].values()))
+    keys = list(known)
+    observed = np.array([observed_by_key[k] for k in keys], float)
+    n = float(observed.sum())
+    expected_shares = np.array([known[k] for k in keys], float)
     smoothed = np.clip(expected_shares, _EPSILON, None)
     smoothed /= smoothed.sum()
     test = stats.chisquare(observed, smoothed * n) if n else None
     live_shares = observed / max(n, 1)
     top = sorted(zip(keys, live_shares - expected_shares), key=lambda kv: -abs(kv[1]))[:3]
     return {"test": "chi-square", "statistic": None if test is None else float(test.statistic),
-            "p_value": None if test is None else float(test.pvalue), "psi": psi(expected_shares, live_shares),
+            "p_value": None if test is None else float(test.pvalue),
+            "psi": psi(expected_shares, live_shares) if n else 0.0,
             "js_distance": float(jensenshannon(smoothed, live_shares, base=2)) if n else None,
-            "unseen_share": unseen / max(n, 1), "largest_changes": {k: round(float(d), 4) for k, d in top}}
+            "unseen_share": unseen / max(total, 1), "largest_changes": {k: round(float(d), 4) for k, d in top}}
 
 
 def _judge(result: dict, alpha: float) -> dict:

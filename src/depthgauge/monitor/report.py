@@ -175,6 +175,8 @@ def build_report(session, reference: str, spec: WindowSpec, prices=None) -> dict
         report["drift"] = {"status": "measured", "score": drift.drift_score(features, version.reference.get("importance", {})),
                            "drifted_features": [name for name, f in features.items() if f["drifted"]],
                            "drifted_count": sum(f["drifted"] for f in features.values()),
+                           "unseen_categories": {name: round(f["unseen_share"], 4) for name, f in features.items()
+                                                 if f.get("unseen_share")},
                            "features": features, "predictions": predictions,
                            "not_monitored": version.reference.get("not_monitored", [])}
     report["quality"], outcome = _quality(session, window, version, options)

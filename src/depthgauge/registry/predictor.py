@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -10,24 +11,37 @@ import pandas as pd
 from depthgauge.errors import DepthgaugeError
 
 
+class UnseenCategoryWarning(UserWarning):
+    """An input held a category the model never saw in training; it was answered as training handled rare ones."""
+
+
 class Predictor:
-    """A loaded model with `predict`, `predict_proba` and the input schema it was trained on."""
+    """A loaded model with `predict`, `predict_proba` and the input schema it was trained on.
+
+    Inputs are checked against the schema by the same contract the HTTP service applies: a
+    missing required value or a value of the wrong type raises `DepthgaugeError`, naming every
+    problem; an unseen category is predicted with an `UnseenCategoryWarning`.
+    """
 
     def __init__(self, model, ref: str | None, artifact_dir: Path):
+        from depthgauge.contract import InputContract
+
         self.model = model
         self.ref = ref
         self.artifact_dir = artifact_dir
         self.input_schema = model.input_schema()
+        self.contract = InputContract(self.input_schema, ref)
 
     def _frame(self, X) -> pd.DataFrame:
         if isinstance(X, dict):
             X = [X]
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(list(X))
-        missing = [c["name"] for c in self.input_schema["columns"] if c["name"] not in frame.columns]
-        if missing:
-            raise DepthgaugeError(f"Input lacks column(s) {', '.join(missing)} that {self.ref or 'this model'} needs. "
-                                  f"Columns it reads: {', '.join(c['name'] for c in self.input_schema['columns'])}.")
-        return frame
+        checked, warned = self.contract.check_frame(frame)
+        notes = [text for row in warned for _, text in row]
+        if notes:
+            more = f" (and {len(notes) - 3:,} more)" if len(notes) > 3 else ""
+            warnings.warn("; ".join(notes[:3]) + more, UnseenCategoryWarning, stacklevel=3)
+        return checked
 
     def predict(self, X):
         """Return predictions for a DataFrame, a list of records, or one record."""

@@ -7,6 +7,8 @@ before it answers.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -21,10 +23,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, text
 
+from depthgauge.contract import ContractError, http_problems
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.serve import deploy as deployments
 from depthgauge.serve import reviews
+from depthgauge.serve.access import access_log
 from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.log import GroupCommitLog, check_durability
 from depthgauge.serve.schema import record_model, request_model
@@ -42,8 +46,7 @@ FOLLOW_SECONDS = 2.0  # how often the app picks up deployments made elsewhere an
 class Deployed:
     ref: str
     predictor: object
-    request_model: type[BaseModel]
-    record_model: type[BaseModel]
+    request_model: type[BaseModel]  # the OpenAPI contract; requests are checked by the predictor's InputContract
     columns: list[str]
     review: dict
     batcher: MicroBatcher | None = None
@@ -74,8 +77,13 @@ def _error(status: int, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=message)
 
 
+def _raw_path(scope) -> str:
+    """The path as sent, still percent-encoded: a logged line cannot be split by an encoded newline."""
+    return (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+
+
 def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTES, durability: str = "power",
-               monitor_every_s: float = 300.0, rules_file=None) -> FastAPI:
+               monitor_every_s: float = 300.0, rules_file=None, log_format: str | None = None) -> FastAPI:
     """Return the app serving every active deployment of the workspace at `home`.
 
     `durability` is "power" (each logged prediction is on disk before it is answered) or "crash"
@@ -83,6 +91,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     Every `monitor_every_s` seconds (0: never) the monitor runs over the deployed models and fires
     alerts by `rules_file` (default: the workspace's alerts.yaml, else the built-in rules). Every
     couple of seconds the app follows deployment changes made elsewhere (CLI, other servers).
+    `log_format` ('text' or 'json') writes one access-log line per request to stdout; None writes none.
     """
     from depthgauge.registry.predictor import load_model
     from depthgauge.workspace import Workspace
@@ -96,14 +105,15 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
     predictions = Counter("depthgauge_predictions", "Predictions logged", ["model"], registry=metrics)
     queue_size = Gauge("depthgauge_review_queue", "Pending reviews", registry=metrics)
+    unseen = Counter("depthgauge_unseen_categories", "Inputs holding a category never seen in training",
+                     ["model", "column"], registry=metrics)
     backlog = Gauge("depthgauge_log_backlog", "Prediction records waiting to be committed", registry=metrics)
     log_holder: dict[str, GroupCommitLog] = {}
     keys_seen: dict[str, tuple[str, str, float]] = {}  # token -> (name, role, valid until); revocation lands within seconds
 
     def load(name: str, ref: str, review: dict) -> None:
         predictor = load_model(ref, home=workspace.home)
-        record = record_model(name, predictor.input_schema)
-        deployed = Deployed(ref, predictor, request_model(name, record), record,
+        deployed = Deployed(ref, predictor, request_model(name, record_model(name, predictor.input_schema)),
                             [c["name"] for c in predictor.input_schema["columns"]], review)
         batching = review.get("batching")
         if batching:
@@ -182,6 +192,8 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     app = FastAPI(title="depthgauge", version="1", lifespan=lifespan,
                   description="Predictions with validated inputs, access control, a durable log, human review and feedback.")
 
+    write_access = access_log(log_format)
+
     def path_of(scope) -> str:
         route = scope.get("route")
         return getattr(route, "path", "unmatched")
@@ -195,17 +207,29 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         async def __call__(self, scope, receive, send):
             if scope["type"] != "http":
                 return await self.inner(scope, receive, send)
-            length = dict(scope["headers"]).get(b"content-length")
+            headers = dict(scope["headers"])
+            started, status = time.perf_counter(), {}
+            request_id = ""
+            if write_access:
+                # the caller's X-Request-ID when it sends one (for tracing across services), else a new one
+                given = re.sub(r"[^A-Za-z0-9._-]", "", headers.get(b"x-request-id", b"").decode("latin-1"))[:64]
+                request_id = given or uuid.uuid4().hex
+            length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > max_body_bytes:
                 requests.labels(scope["path"], "413").inc()
                 response = JSONResponse({"detail": f"Body of {int(length):,} bytes exceeds the limit of "
                                                    f"{max_body_bytes:,}. Send smaller batches."}, status_code=413)
-                return await response(scope, receive, send)
-            started, status = time.perf_counter(), {}
+                await response(scope, receive, send)
+                if write_access:
+                    write_access(scope["method"], _raw_path(scope), 413, time.perf_counter() - started, request_id)
+                return
 
             async def send_and_note(message):
                 if message["type"] == "http.response.start":
                     status["code"] = message["status"]
+                    if write_access:
+                        message = {**message, "headers": [*message.get("headers", []),
+                                                          (b"x-request-id", request_id.encode("latin-1"))]}
                 await send(message)
 
             await self.inner(scope, receive, send_and_note)
@@ -217,7 +241,10 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 counts[0] += 1
                 counts[1] += 400 <= code < 500
                 counts[2] += code >= 500
-            latency.labels(route).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            latency.labels(route).observe(elapsed)
+            if write_access:
+                write_access(scope["method"], _raw_path(scope), code, elapsed, request_id)
 
     app.add_middleware(Measure)
 
@@ -313,16 +340,24 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         if len(raw) > max_body_bytes:
             raise _error(413, f"Body exceeds the limit of {max_body_bytes:,} bytes. Send smaller batches.")
         try:
-            body = deployed.request_model.model_validate_json(raw)
-        except ValidationError as exc:
-            problems = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
-            return JSONResponse({"detail": problems}, status_code=422)
-        records = body.inputs if isinstance(body.inputs, list) else [body.inputs]
-        if not records:
-            return JSONResponse({"detail": [{"field": "inputs", "reason": "no records given"}]}, status_code=422)
+            body = json.loads(raw)
+        except ValueError as exc:
+            return JSONResponse({"detail": [{"field": "body", "reason": f"not valid JSON ({exc})"}]}, status_code=422)
+        shape = _request_shape(body)
+        if shape:
+            return JSONResponse({"detail": shape}, status_code=422)
+        single = isinstance(body["inputs"], dict)
+        records = [body["inputs"]] if single else body["inputs"]
         if len(records) > MAX_ROWS:
             raise _error(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
-        rows = [r.model_dump() for r in records]
+        try:
+            frame, notes = deployed.predictor.contract.check_records(records)
+        except ContractError as exc:
+            return JSONResponse({"detail": http_problems(exc, single)}, status_code=422)
+        rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        for row_notes in notes:
+            for column, _ in row_notes:
+                unseen.labels(name, column).inc()
         try:
             _check_images(deployed, rows)  # before batching: one bad image must not fail its batch-mates
         except DepthgaugeError as exc:
@@ -334,7 +369,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             outputs = await run_in_threadpool(_predict, deployed, rows)
         latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
         now, answers, log_rows, reviews = utcnow(), [], [], []
-        for record, (prediction, probabilities, confidence) in zip(rows, outputs, strict=True):
+        for record, row_notes, (prediction, probabilities, confidence) in zip(rows, notes, outputs, strict=True):
             request_id = uuid.uuid4().hex
             reasons = deployments.review_reasons(deployed.review, confidence, record)
             review_id = uuid.uuid4().hex[:12] if reasons else None
@@ -348,7 +383,8 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                                 "status": "pending", "label": None, "decided_by": None, "decided_at": None,
                                 "created_at": now})
             answers.append({"request_id": request_id, **output, "confidence": confidence,
-                            "review": "pending" if reasons else "none", "review_id": review_id})
+                            "review": "pending" if reasons else "none", "review_id": review_id,
+                            "warnings": [text for _, text in row_notes]})
         await log_holder["log"].write(log_rows, reviews)  # answered only once durable
         predictions.labels(name).inc(len(rows))
         return JSONResponse({"model": name, "version": deployed.ref, "predictions": answers})
@@ -435,14 +471,30 @@ def _check_images(deployed: Deployed, rows: list[dict]) -> None:
                 decode_image(row.get(column["name"]), shape)
 
 
+def _request_shape(body) -> list[dict]:
+    """Return the problems with the request's shape: {"inputs": one record or a non-empty list of records}."""
+    if not isinstance(body, dict):
+        return [{"field": "body", "reason": 'expected an object: {"inputs": {...}} or {"inputs": [{...}, ...]}'}]
+    problems = [{"field": key, "reason": 'unknown field; the body holds only "inputs"'} for key in body if key != "inputs"]
+    inputs = body.get("inputs")
+    if "inputs" not in body:
+        problems.append({"field": "inputs", "reason": "required: one record (an object) or a list of records"})
+    elif isinstance(inputs, list) and not inputs:
+        problems.append({"field": "inputs", "reason": "no records given"})
+    elif not isinstance(inputs, dict) and not (isinstance(inputs, list) and all(isinstance(r, dict) for r in inputs)):
+        problems.append({"field": "inputs", "reason": "expected one record (an object) or a list of records"})
+    return problems
+
+
 def _predict(deployed: Deployed, rows: list[dict]) -> list[tuple]:
+    """Predict rows already checked against the input contract (so the predictor's own check is skipped)."""
     frame = pd.DataFrame(rows, columns=deployed.columns)
-    model = deployed.predictor
-    if model.classes_ is not None:
+    predictor, model = deployed.predictor, deployed.predictor.model
+    if predictor.classes_ is not None:
         proba = model.predict_proba(frame)
-        classes = list(model.classes_)
+        classes = list(predictor.classes_)
         best = proba.argmax(axis=1)
-        if model.input_schema["task"] == "anomaly":  # flagged at the detector's threshold, not the larger share
+        if predictor.input_schema["task"] == "anomaly":  # flagged at the detector's threshold, not the larger share
             best = np.array([classes.index(label) for label in model.predict(frame)])
         return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(proba, best,
                                                                                                           strict=True)]

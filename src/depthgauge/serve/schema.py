@@ -1,10 +1,14 @@
-"""Request models generated from a model version's input schema: the OpenAPI contract per deployed model."""
+"""Request models generated from a model version's input schema: the OpenAPI contract per deployed model.
+
+They document the contract; requests are checked by `depthgauge.contract.InputContract`, the
+same check `load_model(...).predict` applies in Python.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Optional, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 # A category may be sent as a string or a whole number; it is read (and logged) as a string, as in training.
 _TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Annotated[Union[str, int], AfterValidator(str)],
@@ -12,7 +16,8 @@ _TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Annotat
 
 
 def record_model(model_name: str, input_schema: dict) -> type[BaseModel]:
-    """Return a pydantic model for one input record: known fields only, each typed, each optional (None = missing)."""
+    """Return a pydantic model for one input record: known fields only, each typed; required where training had
+    no missing values, else optional (None = missing)."""
     fields = {}
     for column in input_schema["columns"]:
         python_type = _TYPES[column["type"]]
@@ -25,10 +30,12 @@ def record_model(model_name: str, input_schema: dict) -> type[BaseModel]:
         if column.get("description"):
             description += f"; {column['description']}"
         if column["type"] == "category":
-            description += f"; categories seen: {', '.join(map(str, column['categories'][:20]))} (others are handled as missing)"
-        from pydantic import Field
-
-        fields[column["name"]] = (Optional[python_type], Field(default=None, description=description))
+            description += (f"; categories seen: {', '.join(map(str, column['categories'][:20]))} (others are answered "
+                            "with a warning)")
+        if column.get("nullable", True):
+            fields[column["name"]] = (Optional[python_type], Field(default=None, description=description))
+        else:
+            fields[column["name"]] = (python_type, Field(description=description + "; required"))
     safe = "".join(ch if ch.isalnum() else "_" for ch in model_name)
     return create_model(f"{safe}_record", __config__=ConfigDict(extra="forbid", strict=False), **fields)
 

@@ -105,16 +105,20 @@ class TabularModel:
         """Return the columns this model reads: type, categories seen, and the range seen in training."""
         self._check_fitted()
         encoder, columns = self.encoder_, []
+        nullable = encoder.nullable_
         for name in encoder.numeric:
             q = encoder.numeric_stats_[name]["quantiles"]
-            columns.append({"name": name, "type": "number", "min": q[0], "max": q[-1], "nullable": True})
+            columns.append({"name": name, "type": "number", "min": q[0], "max": q[-1]})
         for name in encoder.boolean:
-            columns.append({"name": name, "type": "boolean", "nullable": True})
+            columns.append({"name": name, "type": "boolean"})
         for name in encoder.datetime:
-            columns.append({"name": name, "type": "datetime", "nullable": True})
+            columns.append({"name": name, "type": "datetime"})
         for name in encoder.categorical:
-            columns.append({"name": name, "type": "category", "categories": encoder.categories_[name], "nullable": True,
-                            "unknown_categories": "treated like missing, as in training"})
+            seen = {"seen": encoder.seen_[name]} if name in encoder.seen_ else {}
+            columns.append({"name": name, "type": "category", "categories": encoder.categories_[name], **seen,
+                            "unknown_categories": "answered with a warning, handled like missing as in training"})
+        for column in columns:
+            column["nullable"] = nullable.get(column["name"], True)
         return {"task": self.task, "classes": getattr(self, "classes_", None), "columns": columns}
 
     def training_summary(self) -> dict:

@@ -6,15 +6,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-_TRUE = {"true", "yes", "y", "t", "1", "1.0"}
-_FALSE = {"false", "no", "n", "f", "0", "0.0"}
+TRUE_WORDS = {"true", "yes", "y", "t", "1", "1.0"}
+FALSE_WORDS = {"false", "no", "n", "f", "0", "0.0"}
+MAX_SEEN = 5000  # categories remembered beyond the learned ones, to tell unseen from rare
 _QUANTILE_LEVELS = np.linspace(0.0, 1.0, 101)
 _CLIP = 10.0
 
 
 def _as_bool(series: pd.Series) -> pd.Series:
     text = series.astype("string").str.strip().str.lower()
-    return text.map(lambda v: 1.0 if v in _TRUE else (0.0 if v in _FALSE else np.nan), na_action="ignore").astype(float)
+    return text.map(lambda v: 1.0 if v in TRUE_WORDS else (0.0 if v in FALSE_WORDS else np.nan), na_action="ignore").astype(float)
 
 
 def _as_datetime(series: pd.Series) -> pd.Series:
@@ -82,10 +83,17 @@ class TabularEncoder:
             self.numeric_stats_[name] = {
                 "median": float(q[50]), "scale": float(spread), "quantiles": q.tolist(), "has_missing": bool(missing[j]),
             }
-        self.categories_ = {}
+        self.categories_, self.seen_ = {}, {}
         for name in self.categorical:
             counts = frame[name].dropna().astype(str).value_counts()
             self.categories_[name] = counts.index[: self.max_categories].tolist()
+            if len(counts) > len(self.categories_[name]) and len(counts) <= MAX_SEEN:
+                self.seen_[name] = sorted(counts.index.tolist())  # rare ones too, so 'never seen' is only said when true
+        # the input contract: a column with no missing values in training is required at prediction time
+        self.nullable_ = {name: bool(frame[name].isna().any() or numbers[name].isna().any()) if name in numbers
+                          else bool(frame[name].isna().any()) for name in self.numeric + self.boolean + self.categorical}
+        for name in self.datetime:
+            self.nullable_[name] = bool(frame[name].isna().any() or numbers[f"{name}.days"].isna().any())
         return self
 
     def numeric_raw(self, frame: pd.DataFrame) -> np.ndarray:
@@ -159,6 +167,7 @@ class TabularEncoder:
             "numeric": self.numeric, "categorical": self.categorical, "boolean": self.boolean,
             "datetime": self.datetime, "max_categories": self.max_categories,
             "numeric_names": self.numeric_names_, "numeric_stats": self.numeric_stats_, "categories": self.categories_,
+            "seen": self.seen_, "nullable": self.nullable_,
         }
 
     @classmethod
@@ -167,4 +176,6 @@ class TabularEncoder:
         encoder.numeric_names_ = state["numeric_names"]
         encoder.numeric_stats_ = state["numeric_stats"]
         encoder.categories_ = state["categories"]
+        encoder.seen_ = state.get("seen", {})
+        encoder.nullable_ = state.get("nullable", {})  # artifacts from before the contract: every column optional
         return encoder

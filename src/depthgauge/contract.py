@@ -1,0 +1,151 @@
+"""The input contract: one check of inputs against a model version's input schema, for HTTP and Python alike.
+
+The schema decides what is required: a feature with no missing values in training must be
+given (a missing one is refused, naming every missing field); a feature that had missing values
+is optional. Values of the wrong type are refused. An unseen category is answered, with a
+warning that names it, since training mapped rare categories the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from depthgauge.errors import DepthgaugeError
+from depthgauge.zoo.encoding import FALSE_WORDS, TRUE_WORDS
+
+REQUIRED = "missing; it is required (it had no missing values in training)"
+SHOWN_ROWS = 3  # a column's problem names this many rows, then counts the rest
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One real problem with the input: the column, the rows it is on (None: the column as a whole), the reason."""
+
+    column: str
+    rows: tuple[int, ...] | None
+    reason: str
+    count: int = 0  # how many rows in all, when more than `rows` shows
+
+    def where(self) -> str:
+        if self.rows is None:
+            return self.column
+        more = f" and {self.count - len(self.rows):,} more" if self.count > len(self.rows) else ""
+        label = "row" if self.count == 1 else "rows"
+        return f"{self.column} ({label} {', '.join(map(str, self.rows))}{more})"
+
+
+class ContractError(DepthgaugeError):
+    """The input breaks the contract; `problems` lists every real problem, nothing else."""
+
+    def __init__(self, problems: list[Problem], ref: str | None):
+        self.problems = problems
+        listed = "; ".join(f"{p.where()}: {p.reason}" for p in problems)
+        super().__init__(f"The input does not match the input schema of {ref or 'this model'}: {listed}.")
+
+
+class InputContract:
+    """A model version's input schema, compiled once: what is required, each column's type, the categories seen."""
+
+    def __init__(self, schema: dict, ref: str | None = None):
+        self.ref = ref
+        self.columns = schema["columns"]
+        self.names = [c["name"] for c in self.columns]
+        self.required = {c["name"] for c in self.columns if not c.get("nullable", True)}
+        self.seen = {c["name"]: {str(v) for v in (c.get("seen") or c.get("categories") or [])}
+                     for c in self.columns if c["type"] == "category" and (c.get("seen") or c.get("categories"))}
+
+    def check_records(self, records: list[dict]) -> tuple[pd.DataFrame, list[list[tuple[str, str]]]]:
+        """Check JSON records (unknown fields refused); return the typed frame and each record's warnings
+        as (column, text) pairs."""
+        problems = [Problem(name, None, f"unknown field; this model reads: {', '.join(self.names)}")
+                    for name in sorted({k for r in records for k in r} - set(self.names))]
+        frame = pd.DataFrame.from_records(records, columns=self.names)
+        return self._check(frame, problems)
+
+    def check_frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[list[tuple[str, str]]]]:
+        """Check a DataFrame (columns the model does not read are ignored); return the typed frame and warnings."""
+        absent = [name for name in self.names if name not in frame.columns]
+        problems = [Problem(name, None, REQUIRED) for name in absent if name in self.required]
+        if absent:
+            frame = frame.assign(**{name: None for name in absent})
+        return self._check(frame[self.names], problems)
+
+    def _check(self, frame: pd.DataFrame, problems: list[Problem]) -> tuple[pd.DataFrame, list[list[tuple[str, str]]]]:
+        typed, warnings = {}, [[] for _ in range(len(frame))]
+        whole = {p.column for p in problems}
+        for column in self.columns:
+            name, kind = column["name"], column["type"]
+            values = frame[name]
+            missing = values.isna().to_numpy()
+            if name in self.required and name not in whole and missing.any():
+                problems.append(_at(name, missing, REQUIRED))
+            typed[name], bad, reason = _typed(kind, values, missing)
+            if bad is not None and bad.any():
+                shown = values[bad].iloc[0]
+                problems.append(_at(name, bad, reason.format(value=_short(shown))))
+            if name in self.seen:
+                text = typed[name]
+                unseen = ~missing & ~text.isin(self.seen[name]).to_numpy()
+                for row in np.flatnonzero(unseen):
+                    warnings[row].append((name, f"{name}: {_short(text.iloc[row])} was never seen in training"))
+        if problems:
+            raise ContractError(problems, self.ref)
+        return pd.DataFrame(typed, index=frame.index), warnings
+
+
+def _typed(kind: str, values: pd.Series, missing: np.ndarray) -> tuple[pd.Series, np.ndarray | None, str]:
+    """Return the column in the type the model reads, the rows whose value is not of that type, and the reason."""
+    if kind == "number":
+        if pd.api.types.is_bool_dtype(values):
+            return values.astype(float), np.ones(len(values), bool), "{value} is not a number"
+        numbers = pd.to_numeric(values, errors="coerce")
+        return numbers.astype(float), numbers.isna().to_numpy() & ~missing, "{value} is not a number"
+    if kind == "boolean":
+        if pd.api.types.is_bool_dtype(values):
+            return values, None, ""
+        text = values.astype("string").str.strip().str.lower()
+        known = text.isin(TRUE_WORDS | FALSE_WORDS).fillna(False).to_numpy(bool)
+        return values, ~known & ~missing, "{value} is not true or false"
+    if kind == "datetime":
+        if pd.api.types.is_datetime64_any_dtype(values):
+            return values, None, ""
+        stamps = pd.to_datetime(values, errors="coerce", format="mixed")
+        return values, stamps.isna().to_numpy() & ~missing, "{value} is not a date or time"
+    if kind == "category":
+        strings = values.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+        odd = _flag(values, missing, lambda v: isinstance(v, (bool, list, dict)))
+        return strings, odd, "{value} is not a category (send a string)"
+    if kind == "image":
+        return values, None, ""  # base64 text, bytes or an array: the family's decoder says what is wrong with one
+    return values, _flag(values, missing, lambda v: not isinstance(v, str)), "{value} is not a string"
+
+
+def _flag(values: pd.Series, missing: np.ndarray, predicate) -> np.ndarray:
+    return np.fromiter((not m and predicate(v) for v, m in zip(values, missing)), bool, len(values))
+
+
+def _at(column: str, rows: np.ndarray, reason: str) -> Problem:
+    where = np.flatnonzero(rows)
+    return Problem(column, tuple(int(i) for i in where[:SHOWN_ROWS]), reason, int(len(where)))
+
+
+def _short(value) -> str:
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= 40 else text[:37] + "...'"
+
+
+def http_problems(error: ContractError, single: bool) -> list[dict]:
+    """The problems as a 422's detail: one entry per field and row, as `inputs.COL` or `inputs[ROW].COL`."""
+    detail = []
+    for p in error.problems:
+        if p.rows is None or single:
+            detail.append({"field": f"inputs.{p.column}", "reason": p.reason})
+        else:
+            detail += [{"field": f"inputs[{row}].{p.column}", "reason": p.reason} for row in p.rows]
+            if p.count > len(p.rows):
+                detail.append({"field": f"inputs[...].{p.column}",
+                               "reason": f"{p.reason} ({p.count - len(p.rows):,} more records)"})
+    return detail
