@@ -2,6 +2,8 @@
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from depthgauge.contract import ContractError, InputContract, http_problems
 
@@ -34,7 +36,9 @@ def test_records_and_frames_get_the_same_problems_in_the_same_words(records):
 
 
 def test_optional_fields_may_be_left_out_and_values_are_typed():
-    frame, warnings = CONTRACT.check_records([{"age": "42", "plan": "pro", "vip": "yes"}])
+    rows, warnings = CONTRACT.check_records([{"age": "42", "plan": "pro", "vip": "yes"}])
+    assert rows[0]["age"] == 42.0 and rows[0]["income"] is None and warnings == [[]]
+    frame, warnings = CONTRACT.check_frame(pd.DataFrame([{"age": "42", "plan": "pro", "vip": "yes"}]))
     assert frame["age"].iloc[0] == 42.0 and pd.isna(frame["income"].iloc[0]) and warnings == [[]]
 
 
@@ -45,8 +49,9 @@ def test_every_missing_required_field_is_named_and_nothing_else():
 
 
 def test_an_unseen_category_is_a_warning_not_an_error():
-    _, warnings = CONTRACT.check_records([{"age": 30, "plan": "platinum"}, {"age": 31, "plan": "basic"}])
-    assert warnings == [[("plan", "plan: 'platinum' was never seen in training")], []]
+    records = [{"age": 30, "plan": "platinum"}, {"age": 31, "plan": "basic"}]
+    expected = [[("plan", "plan: 'platinum' was never seen in training")], []]
+    assert CONTRACT.check_records(records)[1] == expected == CONTRACT.check_frame(pd.DataFrame(records))[1]
 
 
 def test_unknown_fields_are_refused_in_json_and_ignored_in_frames():
@@ -68,5 +73,23 @@ def test_many_bad_rows_are_counted_not_listed_one_by_one():
 
 def test_schemas_from_before_the_contract_leave_every_column_optional():
     old = InputContract({"columns": [{"name": "age", "type": "number", "min": 0, "max": 1}]})
-    frame, _ = old.check_records([{}])
-    assert pd.isna(frame["age"].iloc[0])
+    rows, _ = old.check_records([{}])
+    assert rows == [{"age": None}]
+
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=False, width=32),
+                   st.sampled_from(["", "3.5", "x", "pro", "basic", "platinum", "yes", "no", "2024-01-02", "soon"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.fixed_dictionaries({}, optional={c["name"]: VALUES for c in SCHEMA["columns"]}), min_size=1,
+                max_size=4))
+def test_any_records_get_the_same_answer_from_both_paths(records):
+    def outcome(check, data):
+        try:
+            return "ok", check(data)[1]
+        except ContractError as refused:
+            return "refused", [(p.column, p.rows, p.reason) for p in refused.problems]
+
+    frame = pd.DataFrame(records, columns=[c["name"] for c in SCHEMA["columns"]], dtype=object)
+    assert outcome(CONTRACT.check_records, records) == outcome(CONTRACT.check_frame, frame)

@@ -8,6 +8,7 @@ warning that names it, since training mapped rare categories the same way.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,13 +58,40 @@ class InputContract:
         self.seen = {c["name"]: {str(v) for v in (c.get("seen") or c.get("categories") or [])}
                      for c in self.columns if c["type"] == "category" and (c.get("seen") or c.get("categories"))}
 
-    def check_records(self, records: list[dict]) -> tuple[pd.DataFrame, list[list[tuple[str, str]]]]:
-        """Check JSON records (unknown fields refused); return the typed frame and each record's warnings
-        as (column, text) pairs."""
+    def check_records(self, records: list[dict]) -> tuple[list[dict], list[list[tuple[str, str]]]]:
+        """Check JSON records (unknown fields refused); return the typed records and each record's warnings
+        as (column, text) pairs.
+
+        Record by record in plain Python: a request of one row is checked in microseconds, where a
+        DataFrame would take milliseconds. `check_frame` finds the same problems, in the same words.
+        """
         problems = [Problem(name, None, f"unknown field; this model reads: {', '.join(self.names)}")
                     for name in sorted({k for r in records for k in r} - set(self.names))]
-        frame = pd.DataFrame.from_records(records, columns=self.names)
-        return self._check(frame, problems)
+        rows = [{} for _ in records]
+        warnings: list[list[tuple[str, str]]] = [[] for _ in records]
+        for column in self.columns:
+            name, kind = column["name"], column["type"]
+            absent, bad, first_bad = [], [], None
+            for i, record in enumerate(records):
+                value = record.get(name)
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    rows[i][name] = None
+                    absent.append(i)
+                    continue
+                typed, ok = _typed_value(kind, value)
+                rows[i][name] = typed
+                if not ok:
+                    bad.append(i)
+                    first_bad = value if first_bad is None else first_bad
+                elif name in self.seen and typed not in self.seen[name]:
+                    warnings[i].append((name, f"{name}: {_short(typed)} was never seen in training"))
+            if name in self.required and absent:
+                problems.append(_listed(name, absent, REQUIRED))
+            if bad:
+                problems.append(_listed(name, bad, _REASONS[kind].format(value=_short(first_bad))))
+        if problems:
+            raise ContractError(problems, self.ref)
+        return rows, warnings
 
     def check_frame(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[list[tuple[str, str]]]]:
         """Check a DataFrame (columns the model does not read are ignored); return the typed frame and warnings."""
@@ -82,10 +110,9 @@ class InputContract:
             missing = values.isna().to_numpy()
             if name in self.required and name not in whole and missing.any():
                 problems.append(_at(name, missing, REQUIRED))
-            typed[name], bad, reason = _typed(kind, values, missing)
+            typed[name], bad = _typed(kind, values, missing)
             if bad is not None and bad.any():
-                shown = values[bad].iloc[0]
-                problems.append(_at(name, bad, reason.format(value=_short(shown))))
+                problems.append(_at(name, bad, _REASONS[kind].format(value=_short(values[bad].iloc[0]))))
             if name in self.seen:
                 text = typed[name]
                 unseen = ~missing & ~text.isin(self.seen[name]).to_numpy()
@@ -96,31 +123,59 @@ class InputContract:
         return pd.DataFrame(typed, index=frame.index), warnings
 
 
-def _typed(kind: str, values: pd.Series, missing: np.ndarray) -> tuple[pd.Series, np.ndarray | None, str]:
-    """Return the column in the type the model reads, the rows whose value is not of that type, and the reason."""
+_REASONS = {"number": "{value} is not a number", "boolean": "{value} is not true or false",
+            "datetime": "{value} is not a date or time", "category": "{value} is not a category (send a string)",
+            "text": "{value} is not a string", "image": ""}
+
+
+def _typed_value(kind: str, value) -> tuple[object, bool]:
+    """Return one JSON value in the type the model reads, and whether it is of that type."""
+    if kind == "number":
+        if isinstance(value, bool):
+            return value, False
+        if isinstance(value, (int, float)):
+            return float(value), True
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return value, False
+        return number, not math.isnan(number)
+    if kind == "boolean":
+        return value, isinstance(value, bool) or str(value).strip().lower() in TRUE_WORDS | FALSE_WORDS
+    if kind == "datetime":
+        return value, not pd.isna(pd.to_datetime(pd.Series([value]), errors="coerce", format="mixed").iloc[0])
+    if kind == "category":
+        return (value if isinstance(value, str) else str(value)), not isinstance(value, (bool, list, dict))
+    if kind == "image":
+        return value, True
+    return value, isinstance(value, str)
+
+
+def _typed(kind: str, values: pd.Series, missing: np.ndarray) -> tuple[pd.Series, np.ndarray | None]:
+    """Return the column in the type the model reads, and the rows whose value is not of that type."""
     if kind == "number":
         if pd.api.types.is_bool_dtype(values):
-            return values.astype(float), np.ones(len(values), bool), "{value} is not a number"
+            return values.astype(float), np.ones(len(values), bool)
         numbers = pd.to_numeric(values, errors="coerce")
-        return numbers.astype(float), numbers.isna().to_numpy() & ~missing, "{value} is not a number"
+        flags = _flag(values, missing, lambda v: isinstance(v, (bool, np.bool_))) if values.dtype == object else False
+        return numbers.astype(float), (numbers.isna().to_numpy() & ~missing) | flags
     if kind == "boolean":
         if pd.api.types.is_bool_dtype(values):
-            return values, None, ""
+            return values, None
         text = values.astype("string").str.strip().str.lower()
         known = text.isin(TRUE_WORDS | FALSE_WORDS).fillna(False).to_numpy(bool)
-        return values, ~known & ~missing, "{value} is not true or false"
+        return values, ~known & ~missing
     if kind == "datetime":
         if pd.api.types.is_datetime64_any_dtype(values):
-            return values, None, ""
+            return values, None
         stamps = pd.to_datetime(values, errors="coerce", format="mixed")
-        return values, stamps.isna().to_numpy() & ~missing, "{value} is not a date or time"
+        return values, stamps.isna().to_numpy() & ~missing
     if kind == "category":
         strings = values.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
-        odd = _flag(values, missing, lambda v: isinstance(v, (bool, list, dict)))
-        return strings, odd, "{value} is not a category (send a string)"
+        return strings, _flag(values, missing, lambda v: isinstance(v, (bool, list, dict)))
     if kind == "image":
-        return values, None, ""  # base64 text, bytes or an array: the family's decoder says what is wrong with one
-    return values, _flag(values, missing, lambda v: not isinstance(v, str)), "{value} is not a string"
+        return values, None  # base64 text, bytes or an array: the family's decoder says what is wrong with one
+    return values, _flag(values, missing, lambda v: not isinstance(v, str))
 
 
 def _flag(values: pd.Series, missing: np.ndarray, predicate) -> np.ndarray:
@@ -128,8 +183,11 @@ def _flag(values: pd.Series, missing: np.ndarray, predicate) -> np.ndarray:
 
 
 def _at(column: str, rows: np.ndarray, reason: str) -> Problem:
-    where = np.flatnonzero(rows)
-    return Problem(column, tuple(int(i) for i in where[:SHOWN_ROWS]), reason, int(len(where)))
+    return _listed(column, np.flatnonzero(rows).tolist(), reason)
+
+
+def _listed(column: str, rows: list[int], reason: str) -> Problem:
+    return Problem(column, tuple(rows[:SHOWN_ROWS]), reason, len(rows))
 
 
 def _short(value) -> str:

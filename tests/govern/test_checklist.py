@@ -14,7 +14,7 @@ def test_an_empty_workspace_has_twelve_open_items(home):
 
 
 def test_evidence_from_assessment_advice_cost_and_vendors_ticks_items(home, tmp_path, churn):
-    depthgauge.assess(churn, target="churned", time_budget="20s", home=home, resamples=200)
+    result = depthgauge.assess(churn, target="churned", time_budget="20s", home=home, resamples=200)
     depthgauge.advise(PATHS_TO_LEAVES["classic_ml"], home=home)
     costs = tmp_path / "c.yaml"
     costs.write_text("options:\n  - {name: api, price_per_1k_calls_usd: 1}\n")
@@ -29,6 +29,13 @@ def test_evidence_from_assessment_advice_cost_and_vendors_ticks_items(home, tmp_
     assert status["data_inventoried"].status == "partial"
     assert "assessment" in status["baseline_established"].evidence[0]
     assert status["business_task"].status == "open" and status["governance"].status == "open"
+    # the verdict answers whether deep learning is needed: yes, no (worse or equivalent), or not yet (partial)
+    verdict = result.verdict
+    answered = verdict.deep_recommended or verdict.call in ("deep_worse", "equivalent")
+    assert status["deep_learning_confirmed"].status == ("done" if answered else "partial")
+    assert verdict.headline in status["deep_learning_confirmed"].evidence[0]
+    assert "mlp" not in status["baseline_established"].evidence[0]  # baselines are the simple candidates only
+    assert status["deployment_plan"].status == "open"  # nothing deployed yet
 
 
 def test_a_mark_is_stored_with_who_and_when_and_the_latest_stands(home, monkeypatch):

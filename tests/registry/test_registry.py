@@ -177,7 +177,7 @@ def test_model_card_in_markdown_and_html(home, tmp_path):
     for heading in ("## Intended use", "## Data", "## Metrics on the held-out test rows", "## The verdict it came from",
                     "## Limitations and risks", "## Cost and operations", "## Lineage", "## Implementation checklist"):
         assert heading in text, heading
-    assert "ROC-AUC" in text and "USD per 1,000 predictions" in text and "Baseline established | done" in text
+    assert "ROC-AUC" in text and "per 1,000 predictions on aws." in text and "Baseline established | done" in text
     assert "<h2>Lineage</h2>" in html.read_text()
 
 

@@ -5,6 +5,7 @@ import re
 import httpx
 import pytest
 
+from depthgauge.money import usd
 from depthgauge.web.routes import _number
 from tests.web.conftest import screenshot, sign_in
 
@@ -43,8 +44,8 @@ def test_the_overview_shows_the_numbers_the_api_gives(dashboard, page):
     assert text["p50"] == _number(report["operations"]["latency_p50_ms"])
     assert text["p99"] == _number(report["operations"]["latency_p99_ms"])
     assert text["throughput"] == _number(report["operations"]["throughput_per_s"])
-    assert text["cost"] == _number(report["cost"]["cost_per_1k_at_observed_traffic_usd"])
-    assert text["monthly"] == _number(report["cost"]["monthly_run_rate_usd"], 6)
+    assert text["cost"] == usd(report["cost"]["cost_per_1k_at_observed_traffic_usd"])
+    assert text["monthly"] == usd(report["cost"]["monthly_run_rate_usd"], "/ month")
     assert text["drift"] == _number(report["drift"]["score"])
     assert text["net-value"] == _number(report["business"]["net_value_per_1k"], 6)
     assert "Not applicable" in tiles.locator('[data-testid="hallucination"]').inner_text()
@@ -185,3 +186,14 @@ def test_the_hallucination_tile_shows_the_latest_evaluation_and_follows_reviews(
     assert after["reviewed"] == 1
     assert tile.get_by_test_id("reviewed").inner_text().startswith("1 sentence(s)")
     assert tile.get_by_test_id("hallucination-rate").inner_text() == f"{after['hallucination_rate']['value'] * 100:.1f}%"
+
+
+def test_the_checklist_reads_the_verdict_and_the_monitored_deployment(dashboard_workspace):
+    import depthgauge
+
+    home = dashboard_workspace[0]
+    items = {i.key: i for i in depthgauge.checklist(home=home)}
+    plan = items["deployment_plan"]
+    assert plan.status == "done" and "churn:3 deployed" in plan.evidence[0] and "monitored" in plan.evidence[0]
+    assert items["deep_learning_confirmed"].status in ("done", "partial")  # answered by the verdict, never left open
+    assert "assessment" in items["deep_learning_confirmed"].evidence[0]

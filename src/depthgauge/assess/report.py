@@ -11,7 +11,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from depthgauge.assess.quality import LABELS, LOWER_IS_BETTER
 from depthgauge.assess.results import Assessment
-from depthgauge.assess.verdict import money
+from depthgauge.money import usd
 from depthgauge.cost.catalog import Instance
 from depthgauge.files import write_text_atomic
 
@@ -99,7 +99,7 @@ def render_report(assessment: Assessment, instance: Instance) -> str:
     """Return the report as one HTML string that needs no network."""
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     environment.filters["fmt"] = _fmt
-    environment.filters["money"] = money
+    environment.filters["money"] = usd
     charts = []
     for i, (title, fig) in enumerate(_figures(assessment)):
         charts.append((title, fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})))

@@ -11,6 +11,7 @@ from typing import Callable
 from depthgauge.assess.quality import (LABELS, LOWER_IS_BETTER, Interval, corrected_resampled_interval, is_better,
                                       paired_bootstrap_delta, splits_to_decide)
 from depthgauge.assess.results import CandidateResult, Verdict
+from depthgauge.money import usd
 
 _BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 
@@ -39,15 +40,6 @@ def describe_delta(metric: str, delta: Interval, challenger: str, reference: str
     else:
         span = f"from {amount(delta.low)} {side(delta.low)} to {amount(delta.high)} {side(delta.high)}"
     return f"{head} (95% interval: {span})"
-
-
-def money(x: float) -> str:
-    """Return dollars with enough decimals to show two significant digits of small amounts."""
-    if x == 0 or not math.isfinite(x):
-        return f"${x:g}"
-    if abs(x) >= 0.01:
-        return f"${x:,.2f}"
-    return f"${x:.{-math.floor(math.log10(abs(x))) + 1}f}"
 
 
 def times(ratio: float) -> str:
@@ -132,7 +124,7 @@ def min_effect(metric: str, simple: CandidateResult, deep: CandidateResult, base
         return default[0], default[1] + "; the value matrix gives no break-even (the simple model adds no value)"
     extra_cost = max(deep.cost.cost_per_1k_predictions_usd - simple.cost.cost_per_1k_predictions_usd, 0.0)
     return extra_cost * gain / worth, (f"the break-even of --value: the deep model's extra "
-                                       f"{money(extra_cost)} per 1,000 predictions, at {money(worth / gain * (0.01 if metric in _BOUNDED else 1))} "
+                                       f"{usd(extra_cost)} per 1,000 predictions, at {usd(worth / gain * (0.01 if metric in _BOUNDED else 1))} "
                                        f"of value per {'point' if metric in _BOUNDED else 'unit'} of {LABELS[metric]}")
 
 
@@ -286,14 +278,14 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     margin, margin_source = min_effect(metric, simple, deep, baseline, value_given, circumstances.min_effect)
     deep_cost, simple_cost = deep.cost.cost_per_1k_predictions_usd, simple.cost.cost_per_1k_predictions_usd
     ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
-    cost_text = (f"{times(ratio)} the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)} "
+    cost_text = (f"{times(ratio)} the cost per 1,000 predictions ({usd(deep_cost)} vs {usd(simple_cost)} "
                  f"on {deep.cost.instance})")
     comparison = describe_delta(metric, delta, deep.display_name, simple.display_name)
 
     if value_given:
         deep_net, simple_net = deep.business["net_value_per_1k"], simple.business["net_value_per_1k"]
         paid_back = deep_net > simple_net
-        payback_text = (f"net value per 1,000 predictions {money(deep_net)} vs {money(simple_net)} "
+        payback_text = (f"net value per 1,000 predictions {usd(deep_net)} vs {usd(simple_net)} "
                         f"from your value matrix")
     else:
         paid_back = ratio <= max_cost_ratio
@@ -378,11 +370,11 @@ def _cut_detail(candidate: CandidateResult) -> str:
 
 def _price_ratio_text(vendor_cost: float, own_cost: float) -> str:
     if own_cost <= 0 or vendor_cost <= 0:
-        return f"{money(own_cost)} vs {money(vendor_cost)} per 1,000 predictions"
+        return f"{usd(own_cost)} vs {usd(vendor_cost)} per 1,000 predictions"
     ratio = vendor_cost / own_cost
     if ratio >= 1.5:
-        return f"1/{float(f'{ratio:.2g}'):,.0f} of the price ({money(own_cost)} vs {money(vendor_cost)} per 1,000 predictions)"
-    return f"{times(1 / ratio)} the price ({money(own_cost)} vs {money(vendor_cost)} per 1,000 predictions)"
+        return f"1/{float(f'{ratio:.2g}'):,.0f} of the price ({usd(own_cost)} vs {usd(vendor_cost)} per 1,000 predictions)"
+    return f"{times(1 / ratio)} the price ({usd(own_cost)} vs {usd(vendor_cost)} per 1,000 predictions)"
 
 
 def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: list[CandidateResult], value_given: bool,
@@ -404,7 +396,7 @@ def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: lis
     if value_given:
         vendor_net, own_net = vendor.business["net_value_per_1k"], own.business["net_value_per_1k"]
         paid_back = vendor_net > own_net
-        payback_text = f"net value per 1,000 predictions {money(vendor_net)} vs {money(own_net)} from your value matrix"
+        payback_text = f"net value per 1,000 predictions {usd(vendor_net)} vs {usd(own_net)} from your value matrix"
     else:
         paid_back = ratio <= max_cost_ratio
         payback_text = f"{times(ratio)} the cost per 1,000 predictions; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
@@ -461,7 +453,7 @@ def unlabelled_anomaly_verdict(candidates: list[CandidateResult], max_cost_ratio
     overlap = int((flagged_a & flagged_b).sum()) / union if union else 1.0
     simple_cost, deep_cost = simple.cost.cost_per_1k_predictions_usd, deep.cost.cost_per_1k_predictions_usd
     ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
-    cost_text = f"{times(ratio)} the cost per 1,000 predictions ({money(deep_cost)} vs {money(simple_cost)})"
+    cost_text = f"{times(ratio)} the cost per 1,000 predictions ({usd(deep_cost)} vs {usd(simple_cost)})"
     headline = (f"Use {simple.display_name}, not deep learning: without labels there is no evidence that "
                 f"{deep.display_name} finds more real anomalies"
                 + (f", and it runs at {cost_text}. " if ratio >= 1 else

@@ -37,7 +37,7 @@ class RichReporter(Reporter):
 
 def _summary_table(assessment) -> Table:
     from depthgauge.assess.quality import LABELS
-    from depthgauge.assess.verdict import money
+    from depthgauge.money import usd
 
     metric = assessment.verdict.primary_metric
     table = Table(title="Scorecard (test rows)")
@@ -57,8 +57,8 @@ def _summary_table(assessment) -> Table:
             name += f" [{failed} failed]" if failed else ""
         table.add_row(name, f"{q.value:.4f} [{q.low:.3f}, {q.high:.3f}]", f"{c.operations.latency_p50_ms:.2f}",
                       f"{c.operations.throughput_rows_per_s:,.0f}", "—" if c.family == "endpoint" else f"{c.fit_seconds:.1f}",
-                      money(c.cost.cost_per_1k_predictions_usd), "—" if review is None else f"{review:.1%}",
-                      "—" if net is None else f"{net:,.0f}")
+                      usd(c.cost.cost_per_1k_predictions_usd), "—" if review is None else f"{review:.1%}",
+                      usd(net))
     return table
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from depthgauge.cli.main import app
 from depthgauge.cli.render import print_json
+from depthgauge.money import usd
 
 cost_app = typer.Typer(help="What running a model will cost, before anyone signs.", no_args_is_help=True)
 app.add_typer(cost_app, name="cost")
@@ -53,8 +54,8 @@ def project_command(
     table.add_column("month", justify="right", style="bold")
     table.add_column("year", justify="right", style="bold")
     for o in result.options:
-        table.add_row(o.option.name, *[f"{o.monthly[c]:,.2f}" for c in CATEGORIES], f"{o.monthly_total:,.2f}",
-                      f"{12 * o.monthly_total:,.0f}")
+        table.add_row(o.option.name, *[usd(o.monthly[c]) for c in CATEGORIES], usd(o.monthly_total),
+                      usd(12 * o.monthly_total))
     out.print(table)
     out.print("[bold]Assumptions[/bold]: " + ", ".join(f"{k}={v}" for k, v in result.to_dict()["assumptions"].items()))
     for o in result.options:

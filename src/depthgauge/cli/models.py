@@ -11,6 +11,7 @@ from rich.table import Table
 
 from depthgauge.cli.main import app
 from depthgauge.cli.render import print_json
+from depthgauge.money import usd
 
 models_app = typer.Typer(help="The model registry: versions, aliases, approvals, model cards.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -48,7 +49,7 @@ def list_command(ctx: typer.Context, json_output: bool = JSON):
             quality = ", ".join(f"{k} {val:.3f}" for k, val in list(v["quality"].items())[:2] if val is not None)
             cost = v["cost_per_1k_predictions_usd"]
             table.add_row(v["ref"], v["family"] + (" (deep)" if v["deep"] else ""), ", ".join(v["aliases"]),
-                          "yes" if v["approved"] else "no", v["status"], quality, "—" if cost is None else f"{cost:.2g}")
+                          "yes" if v["approved"] else "no", v["status"], quality, usd(cost))
     Console(width=max(Console().width, 120)).print(table)
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError
-from depthgauge.store.tables import (AdviceRow, AssessmentRow, ChecklistMarkRow, CostProjectionRow,
-                                     VendorScorecardRow)
+from depthgauge.store.tables import (AdviceRow, AssessmentRow, ChecklistMarkRow, CostProjectionRow, DeploymentRow,
+                                     MonitorSnapshotRow, VendorScorecardRow)
 
 ITEMS = {
     "business_task": "Business task is measurable",
@@ -69,18 +69,21 @@ def build_checklist(session: Session, assessment_id: str | None = None) -> list[
     if assessment is not None:
         verdict, ref = assessment.verdict, f"assessment {assessment.id}"
         report = f" (report: {assessment.report_path})" if assessment.report_path else ""
+        # The item is a question; a verdict that deep learning is or is not needed answers it either way.
+        call = verdict.get("call")
         if verdict["deep_recommended"]:
-            found("deep_learning_confirmed", "done", f"{ref}: {verdict['headline']}")
-        else:
-            items["deep_learning_confirmed"].evidence.append(
-                f"{ref} found deep learning not necessary: {verdict['headline']}")
+            found("deep_learning_confirmed", "done", f"{ref} found deep learning necessary: {verdict['headline']}")
+        elif call in ("deep_worse", "equivalent") or (call is None and verdict.get("deep")):
+            found("deep_learning_confirmed", "done", f"{ref} found deep learning not necessary: {verdict['headline']}")
+        else:  # inconclusive, no verdict, or no deep candidate: the question stays open, with what was found
+            found("deep_learning_confirmed", "partial", f"{ref} could not tell yet: {verdict['headline']}")
         profile = assessment.profile
         found("data_inventoried", "partial",
               f"{ref}: {profile['n_rows']:,} rows, {profile['n_columns']} columns profiled, "
               f"{len(profile['warnings'])} warning(s); permissions, privacy and bias need a person's review.")
-        trained = {r.candidate for r in assessment.runs if r.status == "ok"}
-        if "dummy" in trained and trained - {"dummy", "mlp"}:
-            found("baseline_established", "done", f"{ref}: baselines {', '.join(sorted(trained - {'mlp'}))} "
+        simple = {r.candidate for r in assessment.runs if r.status == "ok" and not r.is_deep}
+        if "dummy" in simple and simple - {"dummy"}:
+            found("baseline_established", "done", f"{ref}: baselines {', '.join(sorted(simple))} "
                                                   f"on the same holdout{report}")
         found("metrics_defined", "done", f"{ref}: quality, operations, cost, risk and business impact measured "
                                          f"(primary metric {assessment.primary_metric})")
@@ -102,6 +105,17 @@ def build_checklist(session: Session, assessment_id: str | None = None) -> list[
     if scorecard is not None:
         ranked = ", ".join(v["name"] for v in scorecard.result["vendors"])
         found("vendor_questions", "done", f"vendor scorecard {scorecard.id}: {ranked}")
+
+    deployed = session.scalars(select(DeploymentRow).where(DeploymentRow.active)).all()
+    for deployment in deployed:
+        watched = session.scalars(select(MonitorSnapshotRow).where(MonitorSnapshotRow.model_name == deployment.model_name)
+                                  .order_by(MonitorSnapshotRow.at.desc()).limit(1)).first()
+        if watched is not None:
+            found("deployment_plan", "done", f"{deployment.ref} deployed (rollback ready: depthgauge serve keeps its "
+                                             f"history) and monitored for drift, last at {watched.at:%Y-%m-%d %H:%M}")
+        else:
+            found("deployment_plan", "partial", f"{deployment.ref} deployed; no monitoring run yet "
+                                                f"(depthgauge monitor {deployment.model_name})")
 
     marks = session.scalars(select(ChecklistMarkRow).order_by(ChecklistMarkRow.created_at)).all()
     for mark in marks:  # oldest first, so the latest mark is the one that stands

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from depthgauge.assess.quality import LABELS
+from depthgauge.money import usd
 from depthgauge.store.tables import AssessmentRow, ModelVersionRow
 
 
@@ -64,9 +65,9 @@ def card_sections(session: Session, version: ModelVersionRow, checklist_items: l
     cost = card.get("cost") or {}
     ops = card.get("operations") or {}
     sections.append(("Cost and operations", [
-        f"{_num(cost.get('cost_per_1k_predictions_usd'), 3)} USD per 1,000 predictions on {cost.get('instance')} "
-        f"({_num(cost.get('monthly_inference_cost_usd'), 3)} USD/month at {cost.get('monthly_volume', 0):,} predictions); "
-        f"training {_num(cost.get('training_cost_usd'), 3)} USD.",
+        f"{usd(cost.get('cost_per_1k_predictions_usd'), 'per 1,000 predictions')} on {cost.get('instance')} "
+        f"({usd(cost.get('monthly_inference_cost_usd'), '/ month')} at {cost.get('monthly_volume', 0):,} predictions); "
+        f"training {usd(cost.get('training_cost_usd'))}.",
         f"Single-row latency p50 {_num(ops.get('latency_p50_ms'), 3)} ms, p99 {_num(ops.get('latency_p99_ms'), 3)} ms; "
         f"throughput {_num(ops.get('throughput_rows_per_s'), 3)} rows/s; artifact {ops.get('artifact_bytes', 0):,} bytes.",
     ]))

@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from depthgauge.contract import ContractError, http_problems
@@ -351,10 +351,9 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         if len(records) > MAX_ROWS:
             raise _error(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
         try:
-            frame, notes = deployed.predictor.contract.check_records(records)
+            rows, notes = deployed.predictor.contract.check_records(records)
         except ContractError as exc:
             return JSONResponse({"detail": http_problems(exc, single)}, status_code=422)
-        rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
         for row_notes in notes:
             for column, _ in row_notes:
                 unseen.labels(name, column).inc()

@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from depthgauge.errors import DepthgaugeError
+from depthgauge.money import usd
 from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.store.tables import ACTING_AS, ApiKeyRow
 from depthgauge.web import sessions, views
@@ -36,6 +37,7 @@ def _number(value, digits: int = 3) -> str:
 
 
 TEMPLATES.filters["num"] = _number
+TEMPLATES.filters["usd"] = usd
 TEMPLATES.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.1f}%"
 
 
