@@ -68,6 +68,23 @@ def test_report_is_self_contained_and_stored(churn_assessment):
     assert "IF " in html  # the rules candidate, readable
 
 
+def test_the_report_shows_why(churn_assessment):
+    result, _ = churn_assessment
+    html = result.report_path.read_text()
+    board = html[html.index('id="leaderboard"'):html.index("<h3>Model quality</h3>")]
+    order = [c.display_name for c in sorted((c for c in result.candidates if c.ok),
+                                            key=lambda c: -np.mean(c.split_scores or [c.quality["roc_auc"].value]))]
+    positions = [board.index(f">{name}") for name in order]
+    assert positions == sorted(positions)  # ranked by the primary metric, best first
+    recommended = result.scorecard.loc[result.verdict.recommended, "model"]
+    assert f"Confusion matrix: {recommended}" in html and "actual \\ predicted" in html
+    assert "Reliability: stated confidence" in html and 'id="legend"' in html and "calibration error</dt>" in html
+    groups = html[html.index(f'id="groups-{result.verdict.recommended}"'):]
+    for region in ("north", "south"):
+        assert f"<td>{region}</td>" in groups[:3000]  # every group named, with its count of rows
+    assert html.count("Plotly.newPlot") >= 5 and html.count("plotly.js v") == 1  # the bundle once
+
+
 def test_assessment_runs_and_artifacts_are_in_the_workspace(churn_assessment, tmp_path):
     result, home = churn_assessment
     workspace = Workspace.open(home)
@@ -93,6 +110,7 @@ def test_regression_and_multiclass_work_end_to_end(regression_table, multiclass_
     assert reg.verdict.primary_metric == "rmse"
     assert {"mae", "rmse", "r2", "net_value_per_1k"} <= set(reg.scorecard.columns)
     assert reg.scorecard.loc["linear", "r2"] > reg.scorecard.loc["dummy", "r2"] + 0.15
+    assert "Residuals against prediction" in reg.report_path.read_text()
     multi = depthgauge.assess(multiclass_table, target="target", time_budget="30s", home=home, resamples=200)
     assert multi.verdict.primary_metric == "accuracy"
     assert multi.scorecard.loc["linear", "accuracy"] > 0.85

@@ -6,14 +6,16 @@ import math
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import plotly.graph_objects as go
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from depthgauge.assess.quality import LABELS, LOWER_IS_BETTER
 from depthgauge.assess.results import Assessment
-from depthgauge.money import usd
+from depthgauge.assess.risk import CALIBRATION_BINS
 from depthgauge.cost.catalog import Instance
 from depthgauge.files import write_text_atomic
+from depthgauge.money import usd
 
 TEMPLATE = Path(__file__).parent / "report_template.html"
 _LAYOUT = dict(template="plotly_white", height=360, margin=dict(l=50, r=20, t=50, b=50))
@@ -50,12 +52,15 @@ def _figures(assessment: Assessment) -> list[tuple[str, go.Figure]]:
         roc.update_layout(title="ROC curves", xaxis_title="false-positive rate", yaxis_title="true-positive rate", **_LAYOUT)
         pr.update_layout(title="Precision-recall curves", xaxis_title="recall", yaxis_title="precision", **_LAYOUT)
         figures += [("ROC", roc), ("Precision-recall", pr)]
+    if task in ("binary", "multiclass"):
+        figures.append(("Reliability", _reliability(trained)))
     elif task == "regression":
         residuals = go.Figure()
         for c in trained:
             residuals.add_trace(go.Box(y=c.outcome.pred - c.outcome.y, name=c.display_name, boxpoints=False))
         residuals.update_layout(title="Residuals (prediction − actual) on the test rows", **_LAYOUT)
         figures.append(("Residuals", residuals))
+        figures.append(("Residuals against prediction", _residuals_against_prediction(trained)))
 
     for c in trained:
         if c.learning_curve:
@@ -83,6 +88,68 @@ def _figures(assessment: Assessment) -> list[tuple[str, go.Figure]]:
     return figures
 
 
+def _reliability(trained) -> go.Figure:
+    """The reliability diagram: in each band of stated confidence, how often the model was right."""
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#9ca3af"),
+                               name="perfectly calibrated"))
+    edges = np.linspace(0.0, 1.0, CALIBRATION_BINS + 1)
+    for c in trained:
+        if c.outcome.proba is None or c.family == "dummy":
+            continue
+        confidence = c.outcome.proba.max(axis=1)
+        correct = c.outcome.pred == c.outcome.y
+        which = np.clip(np.digitize(confidence, edges[1:-1]), 0, CALIBRATION_BINS - 1)
+        shown = [b for b in range(CALIBRATION_BINS) if (which == b).sum() >= 5]
+        fig.add_trace(go.Scatter(x=[float(confidence[which == b].mean()) for b in shown],
+                                 y=[float(correct[which == b].mean()) for b in shown], mode="lines+markers",
+                                 name=c.display_name, text=[f"{int((which == b).sum())} rows" for b in shown]))
+    fig.update_layout(title="Reliability: stated confidence against how often the prediction was right",
+                      xaxis_title="mean confidence in the band", yaxis_title="share right", **_LAYOUT)
+    return fig
+
+
+def _residuals_against_prediction(trained, most: int = 2000) -> go.Figure:
+    fig = go.Figure()
+    for c in trained:
+        keep = np.random.default_rng(0).permutation(len(c.outcome.y))[:most]
+        fig.add_trace(go.Scattergl(x=c.outcome.pred[keep], y=(c.outcome.pred - c.outcome.y)[keep], mode="markers",
+                                   marker=dict(size=4, opacity=0.5), name=c.display_name))
+    fig.add_hline(y=0, line_dash="dot")
+    fig.update_layout(title="Residuals against prediction: a pattern here is error the model could still learn",
+                      xaxis_title="prediction", yaxis_title="prediction − actual", **_LAYOUT)
+    return fig
+
+
+def leaderboard(assessment: Assessment) -> list[dict]:
+    """Every trained candidate ranked by the primary metric (the mean over repeated splits when there were any)."""
+    from depthgauge.assess.verdict import split_mean
+
+    metric = assessment.verdict.primary_metric
+    rows = [{"candidate": c, "score": split_mean(c, metric), "interval": c.quality[metric]}
+            for c in assessment.candidates if c.ok and metric in c.quality]
+    rows.sort(key=lambda r: r["score"], reverse=metric not in LOWER_IS_BETTER)
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    return rows
+
+
+def confusion(candidate) -> dict | None:
+    """The confusion matrix of a classifier on the test rows: counts by actual (rows) and predicted class."""
+    outcome = candidate.outcome
+    if outcome is None or outcome.proba is None:
+        return None
+    classes = sorted({str(v) for v in outcome.y} | {str(v) for v in outcome.pred})[:20]
+    actual, said = outcome.y.astype(str), outcome.pred.astype(str)
+    return {"classes": classes, "counts": [[int(((actual == a) & (said == p)).sum()) for p in classes]
+                                           for a in classes]}
+
+
+def _shown_models(assessment: Assessment) -> list:
+    """The recommended model and the best deep one: the two the verdict weighed."""
+    names = [assessment.verdict.recommended, assessment.verdict.deep]
+    return [c for name in dict.fromkeys(n for n in names if n) for c in assessment.candidates if c.name == name and c.ok]
+
+
 def _fmt(value, digits: int = 4) -> str:
     if value is None:
         return "—"
@@ -105,6 +172,8 @@ def render_report(assessment: Assessment, instance: Instance) -> str:
         charts.append((title, fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})))
     return environment.from_string(TEMPLATE.read_text()).render(
         a=assessment, instance=instance, charts=charts, labels=LABELS, trained=[c for c in assessment.candidates if c.ok],
+        leaderboard=leaderboard(assessment), shown=_shown_models(assessment), confusion=confusion,
+        better="lower is better" if assessment.verdict.primary_metric in LOWER_IS_BETTER else "higher is better",
     )
 
 
