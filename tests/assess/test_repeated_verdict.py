@@ -107,3 +107,14 @@ def test_an_assessment_scores_every_candidate_on_each_split_and_reports_them(tmp
     assert "Repeated splits" in html and f"{result.candidates[1].split_scores[2]:.4f}" in html
     data = result.to_dict()
     assert data["verdict"]["stability"] == verdict.stability and len(data["candidates"][2]["split_scores"]) == 3
+
+
+def test_a_margin_of_almost_nothing_never_asks_for_absurd_amounts_of_data():
+    base = np.array([0.84, 0.86, 0.85, 0.83, 0.87])
+    cands = [_with_splits(candidate("lightgbm", False, 0.3, 1e5), base),
+             _with_splits(candidate("mlp", True, 0.3, 1e5), base + [0.002, -0.002, 0.001, -0.001, 0.0])]
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0,
+                             Circumstances(None, None, test_train_ratio=0.2, min_effect=1e-9))
+    assert verdict.call == "inconclusive"
+    assert "Even 1,000× as many rows would likely not decide it" in verdict.to_decide
+    assert "e+" not in verdict.headline  # no number in scientific notation

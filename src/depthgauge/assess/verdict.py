@@ -80,6 +80,7 @@ TOO_GOOD = {"roc_auc": 0.99, "r2": 0.99}  # test scores that real data almost ne
 
 
 STABLE = 0.8  # below this share of agreeing splits the headline warns that the answer depends on the split
+MAX_MORE_ROWS = 1000  # beyond this many times the data, "more data would decide it" is no advice a team can act on
 DEFAULT_EFFECT = 0.01  # of the best simple model's score: the default smallest difference worth acting on
 
 
@@ -160,6 +161,9 @@ def _what_would_decide(delta: Interval, margin: float, data: dict, n_test: int) 
     if needed < 1e-12 or half <= 0:
         return "The difference sits on the margin itself; no affordable amount of data would likely decide it."
     factor = math.ceil((half / needed) ** 2 * 10) / 10  # an interval narrows as 1/sqrt(rows)
+    if factor > MAX_MORE_ROWS:
+        return (f"Even {MAX_MORE_ROWS:,}× as many rows would likely not decide it: the difference is too close to "
+                "the margin, so in practice the two serve alike here.")
     text = f"About {factor:g}× as many rows ({math.ceil(factor * n_test):,} test rows) would likely decide it"
     if data["splits"]:
         k = splits_to_decide(data["spread"], needed, data["test_train_ratio"])
