@@ -29,8 +29,8 @@ def describe_delta(metric: str, delta: Interval, challenger: str, reference: str
     def side(x: float) -> str:
         return "better" if x > 0 else ("worse" if x < 0 else "no different")
 
-    if delta.value == 0:
-        head = f"{challenger}'s {label} equals {reference}'s"
+    if amount(delta.value) == amount(0.0):  # zero at the precision shown: "0.00 points lower, i.e. worse" misleads
+        head = f"{challenger}'s {label} equals {reference}'s to the precision shown"
     else:
         higher = (delta.value > 0) != lower_better
         head = (f"{challenger}'s {label} is {amount(delta.value)} {'higher' if higher else 'lower'} than {reference}'s, "
@@ -85,7 +85,9 @@ DEFAULT_EFFECT = 0.01  # of the best simple model's score: the default smallest 
 
 
 def _amount(metric: str, x: float) -> str:
-    return f"{abs(x) * 100:.2f} points" if metric in _BOUNDED else f"{abs(x):.4g}"
+    if metric in _BOUNDED:
+        return f"{abs(x) * 100:.2f} points" if abs(x) * 100 >= 0.005 or x == 0 else f"{abs(x) * 100:.2g} points"
+    return f"{abs(x):.4g}"
 
 
 def call_for(delta: Interval, margin: float) -> str:
