@@ -179,6 +179,10 @@ def test_model_card_in_markdown_and_html(home, tmp_path):
         assert heading in text, heading
     assert "ROC-AUC" in text and "per 1,000 predictions on aws." in text and "Baseline established | done" in text
     assert "<h2>Lineage</h2>" in html.read_text()
+    lightgbm, _ = api.write_model_card("churn:4", home, tmp_path / "cards")
+    features = lightgbm.read_text().split("## Top features")[1].split("##")[0]
+    assert "| tenure_months |" in features or "| monthly_charges |" in features  # the inputs it splits on most
+    assert features.count("%") >= 3
 
 
 def test_cli_models_commands(home):

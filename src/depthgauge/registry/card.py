@@ -13,6 +13,9 @@ from depthgauge.money import usd
 from depthgauge.store.tables import AssessmentRow, ModelVersionRow
 
 
+TOP_FEATURES = 5
+
+
 def _num(value, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
@@ -49,6 +52,13 @@ def card_sections(session: Session, version: ModelVersionRow, checklist_items: l
     quality_rows = [[LABELS.get(k, k), _num(v["value"]), f"[{_num(v['low'], 3)}, {_num(v['high'], 3)}]"]
                     for k, v in card.get("quality", {}).items()]
     sections.append(("Metrics on the held-out test rows", [("table", ["metric", "value", "95% interval"], quality_rows)]))
+    importance = (version.reference or {}).get("importance") or {}
+    if importance:
+        top = sorted(importance.items(), key=lambda kv: -kv[1])[:TOP_FEATURES]
+        sections.append(("Top features", [("table", ["input column", "share of the model's importance"],
+                                           [[name, f"{share:.1%}"] for name, share in top])]))
+    else:
+        sections.append(("Top features", [f"The {version.family} family does not report which inputs it relies on."]))
     if verdict:
         sections.append(("The verdict it came from", [f"Assessment {assessment.id}: {verdict['headline']}"]))
     risk = card.get("risk", {})
