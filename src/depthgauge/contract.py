@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from depthgauge.errors import DepthgaugeError
-from depthgauge.zoo.encoding import FALSE_WORDS, TRUE_WORDS
+from depthgauge.zoo.encoding import FALSE_WORDS, TRUE_WORDS, _as_bool, _as_datetime
 
 REQUIRED = "missing; it is required (it had no missing values in training)"
 SHOWN_ROWS = 3  # a column's problem names this many rows, then counts the rest
@@ -84,7 +84,7 @@ class InputContract:
                     bad.append(i)
                     first_bad = value if first_bad is None else first_bad
                 elif name in self.seen and typed not in self.seen[name]:
-                    warnings[i].append((name, f"{name}: {_short(typed)} was never seen in training"))
+                    warnings[i].append(_unseen(name, typed))
             if name in self.required and absent:
                 problems.append(_listed(name, absent, REQUIRED))
             if bad:
@@ -117,7 +117,7 @@ class InputContract:
                 text = typed[name]
                 unseen = ~missing & ~text.isin(self.seen[name]).to_numpy()
                 for row in np.flatnonzero(unseen):
-                    warnings[row].append((name, f"{name}: {_short(text.iloc[row])} was never seen in training"))
+                    warnings[row].append(_unseen(name, text.iloc[row]))
         if problems:
             raise ContractError(problems, self.ref)
         return pd.DataFrame(typed, index=frame.index), warnings
@@ -143,7 +143,7 @@ def _typed_value(kind: str, value) -> tuple[object, bool]:
     if kind == "boolean":
         return value, isinstance(value, bool) or str(value).strip().lower() in TRUE_WORDS | FALSE_WORDS
     if kind == "datetime":
-        return value, not pd.isna(pd.to_datetime(pd.Series([value]), errors="coerce", format="mixed").iloc[0])
+        return value, not pd.isna(_as_datetime(pd.Series([value])).iloc[0])
     if kind == "category":
         return (value if isinstance(value, str) else str(value)), not isinstance(value, (bool, list, dict))
     if kind == "image":
@@ -159,17 +159,10 @@ def _typed(kind: str, values: pd.Series, missing: np.ndarray) -> tuple[pd.Series
         numbers = pd.to_numeric(values, errors="coerce")
         flags = _flag(values, missing, lambda v: isinstance(v, (bool, np.bool_))) if values.dtype == object else False
         return numbers.astype(float), (numbers.isna().to_numpy() & ~missing) | flags
-    if kind == "boolean":
-        if pd.api.types.is_bool_dtype(values):
-            return values, None
-        text = values.astype("string").str.strip().str.lower()
-        known = text.isin(TRUE_WORDS | FALSE_WORDS).fillna(False).to_numpy(bool)
-        return values, ~known & ~missing
+    if kind == "boolean":  # read as the encoder reads it, so "valid" means "the model understands it"
+        return values, np.isnan(_as_bool(values).to_numpy(float)) & ~missing
     if kind == "datetime":
-        if pd.api.types.is_datetime64_any_dtype(values):
-            return values, None
-        stamps = pd.to_datetime(values, errors="coerce", format="mixed")
-        return values, stamps.isna().to_numpy() & ~missing
+        return values, _as_datetime(values).isna().to_numpy() & ~missing
     if kind == "category":
         strings = values.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
         return strings, _flag(values, missing, lambda v: isinstance(v, (bool, list, dict)))
@@ -188,6 +181,10 @@ def _at(column: str, rows: np.ndarray, reason: str) -> Problem:
 
 def _listed(column: str, rows: list[int], reason: str) -> Problem:
     return Problem(column, tuple(rows[:SHOWN_ROWS]), reason, len(rows))
+
+
+def _unseen(column: str, value) -> tuple[str, str]:
+    return column, f"{column}: {_short(value)} was never seen in training"
 
 
 def _short(value) -> str:

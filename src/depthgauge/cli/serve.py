@@ -36,9 +36,8 @@ def serve(
     from depthgauge.serve import deploy as deployments
     from depthgauge.serve.app import create_app
     from depthgauge.serve.log import check_durability
-    from depthgauge.workspace import Workspace
-
     from depthgauge.serve.access import access_log
+    from depthgauge.workspace import Workspace
 
     check_durability(durability)
     access_log(log_format)  # an unknown format is refused before anything is deployed

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,15 +41,13 @@ def export_model(reference: str, to: str | os.PathLike, fmt: str = "folder", hom
     predictor = load_model(reference, home=home)  # resolves the reference and verifies every file's digest
     detail = api.show(str(reference), home)
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    scratch = target.parent / f".{target.name}-{uuid.uuid4().hex[:8]}"
+    scratch.mkdir()
     try:
         model_dir = scratch / "model" if fmt == "mlflow" else scratch
         _write_folder(predictor, detail, model_dir, home)
         if fmt == "mlflow":
             _write_mlflow(predictor, detail, scratch)
-        umask = os.umask(0)
-        os.umask(umask)
-        scratch.chmod(0o777 & ~umask)  # mkdtemp makes it private
         if target.exists():
             target.rmdir()  # empty, checked above
         scratch.rename(target)

@@ -105,7 +105,6 @@ class TabularModel:
         """Return the columns this model reads: type, categories seen, and the range seen in training."""
         self._check_fitted()
         encoder, columns = self.encoder_, []
-        nullable = encoder.nullable_
         for name in encoder.numeric:
             q = encoder.numeric_stats_[name]["quantiles"]
             columns.append({"name": name, "type": "number", "min": q[0], "max": q[-1]})
@@ -118,7 +117,7 @@ class TabularModel:
             columns.append({"name": name, "type": "category", "categories": encoder.categories_[name], **seen,
                             "unknown_categories": "answered with a warning, handled like missing as in training"})
         for column in columns:
-            column["nullable"] = nullable.get(column["name"], True)
+            column["nullable"] = encoder.nullable(column["name"])
         return {"task": self.task, "classes": getattr(self, "classes_", None), "columns": columns}
 
     def training_summary(self) -> dict:

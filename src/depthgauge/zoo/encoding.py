@@ -89,12 +89,17 @@ class TabularEncoder:
             self.categories_[name] = counts.index[: self.max_categories].tolist()
             if len(counts) > len(self.categories_[name]) and len(counts) <= MAX_SEEN:
                 self.seen_[name] = sorted(counts.index.tolist())  # rare ones too, so 'never seen' is only said when true
-        # the input contract: a column with no missing values in training is required at prediction time
-        self.nullable_ = {name: bool(frame[name].isna().any() or numbers[name].isna().any()) if name in numbers
-                          else bool(frame[name].isna().any()) for name in self.numeric + self.boolean + self.categorical}
-        for name in self.datetime:
-            self.nullable_[name] = bool(frame[name].isna().any() or numbers[f"{name}.days"].isna().any())
+        self.category_missing_ = {name: bool(frame[name].isna().any()) for name in self.categorical}
         return self
+
+    def nullable(self, column: str) -> bool:
+        """Whether `column` had missing values in training: the input contract makes the others required.
+
+        Artifacts from before the contract did not record it for categories, which stay optional.
+        """
+        if column in self.categorical:
+            return self.category_missing_.get(column, True)
+        return self.numeric_stats_[f"{column}.days" if column in self.datetime else column]["has_missing"]
 
     def numeric_raw(self, frame: pd.DataFrame) -> np.ndarray:
         """Return the numeric features as float32 with NaN for missing (for models that handle NaN)."""
@@ -167,7 +172,7 @@ class TabularEncoder:
             "numeric": self.numeric, "categorical": self.categorical, "boolean": self.boolean,
             "datetime": self.datetime, "max_categories": self.max_categories,
             "numeric_names": self.numeric_names_, "numeric_stats": self.numeric_stats_, "categories": self.categories_,
-            "seen": self.seen_, "nullable": self.nullable_,
+            "seen": self.seen_, "category_missing": self.category_missing_,
         }
 
     @classmethod
@@ -177,5 +182,5 @@ class TabularEncoder:
         encoder.numeric_stats_ = state["numeric_stats"]
         encoder.categories_ = state["categories"]
         encoder.seen_ = state.get("seen", {})
-        encoder.nullable_ = state.get("nullable", {})  # artifacts from before the contract: every column optional
+        encoder.category_missing_ = state.get("category_missing", {})
         return encoder
