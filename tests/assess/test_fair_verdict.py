@@ -15,7 +15,7 @@ from depthgauge.assess.quality import Outcome, quality_with_intervals
 from depthgauge.assess.results import CandidateResult
 from depthgauge.assess.verdict import Circumstances, decide_verdict, still_improving
 from depthgauge.cost.catalog import load_catalog
-from depthgauge.cost.estimate import estimate_cost
+from depthgauge.cost.ownership import CostTerms, monthly_cost
 from depthgauge.data.split import split_rows
 from depthgauge.zoo.gbdt import LightGBMModel
 from depthgauge.zoo.linear import fit_logistic
@@ -31,7 +31,7 @@ def _candidate(name, deep, signal, params=None, curve=None):
     result = CandidateResult(name, name, name, deep, "ok", dict(params or {}), fit_seconds=20.0)
     result.outcome, result.learning_curve = outcome, curve
     result.quality = quality_with_intervals("binary", outcome, resamples=200)
-    result.cost = estimate_cost(20.0, 1e5, load_catalog().get("aws.m7i.large"), 1_000_000)
+    result.cost = monthly_cost(20.0, 1e5, 5.0, 0.0, deep, CostTerms(load_catalog().get("aws.m7i.large")))
     return result
 
 
@@ -88,7 +88,7 @@ def test_a_deep_model_cut_while_improving_is_inconclusive_with_a_budget_and_a_co
     simple = _candidate("lightgbm", False, 0.5, {"stopped_because": "early_stopping"})
     deep = _candidate("cnn", True, 0.2, {"stopped_because": "time_budget", "epochs": 4, "time_slice_s": 20.0}, FALLING)
     assert still_improving(deep)
-    verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 3.0, 200, 0,
+    verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0,
                              Circumstances(budget_s=180.0, rerun=_rerun))
     assert verdict.deep_vs_simple.high < 0  # significantly worse so far ...
     assert verdict.call == "inconclusive" and not verdict.deep_recommended  # ... but never called worse
@@ -102,7 +102,7 @@ def test_a_deep_model_that_had_levelled_off_can_be_called_worse():
     simple = _candidate("lightgbm", False, 0.5, {"stopped_because": "early_stopping"})
     deep = _candidate("cnn", True, 0.2, {"stopped_because": "time_budget", "epochs": 6, "time_slice_s": 20.0}, FLAT)
     assert not still_improving(deep)
-    verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 3.0, 200, 0,
+    verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0,
                              Circumstances(budget_s=180.0, rerun=_rerun))
     assert verdict.call == "deep_worse" and "i.e. worse" in verdict.headline
 
@@ -110,9 +110,9 @@ def test_a_deep_model_that_had_levelled_off_can_be_called_worse():
 def test_a_deep_model_that_wins_while_cut_off_is_better_but_a_cut_simple_model_makes_a_win_inconclusive():
     finished = _candidate("lightgbm", False, 0.2, {"stopped_because": "early_stopping"})
     deep = _candidate("cnn", True, 0.5, {"stopped_because": "time_budget", "epochs": 4, "time_slice_s": 20.0}, FALLING)
-    assert decide_verdict("binary", "roc_auc", [finished, deep], False, 3.0, 200, 0).call == "deep_better"
+    assert decide_verdict("binary", "roc_auc", [finished, deep], False, 100.0, 200, 0).call == "deep_better"
     cut = _candidate("lightgbm", False, 0.2, {"stopped_because": "time_budget", "rounds": 9, "time_slice_s": 20.0})
-    verdict = decide_verdict("binary", "roc_auc", [cut, deep], False, 3.0, 200, 0,
+    verdict = decide_verdict("binary", "roc_auc", [cut, deep], False, 100.0, 200, 0,
                              Circumstances(budget_s=60.0, rerun=_rerun))
     assert verdict.call == "inconclusive" and "9 boosting rounds" in " ".join(verdict.call_reasons)
 
@@ -165,8 +165,8 @@ def test_a_monthly_series_on_fractional_years_is_forecast(home):
 def test_options_are_checked_where_they_are_defined_and_give_back_the_rerun_command(home, churn):
     from depthgauge.assess.options import DataOptions, DecisionOptions, RunOptions, command_line
 
-    with pytest.raises(depthgauge.DepthgaugeError, match="--max-cost-ratio must be positive"):
-        DecisionOptions(max_cost_ratio=0)
+    with pytest.raises(depthgauge.DepthgaugeError, match="--max-extra-cost is dollars a month, 0 or more"):
+        DecisionOptions(max_extra_cost=-1)
     with pytest.raises(depthgauge.DepthgaugeError, match="--tune takes a number of trials"):
         RunOptions(tune=-1)
     with pytest.raises(TypeError, match="unknown option"):

@@ -29,7 +29,7 @@ def _pair(seed, deep_shift, spread=0.004, k=5):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_no_real_difference_is_called_equivalent_on_every_seed(seed):
-    verdict = decide_verdict("binary", "roc_auc", _pair(seed, 0.0, spread=0.002), False, 3.0, 200, seed)
+    verdict = decide_verdict("binary", "roc_auc", _pair(seed, 0.0, spread=0.002), False, 100.0, 200, seed)
     assert verdict.call == "equivalent", verdict.headline
     assert "equivalent" in verdict.headline and verdict.recommended == "lightgbm"  # the cheaper of the two
     assert verdict.interval_method.startswith("the corrected resampled t-test")
@@ -38,8 +38,8 @@ def test_no_real_difference_is_called_equivalent_on_every_seed(seed):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_a_large_planted_difference_is_called_on_every_seed(seed):
-    better = decide_verdict("binary", "roc_auc", _pair(seed, 0.05), False, 3.0, 200, seed)
-    worse = decide_verdict("binary", "roc_auc", _pair(seed, -0.05), False, 3.0, 200, seed)
+    better = decide_verdict("binary", "roc_auc", _pair(seed, 0.05), False, 100.0, 200, seed)
+    worse = decide_verdict("binary", "roc_auc", _pair(seed, -0.05), False, 100.0, 200, seed)
     assert better.call == "deep_better" and better.recommended == "mlp" and better.stability == 1.0
     assert worse.call == "deep_worse" and "i.e. worse" in worse.headline and worse.splits_won["simple"] == 5
 
@@ -56,7 +56,7 @@ def test_the_interval_widens_when_splits_disagree():
 
 def test_an_unclear_difference_is_inconclusive_and_says_what_would_decide_it():
     cands = _pair(0, 0.01, spread=0.012)
-    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0)
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 100.0, 200, 0)
     assert verdict.call == "inconclusive" and not verdict.deep_recommended
     assert "as many rows" in verdict.to_decide and verdict.to_decide in verdict.headline
     assert verdict.stability is not None and "Caution" in verdict.headline  # splits disagree
@@ -64,22 +64,25 @@ def test_an_unclear_difference_is_inconclusive_and_says_what_would_decide_it():
 
 def test_min_effect_given_by_the_user_decides_what_is_equivalent():
     cands = _pair(1, 0.01, spread=0.001)
-    assert decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0).call == "deep_better"
-    wide = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0, Circumstances(min_effect=0.05))
+    assert decide_verdict("binary", "roc_auc", cands, False, 100.0, 200, 0).call == "deep_better"
+    wide = decide_verdict("binary", "roc_auc", cands, False, 100.0, 200, 0, Circumstances(min_effect=0.05))
     assert wide.call == "equivalent" and wide.min_effect == 0.05 and wide.min_effect_source == "--min-effect"
 
 
 def test_the_margin_comes_from_the_value_matrix():
     matrix = ValueMatrix({"tp": 100, "fp": -20, "fn": -500})
     baseline = candidate("dummy", False, 0.0, 1e6, matrix)
-    simple, deep = candidate("lightgbm", False, 0.3, 1e6, matrix), candidate("mlp", True, 0.35, 1e4, matrix)
-    verdict = decide_verdict("binary", "roc_auc", [baseline, simple, deep], True, 3.0, 200, 0)
-    extra = deep.cost.cost_per_1k_predictions_usd - simple.cost.cost_per_1k_predictions_usd
-    worth = simple.business["gross_value_per_1k"] - baseline.business["gross_value_per_1k"]
+    simple, deep = candidate("lightgbm", False, 0.3, 1e6, matrix), candidate("mlp", True, 0.35, 0.5, matrix)
+    verdict = decide_verdict("binary", "roc_auc", [baseline, simple, deep], True, 100.0, 200, 0)
+    extra = deep.cost.monthly_total_usd - simple.cost.monthly_total_usd  # 4 more instances a month
+    assert extra == pytest.approx(4 * 0.1008 * 730)
+    worth = (simple.business["gross_value_per_1k"] - baseline.business["gross_value_per_1k"]) * 1000  # a month
     gain = simple.quality["roc_auc"].value - baseline.quality["roc_auc"].value
     assert verdict.min_effect == pytest.approx(extra * gain / worth)
-    assert verdict.min_effect_source.startswith("the break-even of --value")
-    no_value = decide_verdict("binary", "roc_auc", [baseline, simple, deep], False, 3.0, 200, 0)
+    assert verdict.min_effect_source.startswith("the break-even of --value: the deep model's extra $294.34 / month")
+    free = candidate("mlp", True, 0.35, 1e6, matrix)  # the deep model costs no more: any gain pays
+    assert decide_verdict("binary", "roc_auc", [baseline, simple, free], True, 100.0, 200, 0).min_effect == 0.0
+    no_value = decide_verdict("binary", "roc_auc", [baseline, simple, deep], False, 100.0, 200, 0)
     assert no_value.min_effect == pytest.approx(0.01 * simple.quality["roc_auc"].value)
 
 
@@ -113,7 +116,7 @@ def test_a_margin_of_almost_nothing_never_asks_for_absurd_amounts_of_data():
     base = np.array([0.84, 0.86, 0.85, 0.83, 0.87])
     cands = [_with_splits(candidate("lightgbm", False, 0.3, 1e5), base),
              _with_splits(candidate("mlp", True, 0.3, 1e5), base + [0.002, -0.002, 0.001, -0.001, 0.0])]
-    verdict = decide_verdict("binary", "roc_auc", cands, False, 3.0, 200, 0,
+    verdict = decide_verdict("binary", "roc_auc", cands, False, 100.0, 200, 0,
                              Circumstances(None, None, test_train_ratio=0.2, min_effect=1e-9))
     assert verdict.call == "inconclusive"
     assert "Even 1,000× as many rows would likely not decide it" in verdict.to_decide

@@ -19,23 +19,26 @@ def test_every_category_follows_from_the_assumptions():
                               pipelines_monthly_usd=10, monitoring_hours_per_month=2, engineer_hourly_usd=50,
                               monitoring_compute_share=0.1, review_rate=0.01, cost_per_review_usd=0.5,
                               governance_monthly_usd=300)
-    option = CostOption("trees", instance="aws.m7i.large", training_hours=2, throughput_rows_per_s=1000,
-                        always_on_instances=1)
-    got = cost_option(option, assumptions, catalog).monthly
-    busy_hours = 3_600_000 / 1000 / 3600  # one hour of work a month
-    assert got["inference_compute"] == pytest.approx(busy_hours * price)
-    assert got["idle_capacity"] == pytest.approx((730 - busy_hours) * price)
-    assert got["training_compute"] == pytest.approx(4.345 * 2 * price)
+    # 3.6M a month is 1.37 rows/s, 4.1 at a 3× peak; 4 rows/s measured, planned at 50%: 2.05, so 3 instances
+    option = CostOption("trees", instance="aws.m7i.large", training_hours=2, throughput_rows_per_s=4)
+    cost = cost_option(option, assumptions, catalog)
+    got = cost.monthly
+    assert cost.instances == 3
+    assert got["serving"] == pytest.approx(3 * 730 * price)
+    assert got["retraining"] == pytest.approx(4.345 * 2 * price)
     assert got["storage_and_pipelines"] == pytest.approx(100 * 0.02 + 10)
-    assert got["monitoring_and_operations"] == pytest.approx(2 * 50 + 0.1 * busy_hours * price)
+    assert got["monitoring_and_operations"] == pytest.approx(2 * 50 + 0.1 * 3 * 730 * price)
     assert got["human_review"] == pytest.approx(3_600_000 * 0.01 * 0.5)
     assert got["governance"] == 300
+    pinned = cost_option(CostOption("trees", instance="aws.m7i.large", throughput_rows_per_s=1e6,
+                                    always_on_instances=2), assumptions, catalog)
+    assert pinned.instances == 2  # the option's own minimum
 
 
-def test_an_api_option_pays_per_call_and_has_no_idle_capacity():
+def test_an_api_option_pays_per_call_and_runs_no_instance():
     got = cost_option(CostOption("api", price_per_1k_calls_usd=2.0), Assumptions(monthly_volume=500_000), load_catalog())
-    assert got.monthly["inference_compute"] == pytest.approx(1000.0)
-    assert got.monthly["idle_capacity"] == 0 and got.monthly["training_compute"] == 0
+    assert got.monthly["serving"] == pytest.approx(1000.0)
+    assert got.instances == 0 and got.monthly["retraining"] == 0
 
 
 COST_FILE = """\
@@ -56,8 +59,8 @@ def test_file_options_side_by_side_stored_with_an_offline_page(tmp_path, home):
     result = depthgauge.project_cost(path, home=home)
     table = result.table()
     assert list(table.index) == ["trees on CPU", "MLP on GPU", "vendor API"]
-    assert table.loc["vendor API", "inference_compute"] == pytest.approx(3000.0)
-    assert table.loc["MLP on GPU", "idle_capacity"] > table.loc["trees on CPU", "idle_capacity"]  # GPU hours cost more
+    assert table.loc["vendor API", "serving"] == pytest.approx(3000.0)
+    assert table.loc["MLP on GPU", "serving"] > table.loc["trees on CPU", "serving"]  # GPU hours cost more
     assert (table["yearly_total_usd"] == 12 * table["monthly_total_usd"]).all()
     html = result.report_path.read_text()
     assert "Assumptions" in html and "monthly_volume" in html and "Plotly.newPlot" in html
@@ -101,5 +104,18 @@ def test_options_from_a_stored_assessment(tmp_path, churn_csv):
     assert "lightgbm on aws.g4dn.xlarge" in names and "mlp on aws.g4dn.xlarge" in names
     assert data["assumptions"]["monthly_volume"] == 1_521_875
     assert all(o["option"]["source"].startswith(f"assessment {assessment_id}") for o in data["options"])
+    same = run_cli("--home", str(home), "cost", "project", "--from-assessment", assessment_id, "--json")
+    projected = {o["option"]["name"].split(" on ")[0]: o for o in json.loads(same.stdout)["options"]}
+    for candidate in json.loads(assessed.stdout)["candidates"]:
+        if candidate["status"] != "ok":
+            continue
+        owned = candidate["scorecard"]["cost"]
+        mine = projected[candidate["name"]]
+        assert mine["instances"] == owned["instances"]
+        for part in ("serving", "human_review", "retraining"):  # the same model, the same figures
+            assert mine["monthly"][part] == pytest.approx(owned["monthly"][part]), (candidate["name"], part)
+    printed = run_cli("--home", str(home), "cost", "project", "--from-assessment", assessment_id)
+    assert "review_rate=0.0 for options that state none" in printed.stdout
+    assert "of predictions reviewed at $0.50 each" in printed.stdout and "for the peak" in printed.stdout
     missing = run_cli("--home", str(home), "cost", "project", "--from-assessment", "nope")
     assert missing.returncode == 2 and "No assessment 'nope'" in missing.stderr

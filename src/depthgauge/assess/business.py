@@ -1,4 +1,4 @@
-"""Business impact: value per 1,000 predictions from the user's value matrix, net of cost."""
+"""Business impact: what the predictions are worth per month from the user's value matrix, net of owning the model."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 
 from depthgauge.assess.options import ValueMatrix
 from depthgauge.assess.quality import Outcome
+from depthgauge.cost.ownership import CostEstimate
 
 
 def gross_value_per_1k(task: str, outcome: Outcome, matrix: ValueMatrix) -> float:
@@ -22,8 +23,12 @@ def gross_value_per_1k(task: str, outcome: Outcome, matrix: ValueMatrix) -> floa
     return float(np.mean(per_row) * 1000.0)
 
 
-def business_impact(task: str, outcome: Outcome, matrix: ValueMatrix | None, cost_per_1k_usd: float) -> dict:
+def business_impact(task: str, outcome: Outcome, matrix: ValueMatrix | None, cost: CostEstimate) -> dict:
+    """Return the value of a month of predictions at the user's volume, gross and net of the monthly cost."""
     if matrix is None:
-        return {"value_matrix": None, "gross_value_per_1k": None, "net_value_per_1k": None}
+        return {"value_matrix": None, "gross_value_per_1k": None, "monthly_value_usd": None,
+                "monthly_net_value_usd": None}
     gross = gross_value_per_1k(task, outcome, matrix)
-    return {"value_matrix": matrix.values, "gross_value_per_1k": gross, "net_value_per_1k": gross - cost_per_1k_usd}
+    monthly = gross * cost.monthly_volume / 1000.0
+    return {"value_matrix": matrix.values, "gross_value_per_1k": gross, "monthly_value_usd": monthly,
+            "monthly_net_value_usd": monthly - cost.monthly_total_usd}

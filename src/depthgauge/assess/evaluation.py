@@ -9,7 +9,7 @@ import numpy as np
 
 from depthgauge.assess import business, operations, quality, risk
 from depthgauge.assess.plan import BudgetPlan
-from depthgauge.cost.estimate import estimate_cost
+from depthgauge.cost.ownership import CostTerms, monthly_cost
 from depthgauge.monitor.reference import prediction_reference as _reference_of
 
 
@@ -37,18 +37,18 @@ def record_training(result, model) -> None:
         result.params["best_iteration"] = model.best_iteration_
 
 
-def evaluate(result, model, task, X_test, y_test, positive_label, plan: BudgetPlan, peak_mb, instance,
-              monthly_volume, matrix, review_threshold, groups, seed) -> None:
+def evaluate(result, model, task, X_test, y_test, positive_label, plan: BudgetPlan, peak_mb, terms: CostTerms,
+             matrix, review_threshold, groups, seed) -> None:
     outcome = outcome_of(model, task, X_test, y_test, positive_label)
     result.outcome, result.model = outcome, model
     task = "binary" if task == "anomaly" else task
     result.quality = quality.quality_with_intervals(task, outcome, plan.resamples, seed)
-    measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
     result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, model.explainability)
-    result.business = business.business_impact(task, outcome, matrix, result.cost.cost_per_1k_predictions_usd)
+    measure_operations(result, model, X_test, plan, peak_mb, terms)
+    result.business = business.business_impact(task, outcome, matrix, result.cost)
 
 
-def measure_operations(result, model, X_test, plan: BudgetPlan, peak_mb, instance, monthly_volume) -> None:
+def measure_operations(result, model, X_test, plan: BudgetPlan, peak_mb, terms: CostTerms) -> None:
     latencies = operations.measure_latency_ms(model, X_test, max_seconds=plan.latency_s)
     throughput = operations.measure_throughput(model, X_test, min_seconds=plan.throughput_s)
     result.operations = operations.Operations(
@@ -56,10 +56,11 @@ def measure_operations(result, model, X_test, plan: BudgetPlan, peak_mb, instanc
         throughput_rows_per_s=throughput, fit_seconds=result.fit_seconds, peak_memory_mb=peak_mb, artifact_bytes=0,
         latencies_ms=latencies,
     )
-    result.cost = estimate_cost(result.fit_seconds, throughput, instance, monthly_volume)
+    result.cost = monthly_cost(result.fit_seconds, throughput, result.operations.latency_p99_ms,
+                               result.risk.get("review_share"), result.is_deep, terms)
 
 
-def evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, instance, monthly_volume) -> None:
+def evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, terms: CostTerms) -> None:
     """Without labels: the share of test rows flagged (with a Wilson interval) and the spread of the raw scores."""
     share = model.predict_proba(X_test)[:, 0]
     flagged = share >= 1.0 - model.contamination
@@ -72,7 +73,7 @@ def evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, instan
     result.params["expected_share"] = model.contamination
     result.risk = {"false_positive_rate": None, "false_negative_rate": None, "calibration_error": None,
                    "review_share": None, "explainability": model.explainability}  # error rates need labels
-    measure_operations(result, model, X_test, plan, peak_mb, instance, monthly_volume)
+    measure_operations(result, model, X_test, plan, peak_mb, terms)
 
 
 def prediction_reference(task: str, result, seed: int) -> dict:

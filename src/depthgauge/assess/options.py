@@ -155,8 +155,14 @@ class DecisionOptions:
     instance: str = DEFAULT_INSTANCE
     prices: str | None = None
     value: str | None = None
-    max_cost_ratio: float = 3.0
+    max_extra_cost: float = 100.0  # dollars a month deep learning may cost beyond the simple model without --value
     review_threshold: float = 0.6
+    review_cost: float | None = None  # dollars per reviewed prediction; None: the price catalog's
+    peak_factor: float = 3.0
+    utilisation: float = 0.5
+    min_instances: int = 1
+    retrain_every: str = "monthly"
+    latency_slo: float | None = None  # p99 milliseconds a deep model must meet on CPU, else it is priced on a GPU
     endpoints: tuple[str, ...] = ()
     allow_leaky: bool = False
     min_effect: float | None = None  # the smallest difference worth acting on; default: see verdict.margin
@@ -165,11 +171,23 @@ class DecisionOptions:
         if self.min_effect is not None and not self.min_effect >= 0:
             raise DepthgaugeError(f"--min-effect is the smallest difference in the primary metric worth acting on, "
                                   f"0 or more, not {self.min_effect}. Leave it out for 1% of the best simple score.")
-        if self.max_cost_ratio <= 0:
-            raise DepthgaugeError(f"--max-cost-ratio must be positive, not {self.max_cost_ratio}. The default is 3.")
+        if not self.max_extra_cost >= 0:
+            raise DepthgaugeError(f"--max-extra-cost is dollars a month, 0 or more, not {self.max_extra_cost:g}. "
+                                  "The default is 100.")
         if not 0 < self.review_threshold < 1:
             raise DepthgaugeError(f"--review-threshold must be between 0 and 1, not {self.review_threshold}. "
                                   "The default is 0.6.")
+
+
+    def cost_terms(self, catalog, monthly_volume: int):
+        """Return the terms every candidate's monthly cost of ownership is priced under (checked there)."""
+        from depthgauge.cost.ownership import CostTerms
+
+        review = catalog.review_cost_usd if self.review_cost is None else self.review_cost
+        source = ("--review-cost" if self.review_cost is not None
+                  else f"the price catalog's default, {catalog.review_cost_basis}")
+        return CostTerms(catalog.get(self.instance), monthly_volume, self.peak_factor, self.utilisation,
+                         self.min_instances, review, source, self.retrain_every, self.latency_slo, catalog.cheapest_gpu())
 
 
 _PYTHON_ONLY = {"resamples", "candidates", "target"}

@@ -79,11 +79,12 @@ def _figures(assessment: Assessment) -> list[tuple[str, go.Figure]]:
     latency.update_layout(title="Single-row prediction latency (ms)", yaxis_type="log", **_LAYOUT)
     figures.append(("Latency", latency))
 
-    cost = go.Figure(go.Bar(x=[c.display_name for c in trained],
-                            y=[c.cost.monthly_inference_cost_usd for c in trained],
-                            marker_color=["#c2410c" if c.is_deep else "#1d4ed8" for c in trained]))
-    cost.update_layout(title=f"Monthly inference cost at {assessment.options['monthly_volume']:,} predictions (USD)",
-                       **_LAYOUT)
+    cost = go.Figure()
+    for part, colour in (("serving", "#1d4ed8"), ("human_review", "#d97706"), ("retraining", "#059669")):
+        cost.add_trace(go.Bar(name=part.replace("_", " "), x=[c.display_name for c in trained],
+                              y=[c.cost.monthly[part] for c in trained], marker_color=colour))
+    cost.update_layout(barmode="stack", title=f"Monthly cost of ownership at {assessment.options['monthly_volume']:,} "
+                                              "predictions (USD)", **_LAYOUT)
     figures.append(("Cost", cost))
     return figures
 

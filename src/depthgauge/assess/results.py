@@ -10,7 +10,7 @@ import pandas as pd
 
 from depthgauge.assess.operations import Operations
 from depthgauge.assess.quality import Interval, Outcome
-from depthgauge.cost.estimate import CostEstimate
+from depthgauge.cost.ownership import CostEstimate
 
 
 @dataclass
@@ -77,15 +77,15 @@ class CandidateResult:
         if self.cost is not None:
             row.update(training_cost_usd=self.cost.training_cost_usd,
                        cost_per_1k_predictions_usd=self.cost.cost_per_1k_predictions_usd,
-                       monthly_inference_cost_usd=self.cost.monthly_inference_cost_usd)
+                       instances=self.cost.instances, monthly_cost_usd=self.cost.monthly_total_usd)
         for key in ("false_positive_rate", "false_negative_rate", "calibration_error", "review_share", "explainability",
                     "error_rate", "timeout_rate"):
             if key in self.risk:
                 row[key] = self.risk[key]
         if self.risk.get("group_gaps"):
             row.update({f"group_gap_{k}": v for k, v in self.risk["group_gaps"]["gaps"].items()})
-        if self.business.get("net_value_per_1k") is not None:
-            row["net_value_per_1k"] = self.business["net_value_per_1k"]
+        if self.business.get("monthly_net_value_usd") is not None:
+            row["monthly_net_value_usd"] = self.business["monthly_net_value_usd"]
         return row
 
 
@@ -100,11 +100,11 @@ class Verdict:
     deep: str | None = None
     deep_vs_simple: Interval | None = None
     simple_vs_baseline: Interval | None = None
-    cost_ratio: float | None = None
-    max_cost_ratio: float = 3.0
+    extra_monthly_cost: float | None = None  # the deep model's monthly cost of ownership minus the simple one's
+    max_extra_cost: float = 100.0
     endpoint: str | None = None  # the best vendor endpoint, compared with the best of the project's own models
     endpoint_vs_own: Interval | None = None
-    endpoint_cost_ratio: float | None = None
+    endpoint_extra_monthly_cost: float | None = None
     call: str = "inconclusive"  # deep_better, deep_worse, equivalent, inconclusive, or no_verdict (leaking data)
     call_reasons: list[str] = field(default_factory=list)
     suggested_budget_s: float | None = None  # when inconclusive: the budget the learning curves suggest
@@ -117,6 +117,7 @@ class Verdict:
     splits_won: dict | None = None  # {"deep": n, "simple": n, "tied": n}
     stability: float | None = None  # share of splits whose own call agrees with the call of the mean difference
     to_decide: str | None = None  # when inconclusive for lack of evidence: what would likely decide it
+    summary: list[str] = field(default_factory=list)  # three lines for a product manager: use, cost and worth, how sure
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)

@@ -98,8 +98,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     node_column, horizon, season, contamination = d.node_column, d.horizon, d.season, d.contamination
     seed, executor, ray_address, tune, workers = run.seed, run.executor, run.ray_address, run.tune, run.workers
     resamples, candidates = run.resamples, run.candidates
-    metric, value, max_cost_ratio, review_threshold = (decision.metric, decision.value, decision.max_cost_ratio,
-                                                       decision.review_threshold)
+    metric, value, review_threshold = decision.metric, decision.value, decision.review_threshold
     endpoints, allow_leaky = decision.endpoints, decision.allow_leaky
     budget_s = run.budget_s
     if budget_s < MIN_BUDGET_S:
@@ -110,6 +109,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     monthly_volume = parse_volume(decision.volume)
     catalog = load_catalog(decision.prices)
     chosen_instance = catalog.get(decision.instance)
+    terms = decision.cost_terms(catalog, monthly_volume)
 
     reporter.stage("Loading data")
     kind = detect_kind(data, target, kind, edges, horizon)
@@ -206,7 +206,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         y_test = y[split.test]
         data = (X_train, y[split.train], X_val, y[split.validation])
         vendors = [_call_endpoint(spec, workspace, frame.iloc[split.test], scored, y[split.train], y_test,
-                                  positive_label, monthly_volume, plan.resamples, seed, review_threshold, groups,
+                                  positive_label, terms, plan.resamples, seed, review_threshold, groups,
                                   matrix, reporter) for spec in specs]
         tuning, params = {}, {}
         if tune:
@@ -252,10 +252,10 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                 if result.name in models:
                     model, peak_mb = models[result.name]
                     if labelled:
-                        evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb,
-                                  chosen_instance, monthly_volume, matrix, review_threshold, groups, seed)
+                        evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb, terms, matrix,
+                                 review_threshold, groups, seed)
                     else:
-                        evaluate_unlabelled(result, model, X_test, plan, peak_mb, chosen_instance, monthly_volume)
+                        evaluate_unlabelled(result, model, X_test, plan, peak_mb, terms)
                     result.reference = {**features_reference, "predictions": prediction_reference(scored, result, seed),
                                         "importance": model.input_importance()}
                     if repeats > 1:
@@ -269,16 +269,17 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         if labelled:
             circumstances = replace(circumstances, test_train_ratio=len(split.test) / len(split.train),
                                     min_effect=decision.min_effect, monthly_volume=monthly_volume)
-            verdict = decide_verdict(scored, metric, results, matrix is not None, max_cost_ratio, plan.resamples, seed,
-                                     circumstances)
+            verdict = decide_verdict(scored, metric, results, matrix is not None, decision.max_extra_cost,
+                                     plan.resamples, seed, circumstances)
         else:
-            verdict = unlabelled_anomaly_verdict(results, max_cost_ratio)
+            verdict = unlabelled_anomaly_verdict(results, decision.max_extra_cost)
         options = {
             "kind": kind, **{f"{kind}_{k}": v for k, v in prepared.settings.items()},
             "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
             "price_catalog": {"as_of": catalog.as_of, "source": catalog.source}, "value": matrix.values if matrix else None,
             "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
-            "positive_class": positive_label, "metric": metric, "max_cost_ratio": max_cost_ratio,
+            "positive_class": positive_label, "metric": metric, "max_extra_cost": decision.max_extra_cost,
+            "cost_terms": terms.stated(),
             "review_threshold": review_threshold, "seed": seed, "source": source,
             "bootstrap_resamples": plan.resamples, "executor": executor, "tuning": tuning or None,
             "workers": workers, "endpoints": [spec.public() for spec in specs], "allow_leaky": allow_leaky,
@@ -326,12 +327,12 @@ def _endpoint_specs(paths, kind: str, frame: pd.DataFrame, target: str | None) -
     return specs
 
 
-def _call_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, monthly_volume, resamples, seed,
+def _call_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, terms, resamples, seed,
                    review_threshold, groups, matrix, reporter: Reporter):
     from depthgauge.endpoint.candidate import evaluate_endpoint
 
     reporter.stage(f"Calling {spec.name} on {len(rows):,} test rows")
-    result = evaluate_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, monthly_volume, resamples,
+    result = evaluate_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, terms, resamples,
                                seed, review_threshold, groups, matrix,
                                on_progress=lambda done, total: reporter.stage(f"Calling {spec.name}: {done:,}/{total:,}"))
     reporter.candidate_finished(result)

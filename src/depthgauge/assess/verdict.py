@@ -11,6 +11,7 @@ from typing import Callable
 from depthgauge.assess.quality import (LABELS, LOWER_IS_BETTER, Interval, corrected_resampled_interval, is_better,
                                       paired_bootstrap_delta, splits_to_decide)
 from depthgauge.assess.results import CandidateResult, Verdict
+from depthgauge.assess.summary import executive_summary
 from depthgauge.money import usd
 
 _BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
@@ -40,11 +41,6 @@ def describe_delta(metric: str, delta: Interval, challenger: str, reference: str
     else:
         span = f"from {amount(delta.low)} {side(delta.low)} to {amount(delta.high)} {side(delta.high)}"
     return f"{head} (95% interval: {span})"
-
-
-def times(ratio: float) -> str:
-    """Return a cost ratio as '2.6×', or with two significant digits below 0.1 ('0.047×') so it never reads 0.0×."""
-    return f"{ratio:.2g}×" if ratio < 0.1 else f"{ratio:.1f}×"
 
 
 def split_mean(candidate: CandidateResult, metric: str) -> float:
@@ -125,10 +121,16 @@ def min_effect(metric: str, simple: CandidateResult, deep: CandidateResult, base
     gain = -gain if metric in LOWER_IS_BETTER else gain
     if gain <= 0 or worth <= 0:
         return default[0], default[1] + "; the value matrix gives no break-even (the simple model adds no value)"
-    extra_cost = max(deep.cost.cost_per_1k_predictions_usd - simple.cost.cost_per_1k_predictions_usd, 0.0)
-    return extra_cost * gain / worth, (f"the break-even of --value: the deep model's extra "
-                                       f"{usd(extra_cost)} per 1,000 predictions, at {usd(worth / gain * (0.01 if metric in _BOUNDED else 1))} "
-                                       f"of value per {'point' if metric in _BOUNDED else 'unit'} of {LABELS[metric]}")
+    extra_cost = max(deep.cost.monthly_total_usd - simple.cost.monthly_total_usd, 0.0)
+    if extra_cost < 0.005:
+        return 0.0, ("the break-even of --value: the deep model costs no more to own, so any gain in "
+                     f"{LABELS[metric]} pays")
+    worth_per_month = worth * simple.cost.monthly_volume / 1000.0  # of the gain from the baseline to the simple model
+    unit = 0.01 if metric in _BOUNDED else 1.0
+    return extra_cost * gain / worth_per_month, (
+        f"the break-even of --value: the deep model's extra {usd(extra_cost, '/ month')} to own, at "
+        f"{usd(worth_per_month / gain * unit, '/ month')} of value per {'point' if metric in _BOUNDED else 'unit'} "
+        f"of {LABELS[metric]}")
 
 
 def compare(task: str, metric: str, deep: CandidateResult, simple: CandidateResult, resamples: int, seed: int,
@@ -217,7 +219,7 @@ def _minutes(seconds: float) -> str:
 
 
 def _leak_verdict(simple: CandidateResult, metric: str, candidates: list[CandidateResult],
-                  circumstances: Circumstances, max_cost_ratio: float) -> Verdict | None:
+                  circumstances: Circumstances, max_extra_cost: float) -> Verdict | None:
     """Return 'No verdict: the data leaks' when it does (and --allow-leaky is not given), else None."""
     too_good = [c for c in candidates if c.ok and c.family != "endpoint" and any(
         m in c.quality and c.quality[m].value >= bound for m, bound in TOO_GOOD.items())]
@@ -235,14 +237,21 @@ def _leak_verdict(simple: CandidateResult, metric: str, candidates: list[Candida
                 f"predicts the target on its own (1 = perfectly): {named}. Check whether they are known before the "
                 f"outcome; if not, rerun without them" + (f": {rerun}" if rerun else "") +
                 ". Pass --allow-leaky to get a verdict anyway.")
-    return Verdict(simple.name, False, headline, [], metric, simple.name, None, None, None, None, max_cost_ratio,
+    return Verdict(simple.name, False, headline, [], metric, simple.name, None, None, None, None, max_extra_cost,
                    call="no_verdict", call_reasons=[why], rerun=rerun, leaking_columns=columns)
 
 
 def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], value_given: bool,
-                   max_cost_ratio: float, resamples: int, seed: int,
+                   max_extra_cost: float, resamples: int, seed: int,
                    circumstances: Circumstances | None = None) -> Verdict:
-    """Return the verdict for the candidates that trained, in plain English with the numbers in it."""
+    """Return the verdict for the candidates that trained, in plain English with the numbers in it, and its summary."""
+    verdict = _decide(task, metric, candidates, value_given, max_extra_cost, resamples, seed, circumstances)
+    verdict.summary = executive_summary(verdict, candidates, value_given)
+    return verdict
+
+
+def _decide(task: str, metric: str, candidates: list[CandidateResult], value_given: bool, max_extra_cost: float,
+            resamples: int, seed: int, circumstances: Circumstances | None) -> Verdict:
     circumstances = circumstances or Circumstances()
     trained = [c for c in candidates if c.ok and c.family != "endpoint"]
     simple = _best([c for c in trained if not c.is_deep], metric)
@@ -252,7 +261,7 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     if simple is None:
         raise RuntimeError("no simple candidate trained; the baselines cannot fail on validated data")
     reasons: list[str] = []
-    leaking = _leak_verdict(simple, metric, candidates, circumstances, max_cost_ratio)
+    leaking = _leak_verdict(simple, metric, candidates, circumstances, max_extra_cost)
     if leaking is not None:
         return leaking
     if circumstances.leaks or circumstances.leak_warned:
@@ -275,27 +284,28 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         headline = (f"Use {simple.display_name}. No deep model could be trained{why}, so deep learning "
                     f"is not recommended from this run.")
         verdict = Verdict(simple.name, False, headline, reasons, metric, simple.name, None, None, simple_vs_baseline,
-                          None, max_cost_ratio, call="inconclusive",
+                          None, max_extra_cost, call="inconclusive",
                           call_reasons=["no deep candidate was trained, so the run cannot compare one"])
-        return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
+        return _compare_endpoints(verdict, task, metric, candidates, value_given, max_extra_cost, resamples, seed)
 
     comparison_data = compare(task, metric, deep, simple, resamples, seed, circumstances.test_train_ratio)
     delta = comparison_data["delta"]
     margin, margin_source = min_effect(metric, simple, deep, baseline, value_given, circumstances.min_effect)
-    deep_cost, simple_cost = deep.cost.cost_per_1k_predictions_usd, simple.cost.cost_per_1k_predictions_usd
-    ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
-    cost_text = (f"{times(ratio)} the cost per 1,000 predictions ({usd(deep_cost)} vs {usd(simple_cost)} "
-                 f"on {deep.cost.instance})")
+    deep_cost, simple_cost = deep.cost.monthly_total_usd, simple.cost.monthly_total_usd
+    extra = deep_cost - simple_cost
+    cost_text = (f"{deep.display_name} costs {deep.cost.breakdown()} to own, {simple.display_name} "
+                 f"{simple.cost.breakdown()}")
     comparison = describe_delta(metric, delta, deep.display_name, simple.display_name)
 
     if value_given:
-        deep_net, simple_net = deep.business["net_value_per_1k"], simple.business["net_value_per_1k"]
+        deep_net, simple_net = deep.business["monthly_net_value_usd"], simple.business["monthly_net_value_usd"]
         paid_back = deep_net > simple_net
-        payback_text = (f"net value per 1,000 predictions {usd(deep_net)} vs {usd(simple_net)} "
+        payback_text = (f"net of owning it, it is worth {usd(deep_net, '/ month')} against {usd(simple_net, '/ month')} "
                         f"from your value matrix")
     else:
-        paid_back = ratio <= max_cost_ratio
-        payback_text = f"{cost_text}; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
+        paid_back = extra <= max_extra_cost
+        payback_text = (f"{_extra_text(extra)} ({cost_text}); you allow up to {usd(max_extra_cost, '/ month')} more "
+                        "(--max-extra-cost)")
 
     call = call_for(delta, margin)
     deep_cut = [c for c in trained if c.is_deep and still_improving(c)]
@@ -319,7 +329,7 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
             suggested = _suggested_budget(circumstances.budget_s, cut)
             rerun = circumstances.rerun({"time_budget": _minutes(suggested)}) if circumstances.rerun else None
         headline = (f"Inconclusive: {' and '.join(c.display_name for c in cut)} stopped on the clock while still "
-                    f"improving, so this run cannot tell whether deep learning pays here. So far {comparison}, at "
+                    f"improving, so this run cannot tell whether deep learning pays here. So far {comparison}; "
                     f"{cost_text}. Until then use {simple.display_name}."
                     + (f" Its learning curve suggests a budget of about {_minutes(suggested)}: {rerun}" if rerun else ""))
         recommended = simple.name
@@ -332,8 +342,10 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         recommended = simple.name
     elif call == "equivalent":
         cheaper = deep if deep_cost < simple_cost else simple
+        cheaper_text = (f"{cheaper.display_name} is the cheaper" if deep_cost != simple_cost else
+                        f"{cheaper.display_name} is the simpler at the same cost")
         headline = (f"Use {cheaper.display_name}: the two are equivalent. {comparison}, inside ±{margin_text}."
-                    f"{splits_text} {cheaper.display_name} is the cheaper ({cost_text}).")
+                    f"{splits_text} {cheaper_text} ({cost_text}).")
         recommended = cheaper.name
     elif call == "deep_better" and paid_back:
         headline = (f"Use {deep.display_name}: deep learning earns its keep here. {comparison}, beyond "
@@ -345,7 +357,7 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
         recommended = simple.name
     else:
         headline = (f"Use {simple.display_name}, not deep learning. {comparison}, by more than {margin_text}."
-                    f"{splits_text} The deep model runs at {cost_text}.")
+                    f"{splits_text} {cost_text[0].upper() + cost_text[1:]}.")
         recommended = simple.name
     stability = comparison_data["stability_of"](margin)
     if stability is not None and stability < STABLE:
@@ -354,11 +366,17 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
     reasons.insert(0, f"Primary metric: {label}, each candidate scored on the same held-out test rows; the interval "
                       f"is {comparison_data['method']}.")
     verdict = Verdict(recommended, recommended == deep.name, headline, reasons, metric, simple.name, deep.name, delta,
-                      simple_vs_baseline, ratio, max_cost_ratio, call=call, call_reasons=call_reasons,
+                      simple_vs_baseline, extra, max_extra_cost, call=call, call_reasons=call_reasons,
                       suggested_budget_s=suggested, rerun=rerun, min_effect=margin, min_effect_source=margin_source,
                       interval_method=comparison_data["method"], split_differences=comparison_data["differences"],
                       splits_won=comparison_data["splits_won"], stability=stability, to_decide=to_decide)
-    return _compare_endpoints(verdict, task, metric, candidates, value_given, max_cost_ratio, resamples, seed)
+    return _compare_endpoints(verdict, task, metric, candidates, value_given, max_extra_cost, resamples, seed)
+
+
+def _extra_text(extra: float) -> str:
+    if abs(extra) < 0.005:
+        return "it costs the same a month"
+    return f"it costs {usd(abs(extra), '/ month')} {'more' if extra > 0 else 'less'}"
 
 
 def _cut_detail(candidate: CandidateResult) -> str:
@@ -374,17 +392,8 @@ def _cut_detail(candidate: CandidateResult) -> str:
     return f"{candidate.fit_seconds:.0f}s"
 
 
-def _price_ratio_text(vendor_cost: float, own_cost: float) -> str:
-    if own_cost <= 0 or vendor_cost <= 0:
-        return f"{usd(own_cost)} vs {usd(vendor_cost)} per 1,000 predictions"
-    ratio = vendor_cost / own_cost
-    if ratio >= 1.5:
-        return f"1/{float(f'{ratio:.2g}'):,.0f} of the price ({usd(own_cost)} vs {usd(vendor_cost)} per 1,000 predictions)"
-    return f"{times(1 / ratio)} the price ({usd(own_cost)} vs {usd(vendor_cost)} per 1,000 predictions)"
-
-
 def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: list[CandidateResult], value_given: bool,
-                       max_cost_ratio: float, resamples: int, seed: int) -> Verdict:
+                       max_extra_cost: float, resamples: int, seed: int) -> Verdict:
     """Put the best vendor endpoint against the project's recommended model: the same paired test and cost rule."""
     vendors = [c for c in candidates if c.ok and c.family == "endpoint"]
     vendor = _best(vendors, metric)
@@ -392,20 +401,23 @@ def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: lis
         return verdict
     own = next(c for c in candidates if c.name == verdict.recommended)
     delta = paired_bootstrap_delta(task, metric, vendor.outcome, own.outcome, resamples, seed)
-    vendor_cost, own_cost = vendor.cost.cost_per_1k_predictions_usd, own.cost.cost_per_1k_predictions_usd
-    ratio = vendor_cost / own_cost if own_cost > 0 else math.inf
+    extra = vendor.cost.monthly_total_usd - own.cost.monthly_total_usd
+    own_cost_text = (f"{own.display_name} costs {own.cost.breakdown()} to own, the endpoint "
+                     f"{vendor.cost.breakdown()}")
     calls, answered = vendor.params.get("calls", 0), vendor.params.get("answered", 0)
     failures = calls - answered
     failure_text = (f"{failures:,} of its {calls:,} calls failed ({failures / calls:.1%}: "
                     + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(vendor.risk.get("errors", {}).items()))
                     + ") and were scored as the fallback" if failures else f"all {calls:,} of its calls answered")
     if value_given:
-        vendor_net, own_net = vendor.business["net_value_per_1k"], own.business["net_value_per_1k"]
+        vendor_net, own_net = vendor.business["monthly_net_value_usd"], own.business["monthly_net_value_usd"]
         paid_back = vendor_net > own_net
-        payback_text = f"net value per 1,000 predictions {usd(vendor_net)} vs {usd(own_net)} from your value matrix"
+        payback_text = (f"net of its cost it is worth {usd(vendor_net, '/ month')} against {usd(own_net, '/ month')} "
+                        "from your value matrix")
     else:
-        paid_back = ratio <= max_cost_ratio
-        payback_text = f"{times(ratio)} the cost per 1,000 predictions; you allow up to {max_cost_ratio:g}× (--max-cost-ratio)"
+        paid_back = extra <= max_extra_cost
+        payback_text = (f"{_extra_text(extra)} than {own.display_name}; you allow up to "
+                        f"{usd(max_extra_cost, '/ month')} more (--max-extra-cost)")
     vendor_name = vendor.name.split(":", 1)[1]
     comparison = describe_delta(metric, delta, f"The vendor endpoint {vendor_name}", own.display_name)
     if delta.low > 0 and paid_back:
@@ -416,11 +428,10 @@ def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: lis
         verdict.deep_recommended = False
     elif delta.low > 0:
         verdict.headline += (f" {comparison}, a significant gain, but it does not pay for itself: {payback_text}; "
-                             f"{own.display_name} runs at {_price_ratio_text(vendor_cost, own_cost)}.")
+                             f"{own_cost_text}.")
     else:
         significance = "significantly worse" if delta.high < 0 else "not a significant difference"
-        verdict.headline += (f" {comparison}: {significance}, and "
-                             f"{own.display_name} runs at {_price_ratio_text(vendor_cost, own_cost)}.")
+        verdict.headline += f" {comparison}: {significance}; {own_cost_text}."
     verdict.reasons.append(f"Vendor endpoint {vendor_name}: {failure_text}. Its latency was measured "
                            f"over the real calls: p50 {vendor.operations.latency_p50_ms:.0f} ms, "
                            f"p99 {vendor.operations.latency_p99_ms:.0f} ms.")
@@ -428,12 +439,12 @@ def _compare_endpoints(verdict: Verdict, task: str, metric: str, candidates: lis
         if other is not vendor:
             verdict.reasons.append(f"Vendor endpoint {other.name.split(':', 1)[1]} scored "
                                    f"{other.quality[metric].value:.4f} {LABELS[metric]}, below {vendor_name}.")
-    verdict.endpoint, verdict.endpoint_vs_own, verdict.endpoint_cost_ratio = vendor.name, delta, ratio
+    verdict.endpoint, verdict.endpoint_vs_own, verdict.endpoint_extra_monthly_cost = vendor.name, delta, extra
     return verdict
 
 
 
-def unlabelled_anomaly_verdict(candidates: list[CandidateResult], max_cost_ratio: float) -> Verdict:
+def unlabelled_anomaly_verdict(candidates: list[CandidateResult], max_extra_cost: float) -> Verdict:
     """Without labels no detector can be shown to find more real anomalies, so the simpler one is recommended.
 
     The verdict says how far the detectors agree (rank correlation of their scores, overlap of the
@@ -450,24 +461,29 @@ def unlabelled_anomaly_verdict(candidates: list[CandidateResult], max_cost_ratio
                "of the flagged rows, or pass --target with a label column, to settle which detector is better."]
     if deep is None:
         headline = f"Use {simple.display_name}. The deep detector could not be trained, and without labels nothing favours it."
-        return Verdict(simple.name, False, headline, reasons, "flagged_share", simple.name, None, None, None, None,
-                       max_cost_ratio)
+        verdict = Verdict(simple.name, False, headline, reasons, "flagged_share", simple.name, None, None, None, None,
+                          max_extra_cost)
+        verdict.summary = executive_summary(verdict, candidates, False)
+        return verdict
     a, b = simple.outcome.proba[:, 0], deep.outcome.proba[:, 0]
     correlation = float(spearmanr(a, b).statistic) if len(a) > 2 else float("nan")
     flagged_a, flagged_b = simple.outcome.pred == 0, deep.outcome.pred == 0
     union = int((flagged_a | flagged_b).sum())
     overlap = int((flagged_a & flagged_b).sum()) / union if union else 1.0
-    simple_cost, deep_cost = simple.cost.cost_per_1k_predictions_usd, deep.cost.cost_per_1k_predictions_usd
-    ratio = deep_cost / simple_cost if simple_cost > 0 else math.inf
-    cost_text = f"{times(ratio)} the cost per 1,000 predictions ({usd(deep_cost)} vs {usd(simple_cost)})"
+    extra = deep.cost.monthly_total_usd - simple.cost.monthly_total_usd
+    cost_text = (f"{_extra_text(extra)} to own ({usd(deep.cost.monthly_total_usd, '/ month')} against "
+                 f"{usd(simple.cost.monthly_total_usd, '/ month')})")
     headline = (f"Use {simple.display_name}, not deep learning: without labels there is no evidence that "
                 f"{deep.display_name} finds more real anomalies"
-                + (f", and it runs at {cost_text}. " if ratio >= 1 else
-                   f". It runs at {cost_text}, but its scores are harder to explain and to keep stable. ")
+                + (f", and {cost_text}. " if extra > 0 else
+                   f". {cost_text[0].upper() + cost_text[1:]}, but its scores are harder to explain and to keep stable. ")
                 + f"The two agree on {overlap:.0%} of the rows either flags (rank correlation of scores "
                 f"{correlation:.2f}).")
     reasons.append(f"Each detector flags the test rows whose score is above its training rows' "
                    f"{1 - simple.params.get('expected_share', 0.05):.0%} quantile; the shares flagged on the test rows "
                    f"are {simple.quality['flagged_share'].value:.1%} and {deep.quality['flagged_share'].value:.1%}.")
-    return Verdict(simple.name, False, headline, reasons, "flagged_share", simple.name, deep.name, None, None, ratio,
-                   max_cost_ratio)
+    verdict = Verdict(simple.name, False, headline, reasons, "flagged_share", simple.name, deep.name, None, None, extra,
+                      max_extra_cost, call="inconclusive",
+                      call_reasons=["without labels, no detector can be shown to find more real anomalies"])
+    verdict.summary = executive_summary(verdict, candidates, False)
+    return verdict

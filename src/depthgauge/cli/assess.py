@@ -35,31 +35,46 @@ class RichReporter(Reporter):
         self.progress.advance(self.task)
 
 
-def _summary_table(assessment) -> Table:
+def _summary_table(assessment) -> tuple[Table, str]:
+    """Return the scorecard and the legend of its columns."""
     from depthgauge.assess.quality import LABELS
     from depthgauge.money import usd
 
     metric = assessment.verdict.primary_metric
+    valued = assessment.options.get("value") is not None
     table = Table(title="Scorecard (test rows)")
-    for col in ("candidate", LABELS[metric] + " [95% CI]", "p50 ms", "rows/s", "fit s", "$/1k pred", "review", "net/1k"):
+    columns = ["candidate", LABELS[metric] + " [95% CI]", "p50 ms", "rows/s", "fit s", "inst.", "review",
+               "$ / month"] + (["net $ / month"] if valued else [])
+    for col in columns:
         table.add_column(col, justify="left" if col == "candidate" else "right", no_wrap=True)
     for c in assessment.candidates:
         if not c.ok:
-            table.add_row(c.name, f"[red]{c.status}[/red]", "", "", "", "", "", "")
+            table.add_row(c.name, f"[red]{c.status}[/red]", *[""] * (len(columns) - 2))
             continue
         q = c.quality[metric]
         name = c.name + (" (deep)" if c.is_deep else "")
         name = f"[bold]{name}[/bold]" if c.name == assessment.verdict.recommended else name
         review = c.risk.get("review_share")
-        net = c.business.get("net_value_per_1k")
         if c.family == "endpoint":
             failed = c.params["calls"] - c.params["answered"]
             name += f" [{failed} failed]" if failed else ""
-        table.add_row(name, f"{q.value:.4f} [{q.low:.3f}, {q.high:.3f}]", f"{c.operations.latency_p50_ms:.2f}",
-                      f"{c.operations.throughput_rows_per_s:,.0f}", "—" if c.family == "endpoint" else f"{c.fit_seconds:.1f}",
-                      usd(c.cost.cost_per_1k_predictions_usd), "—" if review is None else f"{review:.1%}",
-                      usd(net))
-    return table
+        row = [name, f"{q.value:.4f} [{q.low:.3f}, {q.high:.3f}]", f"{c.operations.latency_p50_ms:.2f}",
+               f"{c.operations.throughput_rows_per_s:,.0f}", "—" if c.family == "endpoint" else f"{c.fit_seconds:.1f}",
+               "per call" if c.family == "endpoint" else str(c.cost.instances), "—" if review is None else f"{review:.1%}",
+               usd(c.cost.monthly_total_usd)]
+        if valued:
+            row.append(usd(c.business.get("monthly_net_value_usd")))
+        table.add_row(*row)
+    terms = assessment.options.get("cost_terms") or {}
+    legend = (f"inst.: {terms.get('instance')} instances needed at the peak of {terms.get('peak_rows_per_s', 0):,.2f} "
+              f"rows/s ({terms.get('peak_factor', 0):g}× the average of {assessment.options['monthly_volume']:,} "
+              f"predictions a month) at {terms.get('utilisation', 0):.0%} utilisation. review: the share of predictions "
+              f"less confident than {assessment.options['review_threshold']:g}, sent to a person at "
+              f"{usd(terms.get('review_cost_usd'))} each. $ / month: the monthly cost of ownership, instances, review and "
+              f"{terms.get('retrain_every', 'monthly')} retraining, in US dollars.")
+    if valued:
+        legend += " net $ / month: your --value matrix applied to a month of predictions, minus that cost."
+    return table, legend
 
 
 @app.command()
@@ -98,8 +113,19 @@ def assess(
                                                           "break-even gain of --value)."),
     repeats: int = typer.Option(5, help="Tables: train and score every candidate on this many splits, when the budget "
                                         "allows (always under 20,000 rows); 1 for a single split."),
-    max_cost_ratio: float = typer.Option(3.0, help="Most extra cost per prediction a significant deep win may carry."),
+    max_extra_cost: float = typer.Option(100.0, help="Without --value: the most dollars a month a significant deep "
+                                                     "win may cost to own beyond the simple model."),
     review_threshold: float = typer.Option(0.6, help="Predictions less confident than this go to human review."),
+    review_cost: Optional[float] = typer.Option(None, help="Dollars of labour per reviewed prediction (default: the "
+                                                           "price catalog's, $0.50)."),
+    peak_factor: float = typer.Option(3.0, help="The busiest hour's prediction rate over the month's average; "
+                                                "instances are sized for it."),
+    utilisation: float = typer.Option(0.5, help="Share of an instance's measured throughput to plan for at peak."),
+    min_instances: int = typer.Option(1, help="Instances kept on however quiet it is."),
+    retrain_every: str = typer.Option("monthly", help="Retraining cadence priced into the monthly cost: never, "
+                                                      "yearly, quarterly, monthly, weekly or daily."),
+    latency_slo: Optional[float] = typer.Option(None, help="p99 single-row latency in ms a deep model must meet; "
+                                                           "one that misses it on CPU is priced on a GPU instance."),
     seed: int = typer.Option(0, help="Seed for the split, bootstrap and training."),
     encoding: Optional[str] = typer.Option(None, help="Text encoding of a CSV that is not UTF-8."),
     name: Optional[str] = typer.Option(None, "--name", help="Register every trained candidate as a version of this model."),
@@ -125,7 +151,9 @@ def assess(
     run = RunOptions(time_budget=time_budget, seed=seed, executor=executor, ray_address=ray_address, tune=tune,
                      workers=workers, repeats=repeats)
     decision = DecisionOptions(metric=metric, volume=volume, instance=instance, prices=str(prices) if prices else None,
-                               value=value, max_cost_ratio=max_cost_ratio, review_threshold=review_threshold,
+                               value=value, max_extra_cost=max_extra_cost, review_threshold=review_threshold,
+                               review_cost=review_cost, peak_factor=peak_factor, utilisation=utilisation,
+                               min_instances=min_instances, retrain_every=retrain_every, latency_slo=latency_slo,
                                endpoints=tuple(str(e) for e in endpoint), allow_leaky=allow_leaky,
                                min_effect=min_effect)
     console = stderr_console()
@@ -136,8 +164,14 @@ def assess(
     if json_output:
         print_json(result.to_dict())
         return
-    out = Console(width=max(Console().width, 110))  # the data warnings were printed before training started
-    out.print(_summary_table(result))
+    out = Console(width=max(Console().width, 130))  # the data warnings were printed before training started
+    out.print("[bold]In short[/bold]")
+    for line in result.verdict.summary:
+        out.print(f"  {line}", highlight=False)
+    out.print()
+    table, legend = _summary_table(result)
+    out.print(table)
+    out.print(f"[dim]{legend}[/dim]", highlight=False)
     call = result.verdict.call.replace("_", " ")
     out.print(f"\n[bold]Verdict ({call}):[/bold] {result.verdict.headline}\n")
     verdict = result.verdict

@@ -19,7 +19,8 @@ app.add_typer(cost_app, name="cost")
 EXAMPLE = """
 Example cost FILE:
 
-  assumptions: {monthly_volume: 2M/month, retrain: weekly, review_rate: 0.02, cost_per_review_usd: 0.4}
+  assumptions: {monthly_volume: 2M/month, retrain: weekly, peak_factor: 3, utilisation: 0.5,
+                review_rate: 0.02, cost_per_review_usd: 0.4}
   options:
     - {name: trees on CPU, instance: aws.m7i.large, training_hours: 0.05, throughput_rows_per_s: 20000}
     - {name: MLP on GPU, instance: aws.g5.xlarge, training_hours: 0.5, throughput_rows_per_s: 90000}
@@ -57,12 +58,19 @@ def project_command(
         table.add_row(o.option.name, *[usd(o.monthly[c]) for c in CATEGORIES], usd(o.monthly_total),
                       usd(12 * o.monthly_total))
     out.print(table)
-    out.print("[bold]Assumptions[/bold]: " + ", ".join(f"{k}={v}" for k, v in result.to_dict()["assumptions"].items()))
+    assumed = result.assumptions.review_rate
+    shown = {k: v for k, v in result.to_dict()["assumptions"].items() if k != "review_rate"}
+    out.print("[bold]Assumptions[/bold]: " + ", ".join(f"{k}={v}" for k, v in shown.items())
+              + f", review_rate={assumed} for options that state none", highlight=False, soft_wrap=True)
     for o in result.options:
-        detail = (f"{o.option.price_per_1k_calls_usd} USD per 1,000 calls" if o.option.instance is None else
-                  f"{o.option.instance} at {o.price_per_hour_usd} USD/h, {o.option.throughput_rows_per_s:,.0f} rows/s, "
-                  f"{o.option.training_hours:.3g} h per training run, {o.option.always_on_instances} always on")
-        out.print(f"  • {o.option.name}: {detail} ({o.option.source})")
+        review = o.option.review_rate if o.option.review_rate is not None else assumed
+        detail = (f"{usd(o.option.price_per_1k_calls_usd, 'per 1,000 calls')}" if o.option.instance is None else
+                  f"{o.instances} × {o.serving_on} at {usd(o.price_per_hour_usd, '/ hour')} for the peak, "
+                  f"{o.option.throughput_rows_per_s:,.0f} rows/s measured, {o.option.training_hours:.3g} h per training run")
+        out.print(f"  • {o.option.name}: {detail}, {review:.1%} of predictions reviewed at "
+                  f"{usd(result.assumptions.cost_per_review_usd)} each ({o.option.source})", highlight=False, soft_wrap=True)
+        for note in o.notes:
+            out.print(f"    [dim]{note}[/dim]", highlight=False)
     for note in result.notes:
         out.print(f"[dim]{note}[/dim]")
     out.print(f"Stored as projection {result.id}; page: {result.report_path}")

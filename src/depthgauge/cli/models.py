@@ -43,11 +43,11 @@ def list_command(ctx: typer.Context, json_output: bool = JSON):
     if not models:
         typer.echo("No models registered. Run: depthgauge assess DATA --target COL --name NAME")
         return
-    table = Table("version", "family", "aliases", "approved", "status", "quality", "$/1k predictions")
+    table = Table("version", "family", "aliases", "approved", "status", "quality", "cost / month")
     for model in models:
         for v in model["versions"]:
             quality = ", ".join(f"{k} {val:.3f}" for k, val in list(v["quality"].items())[:2] if val is not None)
-            cost = v["cost_per_1k_predictions_usd"]
+            cost = v["monthly_cost_usd"]
             table.add_row(v["ref"], v["family"] + (" (deep)" if v["deep"] else ""), ", ".join(v["aliases"]),
                           "yes" if v["approved"] else "no", v["status"], quality, usd(cost))
     Console(width=max(Console().width, 120)).print(table)

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from depthgauge.cli.main import app
 from depthgauge.cli.render import print_json
+from depthgauge.money import usd
 
 
 def _number(value, digits: int = 3, suffix: str = "") -> str:
@@ -53,11 +54,11 @@ def _render(report: dict, out: Console) -> None:
               f"{_number(o['latency_p99_ms'])} ms · {_number(o['throughput_per_s'])} predictions/s · error rate "
               f"{_number(o['error_rate'])} · review rate {_number(o['review_rate'])}")
     c = report["cost"]
-    out.print(f"cost on {c['instance']}: ${_number(c['cost_per_1k_at_observed_traffic_usd'])} per 1,000 at the observed "
-              f"traffic (${_number(c['cost_per_1k_at_capacity_usd'])} at capacity) · ${c['monthly_run_rate_usd']:,.2f}"
-              " a month per instance")
+    out.print(f"cost on {c['instance']}: {usd(c['cost_per_1k_at_observed_traffic_usd'], 'per 1,000')} at the observed "
+              f"traffic ({usd(c['cost_per_1k_at_capacity_usd'])} at capacity) · "
+              f"{usd(c['monthly_run_rate_usd'], '/ month')} per instance")
     b = report["business"]
-    out.print("business impact: " + (f"{b['net_value_per_1k']:,.2f} net value per 1,000 predictions on "
+    out.print("business impact: " + (f"{usd(b['net_value_per_1k'])} net value per 1,000 predictions on "
                                       f"{b['labeled']:,} labeled" if b["net_value_per_1k"] is not None else
                                       "needs a value matrix (assess --value) and labeled traffic"))
     if report["alerts"]:
@@ -124,7 +125,8 @@ def retrain(
     typer.echo(f"{result['challenger']} (challenger) vs {result['champion']} (champion) on {c['holdout_rows']:,} fresh "
                f"holdout rows: {c['metric']} {c['challenger']['value']:.4f} vs {c['champion']['value']:.4f}, "
                f"difference {c['delta']['value']:+.4f} (95% CI {c['delta']['low']:+.4f} to {c['delta']['high']:+.4f}); "
-               f"${c['cost_per_1k_usd']['challenger']:.3g} vs ${c['cost_per_1k_usd']['champion']:.3g} per 1,000.")
+               f"{usd(c['monthly_cost_usd']['challenger'], '/ month')} vs "
+               f"{usd(c['monthly_cost_usd']['champion'], '/ month')} to own.")
     if result["decision"] == "promote":
         typer.echo(f"Promoted {result['challenger']} to production: {result['why']}."
                    + (" Serving follows." if result["deployed"] else ""))

@@ -30,6 +30,13 @@ class PriceCatalog:
     source: str
     currency: str
     instances: tuple[Instance, ...]
+    review_cost_usd: float = 0.5  # labour per reviewed prediction: the default of --review-cost
+    review_cost_basis: str = "one minute of a reviewer at $30 an hour"
+
+    def cheapest_gpu(self) -> Instance | None:
+        """Return the cheapest instance with a GPU, where a deep model that misses its latency goal is priced."""
+        gpus = [i for i in self.instances if i.gpu]
+        return min(gpus, key=lambda i: i.price_per_hour_usd) if gpus else None
 
     def get(self, name: str) -> Instance:
         """Return the instance called `name`, or raise an error that lists close names."""
@@ -59,9 +66,14 @@ def load_catalog(path: str | Path | None = None) -> PriceCatalog:
         )
         if not instances or any(i.price_per_hour_usd < 0 for i in instances):
             raise ValueError("needs at least one instance and no negative price")
-        return PriceCatalog(str(raw.get("as_of", "unknown")), str(raw.get("source", str(source))),
-                            str(raw.get("currency", "USD")), instances)
-    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        review = raw.get("review", {}) or {}
+        catalog = PriceCatalog(str(raw.get("as_of", "unknown")), str(raw.get("source", str(source))),
+                               str(raw.get("currency", "USD")), instances,
+                               float(review.get("cost_per_item_usd", 0.5)), str(review.get("basis", "not stated")))
+        if catalog.review_cost_usd < 0:
+            raise ValueError("review.cost_per_item_usd is negative")
+        return catalog
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DepthgaugeError(
             f"Price file '{source}' is malformed ({exc}). Each instance needs a name and price_per_hour_usd; "
             f"see {BUILTIN} for the shape."

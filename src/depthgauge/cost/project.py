@@ -10,35 +10,47 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from depthgauge.assess.options import parse_volume
-from depthgauge.cost.catalog import PriceCatalog
+from depthgauge.cost.catalog import DEFAULT_INSTANCE, PriceCatalog
+from depthgauge.cost.ownership import CADENCES, CostTerms, call_cost, monthly_cost
 from depthgauge.errors import DepthgaugeError
 from depthgauge.yamlfile import YamlDocument, read_yaml
 
-HOURS_PER_MONTH = 730.0
-CATEGORIES = ("training_compute", "inference_compute", "storage_and_pipelines", "monitoring_and_operations",
-              "human_review", "idle_capacity", "governance")
-CADENCES = {"never": 0.0, "yearly": 1 / 12, "quarterly": 1 / 3, "monthly": 1.0, "weekly": 4.345, "daily": 30.44}
+CATEGORIES = ("serving", "human_review", "retraining", "storage_and_pipelines", "monitoring_and_operations",
+              "governance")
 
 
 @dataclass
 class Assumptions:
-    """What every option shares. Defaults are deliberately modest; change them to your own."""
+    """What every option shares. Defaults are deliberately modest; change them to your own.
+
+    Serving, review and retraining are priced exactly as an assessment prices its candidates
+    (`cost/ownership.py`); `--from-assessment` starts from that assessment's own terms.
+    """
 
     monthly_volume: int = 1_000_000
     retrain: str = "monthly"
+    peak_factor: float = 3.0
+    utilisation: float = 0.5
+    min_instances: int = 1
+    latency_slo_ms: float | None = None
     storage_gb: float = 10.0
     storage_price_per_gb_month_usd: float = 0.023
     pipelines_monthly_usd: float = 0.0
     monitoring_hours_per_month: float = 4.0
     engineer_hourly_usd: float = 100.0
     monitoring_compute_share: float = 0.05
-    review_rate: float = 0.0
+    review_rate: float = 0.0  # for options that state none; an assessment's options carry their measured share
     cost_per_review_usd: float = 0.50
     governance_monthly_usd: float = 0.0
 
     @property
     def retrains_per_month(self) -> float:
         return CADENCES[self.retrain]
+
+    def terms(self, instance, catalog: PriceCatalog, min_instances: int | None = None) -> CostTerms:
+        return CostTerms(instance, self.monthly_volume, self.peak_factor, self.utilisation,
+                         self.min_instances if min_instances is None else min_instances, self.cost_per_review_usd,
+                         "cost_per_review_usd", self.retrain, self.latency_slo_ms, catalog.cheapest_gpu())
 
 
 @dataclass
@@ -49,9 +61,11 @@ class CostOption:
     instance: str | None = None
     training_hours: float = 0.0
     throughput_rows_per_s: float | None = None
-    always_on_instances: int = 1
+    always_on_instances: int | None = None  # this option's minimum of instances; None: the assumptions'
     price_per_1k_calls_usd: float | None = None
     review_rate: float | None = None
+    latency_p99_ms: float | None = None
+    deep: bool = False
     source: str = "given"
 
 
@@ -60,6 +74,9 @@ class OptionCost:
     option: CostOption
     price_per_hour_usd: float | None
     monthly: dict[str, float]
+    instances: int = 0
+    serving_on: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def monthly_total(self) -> float:
@@ -67,6 +84,7 @@ class OptionCost:
 
     def to_dict(self) -> dict:
         return {"option": asdict(self.option), "price_per_hour_usd": self.price_per_hour_usd, "monthly": self.monthly,
+                "instances": self.instances, "serving_on": self.serving_on, "notes": self.notes,
                 "monthly_total_usd": self.monthly_total, "yearly_total_usd": 12 * self.monthly_total}
 
 
@@ -98,23 +116,23 @@ class CostProjection:
 def cost_option(option: CostOption, assumptions: Assumptions, catalog: PriceCatalog) -> OptionCost:
     """Return the monthly cost of `option` in every category."""
     review_rate = assumptions.review_rate if option.review_rate is None else option.review_rate
+    if option.price_per_1k_calls_usd is not None:
+        terms = assumptions.terms(catalog.get(DEFAULT_INSTANCE), catalog)
+        owned = call_cost(option.name, option.price_per_1k_calls_usd, review_rate, terms)
+        price = None
+    else:
+        terms = assumptions.terms(catalog.get(option.instance), catalog, option.always_on_instances)
+        owned = monthly_cost(option.training_hours * 3600, option.throughput_rows_per_s, option.latency_p99_ms,
+                             review_rate, option.deep, terms)
+        price = owned.price_per_hour_usd
     costs = dict.fromkeys(CATEGORIES, 0.0)
+    costs.update(owned.monthly)
     costs["storage_and_pipelines"] = assumptions.storage_gb * assumptions.storage_price_per_gb_month_usd \
         + assumptions.pipelines_monthly_usd
-    costs["human_review"] = assumptions.monthly_volume * review_rate * assumptions.cost_per_review_usd
     costs["governance"] = assumptions.governance_monthly_usd
     people = assumptions.monitoring_hours_per_month * assumptions.engineer_hourly_usd
-    price = None
-    if option.price_per_1k_calls_usd is not None:
-        costs["inference_compute"] = assumptions.monthly_volume / 1000 * option.price_per_1k_calls_usd
-    else:
-        price = catalog.get(option.instance).price_per_hour_usd
-        busy_hours = assumptions.monthly_volume / option.throughput_rows_per_s / 3600
-        costs["inference_compute"] = busy_hours * price
-        costs["idle_capacity"] = max(0.0, option.always_on_instances * HOURS_PER_MONTH - busy_hours) * price
-        costs["training_compute"] = assumptions.retrains_per_month * option.training_hours * price
-    costs["monitoring_and_operations"] = people + assumptions.monitoring_compute_share * costs["inference_compute"]
-    return OptionCost(option, price, costs)
+    costs["monitoring_and_operations"] = people + assumptions.monitoring_compute_share * costs["serving"]
+    return OptionCost(option, price, costs, owned.instances, None if price is None else owned.instance, owned.notes)
 
 
 def project(options: list[CostOption], assumptions: Assumptions, catalog: PriceCatalog,
@@ -162,9 +180,15 @@ def parse_assumptions(raw: dict, document: YamlDocument | None = None, base: Ass
         else:
             if document is None:
                 document = YamlDocument(Path("<options>"), raw, {})
-            setattr(result, key, _number(document, value, *where))
-    if not 0 <= result.review_rate <= 1 or not 0 <= result.monitoring_compute_share <= 1:
-        raise _error(document, "review_rate and monitoring_compute_share are shares between 0 and 1.", "assumptions")
+            if key == "latency_slo_ms" and value is None:
+                result.latency_slo_ms = None
+                continue
+            setattr(result, key, _number(document, value, *where, integer=key == "min_instances",
+                                         minimum=1.0 if key == "peak_factor" else 0.0))
+    if not 0 <= result.review_rate <= 1 or not 0 <= result.monitoring_compute_share <= 1 \
+            or not 0 < result.utilisation <= 1:
+        raise _error(document, "review_rate, monitoring_compute_share and utilisation are shares between 0 and 1.",
+                     "assumptions")
     return result
 
 
@@ -180,7 +204,7 @@ def parse_option(raw: dict, index: int, document: YamlDocument, catalog: PriceCa
     if not isinstance(raw, dict) or "name" not in raw:
         raise document.error("each option needs at least a name, e.g. `- {name: trees on CPU, instance: aws.m7i.large, "
                              "throughput_rows_per_s: 20000}`.", *where)
-    known = set(CostOption.__dataclass_fields__) - {"source"}
+    known = set(CostOption.__dataclass_fields__) - {"source", "deep", "latency_p99_ms"}
     for key in raw:
         if key not in known:
             raise document.error(f"unknown field '{key}'. Known: {', '.join(sorted(known))}.", *where, key)
@@ -199,8 +223,9 @@ def parse_option(raw: dict, index: int, document: YamlDocument, catalog: PriceCa
         option.throughput_rows_per_s = _number(document, raw["throughput_rows_per_s"], *where, "throughput_rows_per_s",
                                                minimum=1e-9)
         option.training_hours = _number(document, raw.get("training_hours", 0.0), *where, "training_hours")
-        option.always_on_instances = int(_number(document, raw.get("always_on_instances", 1), *where,
-                                                 "always_on_instances", integer=True))
+        if raw.get("always_on_instances") is not None:
+            option.always_on_instances = int(_number(document, raw["always_on_instances"], *where,
+                                                     "always_on_instances", integer=True))
     if raw.get("review_rate") is not None:
         option.review_rate = _number(document, raw["review_rate"], *where, "review_rate")
         if option.review_rate > 1:
@@ -208,7 +233,8 @@ def parse_option(raw: dict, index: int, document: YamlDocument, catalog: PriceCa
     return option
 
 
-def read_cost_file(path: str | Path, catalog: PriceCatalog) -> tuple[Assumptions, list[CostOption]]:
+def read_cost_file(path: str | Path, catalog: PriceCatalog,
+                   base: Assumptions | None = None) -> tuple[Assumptions, list[CostOption]]:
     """Return the assumptions and options of a cost file, every field checked."""
     document = read_yaml(path, "Cost file")
     data = document.data or {}
@@ -224,7 +250,7 @@ def read_cost_file(path: str | Path, catalog: PriceCatalog) -> tuple[Assumptions
     raw_options = data.get("options") or []
     if not isinstance(raw_options, list):
         raise document.error("`options:` must be a list.", "options")
-    assumptions = parse_assumptions(raw_assumptions, document)
+    assumptions = parse_assumptions(raw_assumptions, document, base)
     return assumptions, [parse_option(o, i, document, catalog) for i, o in enumerate(raw_options)]
 
 
@@ -236,9 +262,26 @@ def options_from_assessment(assessment_row, instance: str | None = None) -> list
         if run.status != "ok":
             continue
         card = run.scorecard["scorecard"]
+        if run.family == "endpoint":
+            options.append(CostOption(name=run.candidate, price_per_1k_calls_usd=card["cost"]["cost_per_1k_predictions_usd"],
+                                      review_rate=card["risk"].get("review_share") or 0.0,
+                                      source=f"assessment {assessment_row.id}, candidate {run.candidate}"))
+            continue
         options.append(CostOption(
             name=f"{run.candidate} on {chosen}", instance=chosen, training_hours=run.fit_seconds / 3600,
             throughput_rows_per_s=card["operations"]["throughput_rows_per_s"],
-            review_rate=card["risk"].get("review_share"), source=f"assessment {assessment_row.id}, candidate {run.candidate}",
+            review_rate=card["risk"].get("review_share") or 0.0,
+            latency_p99_ms=card["operations"].get("latency_p99_ms"), deep=bool(run.is_deep),
+            source=f"assessment {assessment_row.id}, candidate {run.candidate}",
         ))
     return options
+
+
+def assumptions_from_assessment(options: dict) -> dict:
+    """Return the assumptions an assessment priced its candidates under, as `parse_assumptions` takes them."""
+    terms = options.get("cost_terms") or {}
+    given = {"monthly_volume": options.get("monthly_volume"), "retrain": terms.get("retrain_every"),
+             "peak_factor": terms.get("peak_factor"), "utilisation": terms.get("utilisation"),
+             "min_instances": terms.get("min_instances"), "cost_per_review_usd": terms.get("review_cost_usd"),
+             "latency_slo_ms": terms.get("latency_slo_ms")}
+    return {k: v for k, v in given.items() if v is not None}

@@ -7,8 +7,8 @@ import os
 import plotly.graph_objects as go
 
 from depthgauge.cost.catalog import load_catalog
-from depthgauge.cost.project import (CADENCES, CATEGORIES, Assumptions, CostProjection, options_from_assessment,
-                                     parse_assumptions, project, read_cost_file)
+from depthgauge.cost.project import (CADENCES, CATEGORIES, Assumptions, CostProjection, assumptions_from_assessment,
+                                     options_from_assessment, parse_assumptions, project, read_cost_file)
 from depthgauge.errors import DepthgaugeError
 from depthgauge.pages import page, table
 
@@ -19,7 +19,12 @@ def run_cost_projection(file: str | os.PathLike | None = None, from_assessment: 
                         store: bool = True) -> CostProjection:
     """Return the projection of every option, written as an HTML page and stored in the workspace."""
     catalog = load_catalog(prices)
-    assumptions, options = (read_cost_file(file, catalog) if file is not None else (Assumptions(), []))
+    base = Assumptions(cost_per_review_usd=catalog.review_cost_usd)
+    stored = None
+    if from_assessment is not None:
+        stored = _stored_assessment(from_assessment, home)
+        base = parse_assumptions(assumptions_from_assessment(stored["options"]), None, base)
+    assumptions, options = (read_cost_file(file, catalog, base) if file is not None else (base, []))
     overrides = {k: v for k, v in (("monthly_volume", volume), ("retrain", retrain)) if v is not None}
     if overrides.get("retrain") is not None and overrides["retrain"] not in CADENCES:
         raise DepthgaugeError(f"--retrain '{retrain}' is not a cadence. Use one of: {', '.join(CADENCES)}.")
@@ -30,19 +35,11 @@ def run_cost_projection(file: str | os.PathLike | None = None, from_assessment: 
         raise DepthgaugeError("Nothing to project. Pass a cost FILE (see `depthgauge cost project --help`), "
                               "or --from-assessment ID to price the candidates of a stored assessment.")
     notes = []
-    if from_assessment is not None:
-        from depthgauge.store.tables import AssessmentRow
-        from depthgauge.workspace import Workspace, resolve_home
-
-        if not (resolve_home(home) / "depthgauge.db").exists() and not os.environ.get("DEPTHGAUGE_DB_URL"):
-            raise DepthgaugeError(f"No workspace at {resolve_home(home)}, so no assessment '{from_assessment}'.")
-        with Workspace.open(home) as workspace, workspace.session() as session:
-            row = session.get(AssessmentRow, from_assessment)
-            if row is None:
-                raise DepthgaugeError(f"No assessment '{from_assessment}'. List them with: depthgauge assessments list")
-            options = options_from_assessment(row, instance) + options
-        notes.append(f"Training time, throughput and review share of the '{from_assessment}' options were measured by "
-                     "that assessment on its machine; a different instance runs at a different speed.")
+    if stored is not None:
+        options = [_with_instance(o, instance) for o in stored["measured"]] + options
+        notes.append(f"Training time, throughput, p99 latency and review share of the '{from_assessment}' options were "
+                     "measured by that assessment on its machine; a different instance runs at a different speed. "
+                     "The assumptions start from the terms that assessment priced its candidates under.")
     result = project(options, assumptions, catalog, notes)
     if not store:
         return result
@@ -63,6 +60,28 @@ def run_cost_projection(file: str | os.PathLike | None = None, from_assessment: 
     return result
 
 
+def _stored_assessment(assessment_id: str, home) -> dict:
+    """Return a stored assessment's options and its candidates as cost options, with their measured figures."""
+    from depthgauge.store.tables import AssessmentRow
+    from depthgauge.workspace import Workspace, resolve_home
+
+    if not (resolve_home(home) / "depthgauge.db").exists() and not os.environ.get("DEPTHGAUGE_DB_URL"):
+        raise DepthgaugeError(f"No workspace at {resolve_home(home)}, so no assessment '{assessment_id}'.")
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        row = session.get(AssessmentRow, assessment_id)
+        if row is None:
+            raise DepthgaugeError(f"No assessment '{assessment_id}'. List them with: depthgauge assessments list")
+        return {"options": dict(row.options), "measured": options_from_assessment(row)}
+
+
+def _with_instance(option, instance: str | None):
+    from dataclasses import replace
+
+    if option.instance is None or instance is None:
+        return option
+    return replace(option, instance=instance, name=option.name.rsplit(" on ", 1)[0] + f" on {instance}")
+
+
 def render_cost_page(result: CostProjection) -> str:
     fig = go.Figure()
     for category in CATEGORIES:
@@ -74,14 +93,17 @@ def render_cost_page(result: CostProjection) -> str:
                     for o in result.options])
     data = result.to_dict()
     assumptions = table(["assumption", "value"], [[k, v] for k, v in data["assumptions"].items()])
-    options = table(["option", "instance", "USD/hour", "training hours/run", "throughput rows/s", "always-on",
+    options = table(["option", "serving on", "USD/hour", "instances at peak", "training hours/run", "throughput rows/s",
                      "USD per 1k calls", "review rate", "source"],
-                    [[o.option.name, o.option.instance or "—", o.price_per_hour_usd or "—", o.option.training_hours,
-                      o.option.throughput_rows_per_s or "—", o.option.always_on_instances if o.option.instance else "—",
+                    [[o.option.name, o.serving_on or "—", o.price_per_hour_usd or "—",
+                      o.instances if o.option.instance else "—", o.option.training_hours,
+                      o.option.throughput_rows_per_s or "—",
                       o.option.price_per_1k_calls_usd if o.option.price_per_1k_calls_usd is not None else "—",
-                      o.option.review_rate if o.option.review_rate is not None else "—", o.option.source]
+                      o.option.review_rate if o.option.review_rate is not None else result.assumptions.review_rate,
+                      o.option.source]
                      for o in result.options])
-    notes = "".join(f"<p class='muted'>{n}</p>" for n in result.notes)
+    notes = "".join(f"<p class='muted'>{n}</p>" for n in result.notes + [f"{o.option.name}: {n}" for o in result.options
+                                                                         for n in o.notes])
     return page("Cost projection", f"Projection {result.id}; prices as of {result.catalog_as_of}",
                 [("Monthly and yearly cost (USD)", totals), ("Assumptions", assumptions + notes),
                  ("Options", options)], [fig])

@@ -13,7 +13,7 @@ import pandas as pd
 
 from depthgauge.assess import business, operations, quality, risk
 from depthgauge.assess.results import CandidateResult
-from depthgauge.cost.estimate import CostEstimate
+from depthgauge.cost.ownership import CostTerms, call_cost
 from depthgauge.endpoint.cache import ResponseCache
 from depthgauge.endpoint.client import CallResult, call_many
 from depthgauge.endpoint.spec import EndpointSpec, extract
@@ -54,7 +54,7 @@ def _read(spec: EndpointSpec, call: CallResult, task: str, classes: list[str]) -
 
 
 def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: str, y_train: np.ndarray,
-                      y_test: np.ndarray, positive_label: str | None, monthly_volume: int, resamples: int, seed: int,
+                      y_test: np.ndarray, positive_label: str | None, terms: CostTerms, resamples: int, seed: int,
                       review_threshold: float, groups, matrix, on_progress=None) -> CandidateResult:
     """Call the endpoint on every test row and return its five dimensions as a candidate."""
     result = CandidateResult(f"endpoint:{spec.name}", f"{spec.name} (vendor endpoint)", FAMILY, False, "ok",
@@ -95,13 +95,11 @@ def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: s
     tokens = [t for (_, _, t), ok in zip(read, answered) if ok and t is not None]
     mean_tokens = float(np.mean(tokens)) if tokens else 0.0
     per_1k = 1000.0 * spec.cost_per_call(mean_tokens)
-    result.cost = CostEstimate(instance=f"{spec.name} price", price_per_hour_usd=0.0, training_cost_usd=0.0,
-                               cost_per_1k_predictions_usd=per_1k, monthly_volume=monthly_volume,
-                               monthly_inference_cost_usd=per_1k * monthly_volume / 1000.0)
     result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, "none")
+    result.cost = call_cost(spec.name, per_1k, result.risk.get("review_share"), terms)
     result.risk.update(error_rate=(n - int(answered.sum())) / n if n else 0.0,
                        timeout_rate=errors.get("timeout", 0) / n if n else 0.0, errors=errors)
-    result.business = business.business_impact(task, outcome, matrix, per_1k)
+    result.business = business.business_impact(task, outcome, matrix, result.cost)
     spent = sum(spec.cost_per_call(t) for paid, (_, _, t) in zip(billed, read) if paid)
     examples = [{"row": i, "class": c.error_class, "error": c.error} for i, c in enumerate(batch.results) if not c.ok][:5]
     result.params.update(

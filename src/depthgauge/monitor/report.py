@@ -139,8 +139,9 @@ def _business(task: str, outcome, options: dict, cost: dict) -> dict:
         return {"value_matrix": values, "net_value_per_1k": None, "gross_value_per_1k": None,
                 "labeled": 0 if outcome is None else len(outcome.y)}
     per_1k_cost = cost["cost_per_1k_at_observed_traffic_usd"] or cost["cost_per_1k_at_capacity_usd"] or 0.0
-    impact = business.business_impact(task, outcome, ValueMatrix(values), per_1k_cost)
-    return {**impact, "labeled": len(outcome.y)}
+    gross = business.gross_value_per_1k(task, outcome, ValueMatrix(values))
+    return {"value_matrix": values, "gross_value_per_1k": gross, "net_value_per_1k": gross - per_1k_cost,
+            "labeled": len(outcome.y)}
 
 
 def build_report(session, reference: str, spec: WindowSpec, prices=None) -> dict:

@@ -23,10 +23,12 @@ from depthgauge.assess.evaluation import evaluate, prediction_reference, record_
 from depthgauge.assess.plan import BudgetPlan
 from depthgauge.zoo.base import TRAINING_OUTCOME
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
+from depthgauge.cost.ownership import terms_from_stated
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.load import load_table
 from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
+from depthgauge.money import usd
 from depthgauge.govern import audit
 from depthgauge.monitor.reference import build_reference
 from depthgauge.registry import service as registry
@@ -119,7 +121,8 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
     fit_seconds = time.perf_counter() - started
 
     catalog = load_catalog(None)
-    instance = catalog.get(options.get("instance") or DEFAULT_INSTANCE)
+    terms = terms_from_stated(options.get("cost_terms"), catalog, options.get("instance") or DEFAULT_INSTANCE,
+                              int(options.get("monthly_volume", 1_000_000)))
     positive = options.get("positive_class")
     matrix = ValueMatrix(options["value"]) if options.get("value") else None
     plan = BudgetPlan(fit_s=0.0, resamples=int(options.get("bootstrap_resamples", quality.BOOTSTRAP_RESAMPLES)),
@@ -132,23 +135,22 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
             result = CandidateResult(family, model.display_name, model.family, model.is_deep, "ok", model.get_params(),
                                      fit_seconds=fit_s)
             evaluate(result, model, task, X_test, y_test, positive if positive is not None else None, plan, 0.0,
-                      instance, int(options.get("monthly_volume", 1_000_000)), matrix,
-                      float(options.get("review_threshold", 0.6)), None, seed)
+                     terms, matrix, float(options.get("review_threshold", 0.6)), None, seed)
             if role == "challenger":
                 record_training(result, model)
             results[role] = result
         delta = quality.paired_bootstrap_delta(task, metric, results["challenger"].outcome,
                                                results["champion"].outcome, plan.resamples, seed)
-        cost = {role: r.cost.cost_per_1k_predictions_usd for role, r in results.items()}
+        cost = {role: r.cost.monthly_total_usd for role, r in results.items()}
         if delta.low > 0:
             decision, why = "promote", f"the challenger is measurably better on {metric}"
         elif delta.high >= 0 and cost["challenger"] <= CHEAPER * cost["champion"]:
-            decision, why = "promote", f"the challenger is not measurably worse on {metric} and at least 10% cheaper per prediction"
+            decision, why = "promote", f"the challenger is not measurably worse on {metric} and at least 10% cheaper to own per month"
         elif delta.high < 0:
             decision, why = "keep", f"the challenger is measurably worse on {metric}"
         else:
             decision, why = "keep", (f"the challenger is not measurably better on {metric} and not 10% cheaper "
-                                     f"(${cost['challenger']:.3g} vs ${cost['champion']:.3g} per 1,000)")
+                                     f"({usd(cost['challenger'], '/ month')} vs {usd(cost['champion'], '/ month')})")
         folder = challenger_model.save(Path(scratch) / "challenger")
         digest = workspace.artifacts.put_dir(folder)
     challenger = results["challenger"]
@@ -157,7 +159,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
                  "importance": challenger_model.input_importance()}
     comparison = {"metric": metric, "delta": delta.as_dict(), "holdout_rows": len(split.test),
                   "challenger": challenger.quality[metric].as_dict(), "champion": results["champion"].quality[metric].as_dict(),
-                  "cost_per_1k_usd": cost}
+                  "monthly_cost_usd": cost}
     with workspace.transaction() as session:
         champion = session.get(ModelVersionRow, champion.id)
         version = registry.register_version(

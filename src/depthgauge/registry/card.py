@@ -75,9 +75,10 @@ def card_sections(session: Session, version: ModelVersionRow, checklist_items: l
     cost = card.get("cost") or {}
     ops = card.get("operations") or {}
     sections.append(("Cost and operations", [
-        f"{usd(cost.get('cost_per_1k_predictions_usd'), 'per 1,000 predictions')} on {cost.get('instance')} "
-        f"({usd(cost.get('monthly_inference_cost_usd'), '/ month')} at {cost.get('monthly_volume', 0):,} predictions); "
-        f"training {usd(cost.get('training_cost_usd'))}.",
+        f"{usd(cost.get('monthly_total_usd'), '/ month')} to own at {cost.get('monthly_volume', 0):,} predictions a "
+        f"month: {cost.get('instances')} × {cost.get('instance')} {usd((cost.get('monthly') or {}).get('serving'))}, "
+        f"human review {usd((cost.get('monthly') or {}).get('human_review'))}, retraining "
+        f"{usd((cost.get('monthly') or {}).get('retraining'))}; one training run {usd(cost.get('training_cost_usd'))}.",
         f"Single-row latency p50 {_num(ops.get('latency_p50_ms'), 3)} ms, p99 {_num(ops.get('latency_p99_ms'), 3)} ms; "
         f"throughput {_num(ops.get('throughput_rows_per_s'), 3)} rows/s; artifact {ops.get('artifact_bytes', 0):,} bytes.",
     ]))

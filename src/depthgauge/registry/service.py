@@ -230,7 +230,7 @@ def version_summary(session: Session, version: ModelVersionRow) -> dict:
         "status": version.status, "aliases": aliases_of(session, version),
         "approved": version.approved_at is not None, "approved_by": version.approved_by,
         "quality": {k: v["value"] for k, v in quality.items()},
-        "cost_per_1k_predictions_usd": cost.get("cost_per_1k_predictions_usd"),
+        "monthly_cost_usd": cost.get("monthly_total_usd"),
         "artifact_digest": version.artifact_digest, "created_by": version.created_by,
         "created_at": version.created_at.isoformat(),
     }

@@ -43,6 +43,7 @@ def model_tiles(session) -> list[dict]:
         tiles.append({
             "name": deployment.model_name, "ref": deployment.ref, "family": version.family, "deep": version.is_deep,
             "deployed_at": deployment.deployed_at, "verdict": assessment.verdict.get("headline") if assessment else None,
+            "summary": assessment.verdict.get("summary") if assessment else None,
             "assessment_id": version.assessment_id, "monitored_at": _get(latest, "at"),
             "metric": metric, "holdout": version.scorecard["quality"].get(metric) if metric else None,
             "live": _get(latest, "quality", "live"), "labeled": _get(latest, "quality", "labeled"),
