@@ -16,8 +16,8 @@ from tests.conftest import BREAST_CANCER
 
 FIVE_DIMENSIONS = ["roc_auc", "roc_auc_low", "roc_auc_high", "latency_p50_ms", "latency_p99_ms", "throughput_rows_per_s",
                    "fit_seconds", "peak_memory_mb", "artifact_bytes", "training_cost_usd", "cost_per_1k_predictions_usd",
-                   "monthly_inference_cost_usd", "false_positive_rate", "false_negative_rate", "calibration_error",
-                   "review_share", "explainability", "net_value_per_1k"]
+                   "instances", "monthly_cost_usd", "false_positive_rate", "false_negative_rate", "calibration_error",
+                   "review_share", "explainability", "monthly_net_value_usd"]
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,14 @@ def test_the_report_shows_why(churn_assessment):
     for region in ("north", "south"):
         assert f"<td>{region}</td>" in groups[:3000]  # every group named, with its count of rows
     assert html.count("Plotly.newPlot") >= 5 and html.count("plotly.js v") == 1  # the bundle once
+    summary = html[html.index('id="summary"'):html.index("<h2>Verdict</h2>")]
+    assert summary.count("<li>") == 3 and "/ month" in summary and "How sure:" in summary
+    importance = html[html.index('id="importance"'):html.index("<h3>Operations")]
+    for candidate in result.candidates:
+        if candidate.ok and candidate.family != "dummy":
+            assert candidate.importance and f">{candidate.display_name} (" in importance, candidate.name
+    cost = html[html.index('id="cost"'):]
+    assert "instances at peak" in cost and "--peak-factor" in cost and "price catalog" in cost
 
 
 def test_assessment_runs_and_artifacts_are_in_the_workspace(churn_assessment, tmp_path):
@@ -108,7 +116,7 @@ def test_regression_and_multiclass_work_end_to_end(regression_table, multiclass_
     reg = depthgauge.assess(regression_table, target="target", time_budget="30s", value="error=-1.5", home=home,
                             resamples=200)
     assert reg.verdict.primary_metric == "rmse"
-    assert {"mae", "rmse", "r2", "net_value_per_1k"} <= set(reg.scorecard.columns)
+    assert {"mae", "rmse", "r2", "monthly_net_value_usd"} <= set(reg.scorecard.columns)
     assert reg.scorecard.loc["linear", "r2"] > reg.scorecard.loc["dummy", "r2"] + 0.15
     assert "Residuals against prediction" in reg.report_path.read_text()
     multi = depthgauge.assess(multiclass_table, target="target", time_budget="30s", home=home, resamples=200)

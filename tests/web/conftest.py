@@ -27,7 +27,7 @@ def dashboard_workspace(tmp_path_factory):
     """(home, tokens by role): churn assessed and deployed with a review threshold, traffic, labels, one monitor run."""
     home = tmp_path_factory.mktemp("dashboard") / "ws"
     depthgauge.assess(churn_table(1500, 8, seed=31), target="churned", time_budget="20s", home=home, resamples=200,
-                      name="churn", value="tp=100,fp=-20,fn=-500,tn=0", candidates=("dummy", "linear", "lightgbm"))
+                      name="churn", value="tp=100,fp=-20,fn=-500,tn=0", candidates=("dummy", "linear", "lightgbm", "mlp"))
     with Workspace.open(home) as workspace, workspace.transaction() as session:
         tokens = {role: create_key(session, f"{role}-key", role)[1] for role in ("admin", "reviewer", "viewer")}
         deployments.deploy(session, "churn", "3", review={"confidence_threshold": 0.7})

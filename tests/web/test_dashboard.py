@@ -49,7 +49,31 @@ def test_the_overview_shows_the_numbers_the_api_gives(dashboard, page):
     assert text["drift"] == _number(report["drift"]["score"])
     assert text["net-value"] == _number(report["business"]["net_value_per_1k"], 6)
     assert "Not applicable" in tiles.locator('[data-testid="hallucination"]').inner_text()
+    summary = tiles.locator('[data-testid="summary"] li').all_inner_texts()
+    assert len(summary) == 3 and summary[0].startswith("Use ") and "/ month" in summary[1]
+    assert summary[2].startswith("How sure:")
     screenshot(page, "overview")
+
+
+def test_the_report_puts_the_summary_first_and_shows_the_evidence(dashboard, page):
+    url, tokens, _ = dashboard
+    sign_in(page, url, tokens["viewer"])
+    page.goto(f"{url}/assessments")
+    with page.expect_navigation():
+        page.get_by_role("link", name="HTML report").first.click()
+    lines = page.locator("#summary li").all_inner_texts()
+    assert len(lines) == 3 and lines[0].startswith("Use ") and "to own" in lines[1] and "by your value matrix" in lines[1]
+    headings = page.locator("h2, h3").all_inner_texts()
+    assert headings[0] == "In short" and headings.index("In short") < headings.index("Verdict")
+    for section in ("#leaderboard", "#importance", "#cost", "#legend", "[id^=confusion-]"):
+        assert page.locator(section).first.is_visible(), section
+    importance = page.locator("#importance + p + table tr").all_inner_texts()
+    assert len(importance) >= 5 and "repeats" in importance[0]
+    cost = page.locator("#cost + table").inner_text()
+    assert "instances at peak" in cost and "human review" in cost and "$" in cost
+    assert page.locator(".js-plotly-plot").count() >= 6  # the charts drew, offline
+    assert page.get_by_text("Permutation importance: drop in").count() >= 1
+    screenshot(page, "report")
 
 
 def test_every_page_renders_and_every_control_has_a_label_and_every_tile_a_heading(dashboard, page):

@@ -23,6 +23,7 @@ MIN_RESAMPLES = 200
 FIXED_COSTS_S = 2.0  # report, artifacts and database, measured at one to two seconds on 2 cores
 DEEP_SHARE = 0.5  # of the fitting time, at least, for the deep candidates together
 SKIP_BELOW_S = 0.5  # a candidate whose slice is shorter is reported as skipped, not trained badly
+IMPORTANCE_SHARE = 0.05  # of the budget, for permutation importance of the tabular candidates
 
 
 @dataclass
@@ -33,14 +34,16 @@ class BudgetPlan:
     resamples: int
     latency_s: float
     throughput_s: float
+    importance_s: float = 0.0
 
 
 def plan_budget(budget_s: float, spent_s: float, task: str, n_test: int, n_classes: int, n_candidates: int,
-                resamples: int, predict_s: float = 0.0) -> BudgetPlan:
+                resamples: int, predict_s: float = 0.0, importance_s: float = 0.0) -> BudgetPlan:
     """Return the split of the budget, sizing the evaluation reserve from a timed bootstrap probe.
 
     `predict_s` is the measured time the slow candidates need to predict the test rows; it is
-    reserved on top of the measuring, since no candidate can be scored without it.
+    reserved on top of the measuring, since no candidate can be scored without it. `importance_s`
+    is reserved for permutation importance, and kept in the plan for it.
     """
     latency_s, throughput_s = min(2.0, 0.02 * budget_s), min(0.5, 0.005 * budget_s)
     per_candidate = quality.estimate_bootstrap_seconds(task, n_test, n_classes, resamples)
@@ -57,8 +60,8 @@ def plan_budget(budget_s: float, spent_s: float, task: str, n_test: int, n_class
         requested = resamples
         resamples = max(MIN_RESAMPLES, min(requested, int(requested * affordable / per_candidate) // 100 * 100))
         needed = reserve(per_candidate * resamples / requested)
-    evaluation_s = max(EVALUATION_SHARE * budget_s, min(needed, max(ceiling, 0.0))) + predict_s
-    return BudgetPlan(budget_s - spent_s - evaluation_s, resamples, latency_s, throughput_s)
+    evaluation_s = max(EVALUATION_SHARE * budget_s, min(needed, max(ceiling, 0.0))) + predict_s + importance_s
+    return BudgetPlan(budget_s - spent_s - evaluation_s, resamples, latency_s, throughput_s, importance_s)
 
 
 class FitClock:

@@ -73,6 +73,10 @@ def _figures(assessment: Assessment) -> list[tuple[str, go.Figure]]:
                                 xaxis_title="epoch", **_LAYOUT)
             figures.append((f"Learning curves: {c.display_name}", curve))
 
+    importance = importance_table(assessment)
+    if importance:
+        figures.append(("Permutation importance", _importance_figure(importance)))
+
     latency = go.Figure()
     for c in trained:
         latency.add_trace(go.Box(y=c.operations.latencies_ms, name=c.display_name, boxpoints=False))
@@ -145,6 +149,35 @@ def confusion(candidate) -> dict | None:
                                            for a in classes]}
 
 
+TOP_FEATURES = 12
+
+
+def importance_table(assessment: Assessment) -> dict | None:
+    """The top features by permutation importance, ranked by the recommended model (else the first measured), with
+    every measured candidate's drop and interval side by side."""
+    measured = [c for c in assessment.candidates if c.ok and c.importance]
+    if not measured:
+        return None
+    lead = next((c for c in measured if c.name == assessment.verdict.recommended), measured[0])
+    features = [f["feature"] for f in lead.importance["features"][:TOP_FEATURES]]
+    cells = {c.name: {f["feature"]: f for f in c.importance["features"]} for c in measured}
+    return {"lead": lead, "candidates": measured, "features": features, "cells": cells,
+            "metric": LABELS[lead.importance["metric"]]}
+
+
+def _importance_figure(table: dict) -> go.Figure:
+    fig = go.Figure()
+    for c in table["candidates"]:
+        rows = [table["cells"][c.name].get(f) for f in table["features"]]
+        fig.add_trace(go.Bar(
+            y=table["features"], x=[r["drop"] if r else None for r in rows], orientation="h", name=c.display_name,
+            error_x=dict(type="data", symmetric=False, array=[(r["high"] - r["drop"]) if r else 0 for r in rows],
+                         arrayminus=[(r["drop"] - r["low"]) if r else 0 for r in rows])))
+    fig.update_layout(barmode="group", title=f"Permutation importance: drop in {table['metric']} when a column is "
+                      "shuffled (test rows)", yaxis=dict(autorange="reversed"), **{**_LAYOUT, "height": 460})
+    return fig
+
+
 def _shown_models(assessment: Assessment) -> list:
     """The recommended model and the best deep one: the two the verdict weighed."""
     names = [assessment.verdict.recommended, assessment.verdict.deep]
@@ -174,6 +207,7 @@ def render_report(assessment: Assessment, instance: Instance) -> str:
     return environment.from_string(TEMPLATE.read_text()).render(
         a=assessment, instance=instance, charts=charts, labels=LABELS, trained=[c for c in assessment.candidates if c.ok],
         leaderboard=leaderboard(assessment), shown=_shown_models(assessment), confusion=confusion,
+        importance=importance_table(assessment),
         better="lower is better" if assessment.verdict.primary_metric in LOWER_IS_BETTER else "higher is better",
     )
 

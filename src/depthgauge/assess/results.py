@@ -32,6 +32,7 @@ class CandidateResult:
     rules: list[str] | None = None
     artifact_digest: str | None = None
     split_scores: list[float | None] | None = None  # the primary metric on each repeated split (split 1 first)
+    importance: dict | None = None  # permutation importance on the test rows (tables); see assess/importance.py
     reference: dict | None = field(default=None, repr=False)  # what monitoring compares live traffic with
     outcome: Outcome | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
@@ -53,6 +54,7 @@ class CandidateResult:
             "cost": None if self.cost is None else self.cost.as_dict(),
             "risk": self.risk,
             "business": self.business,
+            "importance": self.importance,
         }
 
     def to_dict(self) -> dict:

@@ -23,9 +23,10 @@ from depthgauge.assess.operations import THROUGHPUT_BATCH
 from depthgauge.assess.options import (DataOptions, DecisionOptions, RunOptions, command_line, parse_value,
                                        parse_volume)
 from depthgauge.assess.persist import store_assessment
-from depthgauge.assess.plan import MIN_BUDGET_S, MIN_FIT_S, plan_budget
+from depthgauge.assess.plan import IMPORTANCE_SHARE, MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assess.results import Assessment
 from depthgauge.assess.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats
+from depthgauge.assess.importance import permutation_importance_of, sample_rows
 from depthgauge.assess.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
@@ -188,8 +189,9 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             split.subsample_test(keep, seed)
             predict_s = _encoder_reads(encoders, len(split.test), rate)
     groups = frame[sensitive].astype(str).to_numpy()[split.test] if sensitive else None
+    importance_s = IMPORTANCE_SHARE * budget_s if kind == "table" and labelled else 0.0
     plan = plan_budget(budget_s, time.perf_counter() - started, scored if labelled else "binary", len(split.test),
-                       len(profile.classes or []), len(candidates) + len(specs), resamples, predict_s)
+                       len(profile.classes or []), len(candidates) + len(specs), resamples, predict_s, importance_s)
     if plan.fit_s < MIN_FIT_S:
         needed = budget_s - plan.fit_s + 4 * MIN_FIT_S
         raise DepthgaugeError(
@@ -247,6 +249,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                                       params, prepared.roles)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
+        importance_left = plan.importance_s  # seconds, spent candidate by candidate
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
             for result in results:
                 if result.name in models:
@@ -260,6 +263,15 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                                         "importance": model.input_importance()}
                     if repeats > 1:
                         result.split_scores = [result.quality[metric].value] + extra[result.name]
+                    if importance_left > 0 and result.family != "dummy":
+                        left = sum(r.name in models and r.family != "dummy" for r in results[results.index(result):])
+                        rows = sample_rows(len(X_test), seed)
+                        reporter.stage(f"Permutation importance of {result.display_name}")
+                        importance_started = time.perf_counter()
+                        result.importance = permutation_importance_of(
+                            model, scored, metric, X_test.iloc[rows], y_test[rows], positive_label, seed,
+                            importance_left / max(left, 1))
+                        importance_left -= time.perf_counter() - importance_started
                     folder = model.save(Path(scratch) / result.name)
                     result.artifact_digest = workspace.artifacts.put_dir(folder)
                     result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)

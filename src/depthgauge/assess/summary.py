@@ -18,6 +18,11 @@ def _than(difference: float, other: str) -> str:
     return f"{usd(abs(difference))} {'more' if difference > 0 else 'less'} than {other}"
 
 
+def _bare(candidate: CandidateResult) -> str:
+    """The name without its "(deep)" mark, for where the sentence already says deep learning."""
+    return candidate.display_name.replace(" (deep)", "")
+
+
 def _use_line(verdict: Verdict, chosen: CandidateResult, deep: CandidateResult | None) -> str:
     name = chosen.display_name
     if verdict.call == "no_verdict":
@@ -34,15 +39,15 @@ def _use_line(verdict: Verdict, chosen: CandidateResult, deep: CandidateResult |
             return f"Use {name}, the deep model: it is better here and pays for itself."
         return f"Use {name}: {deep.display_name} is better, but not by enough to pay for what it costs more."
     if verdict.call == "deep_worse":
-        return f"Use {name}: deep learning ({deep.display_name}) does worse here."
+        return f"Use {name}: deep learning ({_bare(deep)}) does worse here."
     if verdict.call == "equivalent":
         if verdict.deep_recommended:
             return f"Use {name}, the deep model: it does as well as the simple model and costs less."
-        return f"Use {name}: deep learning ({deep.display_name}) does no better here."
+        return f"Use {name}: deep learning ({_bare(deep)}) does no better here."
     if verdict.suggested_budget_s:
         return (f"Use {name} for now: {deep.display_name} was still learning when its time ran out, so whether deep "
                 "learning pays is not settled.")
-    return f"Use {name} for now: this run cannot tell whether deep learning ({deep.display_name}) is better."
+    return f"Use {name} for now: this run cannot tell whether deep learning ({_bare(deep)}) is better."
 
 
 def _cost_line(chosen: CandidateResult, other: CandidateResult | None, value_given: bool) -> str:

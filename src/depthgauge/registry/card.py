@@ -52,8 +52,17 @@ def card_sections(session: Session, version: ModelVersionRow, checklist_items: l
     quality_rows = [[LABELS.get(k, k), _num(v["value"]), f"[{_num(v['low'], 3)}, {_num(v['high'], 3)}]"]
                     for k, v in card.get("quality", {}).items()]
     sections.append(("Metrics on the held-out test rows", [("table", ["metric", "value", "95% interval"], quality_rows)]))
+    permuted = (card.get("importance") or {}).get("features")
     importance = (version.reference or {}).get("importance") or {}
-    if importance:
+    if permuted:
+        metric = LABELS.get(card["importance"]["metric"], card["importance"]["metric"])
+        sections.append(("Top features", [
+            f"Permutation importance on {card['importance']['rows']:,} test rows, {card['importance']['repeats']} "
+            f"repeats: the drop in {metric} when the column is shuffled.",
+            ("table", ["input column", f"drop in {metric}", "95% range over the repeats"],
+             [[f["feature"], _num(f["drop"], 3), f"[{_num(f['low'], 2)}, {_num(f['high'], 2)}]"]
+              for f in permuted[:TOP_FEATURES]])]))
+    elif importance:
         top = sorted(importance.items(), key=lambda kv: -kv[1])[:TOP_FEATURES]
         sections.append(("Top features", [("table", ["input column", "share of the model's importance"],
                                            [[name, f"{share:.1%}"] for name, share in top])]))
