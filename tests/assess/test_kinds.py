@@ -26,7 +26,8 @@ def test_text_trains_tfidf_the_pretrained_encoder_and_its_fine_tuned_copy(home):
     verdict = a.verdict
     assert verdict.best_simple == "tfidf" and verdict.deep in ("minilm", "minilm_tuned")
     # the verdict follows the evidence: deep only with a significant gain that pays for itself
-    assert verdict.deep_recommended == (verdict.deep_vs_simple.low > 0 and verdict.cost_ratio <= 3.0)
+    assert verdict.deep_recommended == (verdict.call == "deep_better"
+                                        and verdict.extra_monthly_cost <= verdict.max_extra_cost)
     assert len(a.registered) == 4
 
 
@@ -83,7 +84,9 @@ def test_a_graph_network_wins_where_the_links_carry_the_signal(home, tmp_path):
     assert a.options["kind"] == "graph" and set(trained) == {"dummy", "linear", "lightgbm", "gnn"}
     verdict = a.verdict
     assert verdict.deep == "gnn" and verdict.deep_vs_simple.low > 0  # a significant gain in accuracy
-    assert verdict.deep_recommended == (verdict.cost_ratio <= 3.0)  # taken only if it also pays for itself
+    # taken only if it also pays for itself: at most $100 a month more to own
+    assert verdict.deep_recommended == (verdict.call == "deep_better"
+                                        and verdict.extra_monthly_cost <= verdict.max_extra_cost)
     assert trained["gnn"].quality["accuracy"].value > trained["lightgbm"].quality["accuracy"].value
 
 

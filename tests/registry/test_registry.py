@@ -231,6 +231,46 @@ def test_export_to_mlflow_loads_and_predicts_with_mlflow_without_pickle(home, tm
     assert all(not p.read_bytes().startswith(b"\x80") for p in files)  # no pickle stream anywhere
 
 
+def onnx_feeds(frame, schema: dict) -> dict:
+    """The graph's inputs as a user sends them: a float column per number (NaN for missing), a string column per
+    category ("" for missing), each of shape (n, 1)."""
+    import numpy as np
+
+    feeds = {}
+    for column in schema["columns"]:
+        values = frame[column["name"]]
+        if column["type"] == "category":
+            feeds[column["name"]] = values.astype("string").fillna("").astype(str).to_numpy(object).reshape(-1, 1)
+        else:
+            feeds[column["name"]] = values.astype(float).to_numpy(np.float32).reshape(-1, 1)
+    return feeds
+
+
+@pytest.mark.parametrize("ref,family", [("churn:2", "linear"), ("churn:4", "lightgbm"), ("churn:5", "mlp")])
+def test_export_to_onnx_runs_in_onnxruntime_and_matches_our_predictions(home, tmp_path, ref, family):
+    import numpy as np
+    import onnxruntime
+
+    rows = churn_table(200, 8, seed=11).drop(columns="churned")
+    rows.loc[::9, "tenure_months"] = np.nan  # missing numbers are imputed inside the graph
+    rows.loc[::11, "contract"] = None  # a missing category
+    rows.loc[::13, "region"] = "atlantis"  # and one never seen in training
+    model = depthgauge.load_model(ref, home=home)
+    expected = model.model.predict_proba(rows)  # the model itself: the checked path refuses these rows on purpose
+    written = run_cli("--home", str(home), "models", "export", ref, "--to", str(tmp_path / "onnx"), "--format",
+                      "onnx", "--json")
+    assert written.returncode == 0, written.stderr
+    files = json.loads(written.stdout)["files"]
+    assert {"model.onnx", "input_schema.json", "MODEL_CARD.md", "EXPORT.json"} <= set(files)
+    shutil.rmtree(home)  # nothing of the workspace is needed
+    session = onnxruntime.InferenceSession(str(tmp_path / "onnx" / "model.onnx"))
+    meta = json.loads((tmp_path / "onnx" / "EXPORT.json").read_text())
+    assert meta["family"] == family and meta["output"] == "probabilities" and meta["classes"] == ["no", "yes"]
+    got = session.run(["probabilities"], onnx_feeds(rows, model.input_schema))[0]
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-5
+
+
 def test_a_refused_export_writes_nothing(home, tmp_path):
     taken = tmp_path / "taken"
     taken.mkdir()
@@ -238,8 +278,13 @@ def test_a_refused_export_writes_nothing(home, tmp_path):
     refused = run_cli("--home", str(home), "models", "export", "churn:4", "--to", str(taken))
     assert refused.returncode == 2 and "is not an empty folder; nothing was written" in refused.stderr
     assert [p.name for p in taken.iterdir()] == ["keep.txt"]
-    onnx = run_cli("--home", str(home), "models", "export", "churn:4", "--to", str(tmp_path / "o"), "--format", "onnx")
-    assert onnx.returncode == 2 and "Unknown export format 'onnx'" in onnx.stderr and "mlflow" in onnx.stderr
+    onnx = run_cli("--home", str(home), "models", "export", "churn:6", "--to", str(tmp_path / "o"), "--format", "onnx")
+    assert onnx.returncode == 2 and "The tabm family cannot be exported to ONNX" in onnx.stderr
+    assert "--format mlflow" in onnx.stderr
+    rules = run_cli("--home", str(home), "models", "export", "churn:3", "--to", str(tmp_path / "o"), "--format", "onnx")
+    assert rules.returncode == 2 and "The rules family cannot be exported to ONNX" in rules.stderr
+    odd = run_cli("--home", str(home), "models", "export", "churn:4", "--to", str(tmp_path / "o"), "--format", "pmml")
+    assert odd.returncode == 2 and "Unknown export format 'pmml'" in odd.stderr and "onnx" in odd.stderr
     unknown = run_cli("--home", str(home), "models", "export", "chrun:1", "--to", str(tmp_path / "u"))
     assert unknown.returncode == 2 and "Did you mean 'churn'" in unknown.stderr
     assert not (tmp_path / "o").exists() and not (tmp_path / "u").exists()

@@ -120,10 +120,12 @@ def card_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HEL
 def export_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HELP),
                    to: Path = typer.Option(..., "--to", help="A new or empty folder to write the export into."),
                    fmt: str = typer.Option("folder", "--format", help="'folder': the artifact, its input schema and "
-                                           "model card, loadable with depthgauge.load_model(DIR). 'mlflow': an MLflow "
-                                           "pyfunc model folder for mlflow.pyfunc.load_model."),
+                                           "model card, loadable with depthgauge.load_model(DIR). 'onnx': model.onnx, "
+                                           "one graph of preprocessing and model (linear, LightGBM, MLP), for "
+                                           "onnxruntime. 'mlflow': an MLflow pyfunc model folder for "
+                                           "mlflow.pyfunc.load_model."),
                    json_output: bool = JSON):
-    """Export a version to a folder that needs no workspace: plain depthgauge, or MLflow pyfunc."""
+    """Export a version to a folder that needs no workspace: plain depthgauge, ONNX, or MLflow pyfunc."""
     from depthgauge.registry.export import export_model
 
     written = export_model(ref, to, fmt, ctx.obj["home"])

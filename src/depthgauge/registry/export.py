@@ -2,6 +2,8 @@
 
 - `folder`: the artifact itself (weights in safetensors or LightGBM text, preprocessing as JSON),
   its input schema and its model card; `depthgauge.load_model(DIR)` loads it without a workspace.
+- `onnx`: `model.onnx`, one graph of preprocessing and model for the linear, LightGBM and MLP
+  families (see `registry/onnx_graph.py`), with the input schema and the model card beside it.
 - `mlflow`: an MLflow pyfunc model folder (`MLmodel`, the loader module in `code/`, the folder
   export in `model/`), which `mlflow.pyfunc.load_model` loads and predicts with; no pickle. It
   carries no MLflow signature: MLflow's would refuse an int64 column for a float feature, and
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from depthgauge.errors import DepthgaugeError
 
-FORMATS = ("folder", "mlflow")
+FORMATS = ("folder", "onnx", "mlflow")
 
 
 def export_model(reference: str, to: str | os.PathLike, fmt: str = "folder", home=None) -> dict:
@@ -32,20 +34,33 @@ def export_model(reference: str, to: str | os.PathLike, fmt: str = "folder", hom
     from depthgauge.registry.predictor import load_model
 
     if fmt not in FORMATS:
-        hint = " ONNX export is not built yet; use mlflow or folder." if fmt == "onnx" else ""
-        raise DepthgaugeError(f"Unknown export format '{fmt}'. Use one of: {', '.join(FORMATS)}.{hint}")
+        raise DepthgaugeError(f"Unknown export format '{fmt}'. Use one of: {', '.join(FORMATS)}.")
+    if fmt == "onnx":
+        try:
+            import onnx  # noqa: F401
+        except ImportError:
+            raise DepthgaugeError("ONNX export needs the onnx package: pip install 'depthgauge[onnx]' "
+                                  "(onnxruntime included, to run the graph).") from None
     target = Path(to)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise DepthgaugeError(f"'{target}' already exists and is not an empty folder; nothing was written. "
                               "Pass --to with a new or empty folder.")
     predictor = load_model(reference, home=home)  # resolves the reference and verifies every file's digest
     detail = api.show(str(reference), home)
+    graph = None
+    if fmt == "onnx":  # built before anything is written: a family without an ONNX form writes nothing
+        from depthgauge.registry.onnx_graph import model_to_onnx
+
+        graph = model_to_onnx(predictor.model, detail["ref"])
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.parent / f".{target.name}-{uuid.uuid4().hex[:8]}"
     scratch.mkdir()
     try:
         model_dir = scratch / "model" if fmt == "mlflow" else scratch
-        _write_folder(predictor, detail, model_dir, home)
+        if graph is not None:
+            _write_onnx(graph, predictor, detail, scratch, home)
+        else:
+            _write_folder(predictor, detail, model_dir, home)
         if fmt == "mlflow":
             _write_mlflow(predictor, detail, scratch)
         if target.exists():
@@ -73,6 +88,26 @@ def _write_folder(predictor, detail: dict, folder: Path, home) -> None:
         "ref": detail["ref"], "family": detail["family"], "artifact_digest": detail["artifact_digest"],
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "depthgauge_version": __version__,
         "load_with": "depthgauge.load_model(THIS_FOLDER)",
+    }, indent=2))
+
+
+def _write_onnx(graph, predictor, detail: dict, folder: Path, home) -> None:
+    from depthgauge import __version__
+    from depthgauge.registry import api
+
+    (folder / "model.onnx").write_bytes(graph.SerializeToString())
+    (folder / "input_schema.json").write_text(json.dumps(predictor.input_schema, indent=2, default=str))
+    markdown, html_card = api.write_model_card(detail["ref"], home, folder / "card")
+    markdown.rename(folder / "MODEL_CARD.md")
+    html_card.rename(folder / "MODEL_CARD.html")
+    (folder / "card").rmdir()
+    meta = json.loads(next(p.value for p in graph.metadata_props if p.key == "depthgauge"))
+    (folder / "EXPORT.json").write_text(json.dumps({
+        "ref": detail["ref"], "family": detail["family"], "artifact_digest": detail["artifact_digest"],
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "depthgauge_version": __version__,
+        "load_with": "onnxruntime.InferenceSession('model.onnx')",
+        "inputs": meta["inputs"], "input_shape": "(n, 1) per column", "output": meta["output"],
+        "classes": meta["classes"],
     }, indent=2))
 
 
