@@ -1,5 +1,5 @@
 """Each data kind on its full bundled or generated set: time to verdict, every candidate's quality with its 95%
-interval, cost per 1,000 predictions, and the verdict; plus the MiniLM encoder's throughput in sentences per second.
+interval, monthly cost of ownership, and the verdict with its summary; plus the MiniLM encoder's throughput in sentences per second.
 
 Sets (see depthgauge/data/samples.py): SciPy docstring topics (557 texts), scikit-learn digits (1,797 images),
 three years of daily demand (7-day horizon), breast cancer with rare malignant rows (anomalies, labelled and
@@ -32,12 +32,15 @@ def _summary(label: str, result, wall: float) -> dict:
         "test_rows": result.split["sizes"]["test"],
         "primary_metric": metric,
         "verdict": result.verdict.headline,
+        "summary": result.verdict.summary,
         "deep_recommended": result.verdict.deep_recommended,
         "candidates": [
             {"candidate": c.name, "deep": c.is_deep, "status": c.status, "fit_seconds": round(c.fit_seconds, 2),
              metric: None if not c.ok else round(c.quality[metric].value, 4),
              "ci95": None if not c.ok else [round(c.quality[metric].low, 4), round(c.quality[metric].high, 4)],
              "cost_per_1k_usd": None if not c.ok else c.cost.cost_per_1k_predictions_usd,
+             "monthly_cost_usd": None if not c.ok else round(c.cost.monthly_total_usd, 2),
+             "instances": None if not c.ok else c.cost.instances,
              "rows_per_s": None if not c.ok else round(c.operations.throughput_rows_per_s, 1)}
             for c in result.candidates
         ],

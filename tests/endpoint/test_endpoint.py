@@ -15,6 +15,7 @@ from depthgauge.endpoint.client import call_many
 from depthgauge.endpoint.probe import probe
 from depthgauge.endpoint.spec import load_spec
 from depthgauge.errors import DepthgaugeError
+from depthgauge.money import usd
 from depthgauge.workspace import Workspace
 from tests.conftest import cli_json, run_cli
 from tests.endpoint.vendor_server import VendorServer, spec_text
@@ -94,7 +95,9 @@ def test_the_endpoint_is_scored_on_the_same_test_rows_with_five_dimensions(serve
     assert vendor.risk["error_rate"] == 0 and vendor.risk["explainability"] == "none"
     # One verdict: the vendor against the best own model, with the price comparison.
     assert assessment.verdict.endpoint == "endpoint:acme"
-    assert "vendor endpoint acme" in assessment.verdict.headline and "of the price" in assessment.verdict.headline
+    assert "vendor endpoint acme" in assessment.verdict.headline
+    assert f"the endpoint {usd(vendor.cost.monthly_total_usd, '/ month')} (calls" in assessment.verdict.headline
+    assert vendor.cost.monthly["serving"] == pytest.approx(1000 * PRICE * 1_000_000 / 1000)  # calls at the volume
     assert assessment.verdict.endpoint_vs_own is not None
     assert "endpoint:acme" in assessment.scorecard.index
 

@@ -67,7 +67,7 @@ class TabularEncoder:
             epoch_days = (stamp - pd.Timestamp("1970-01-01", tz=stamp.dt.tz)) / pd.Timedelta(days=1)
             parts[f"{name}.days"] = epoch_days.astype(float)
             parts[f"{name}.month"] = stamp.dt.month.astype(float)
-            parts[f"{name}.weekday"] = stamp.dt.dayofweek.astype(float)
+            parts[f"{name}.weekday"] = stamp.dt.day_of_week.astype(float)
         return pd.DataFrame(parts, index=frame.index)
 
     def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
