@@ -53,6 +53,7 @@ def one_run(out: dict, wall: float, budget_s: float, seed: int) -> dict:
                              "mean": round(float(np.mean(kept)), 4) if kept else None,
                              "stopped_because": c["params"].get("stopped_because")}
     return {"seed": seed, "call": verdict["call"], "recommended": verdict["recommended"], "deep": verdict["deep"],
+            "summary": verdict.get("summary"), "extra_monthly_cost": verdict.get("extra_monthly_cost"),
             "metric": metric, "min_effect": verdict.get("min_effect"), "stability": verdict.get("stability"),
             "splits_won": verdict.get("splits_won"), "repeats": out["split"].get("repeats"),
             "wall_s": round(wall, 1), "wall_over_budget": round(wall / budget_s, 3), "scores": scores,
@@ -64,6 +65,8 @@ def main() -> None:
     parser.add_argument("--budget", default="5m")
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--sets", default="")
+    parser.add_argument("--out", default="verdict_stability", help="result name under bench/results/ (a subset run "
+                                                                   "should not replace the full one)")
     args = parser.parse_args()
     budget_s = parse_duration(args.budget)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -99,6 +102,7 @@ def main() -> None:
 
             best_deep_vs_mlp = [gain(r, r["deep"], "mlp") for r in ok if r["deep"]]
             tables.append({"table": name, "rows": len(__import__("pandas").read_csv(path)), "calls": calls,
+                           "recommended": sorted({r["recommended"] for r in ok}),
                            "same_call_every_seed": len(calls) == 1 and len(ok) == len(seeds),
                            "best_deep_better_than_mlp_by": best_deep_vs_mlp,
                            "tabm_better_than_mlp_by": [gain(r, "tabm", "mlp") for r in ok],
@@ -107,7 +111,7 @@ def main() -> None:
                            "runs": runs})
             RESULTS.mkdir(exist_ok=True)
             (RESULTS / "verdict_stability.partial.json").write_text(json.dumps(tables, indent=1))
-    write_result("verdict_stability", {
+    write_result(args.out, {
         "budget": args.budget, "seeds": seeds,
         "goals": {"same_call_every_seed": True, "best_deep_at_least_mlp": True, "wall_over_budget_max": 1.1},
         "tables_with_one_call": sum(t["same_call_every_seed"] for t in tables),

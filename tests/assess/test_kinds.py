@@ -69,6 +69,9 @@ def test_anomalies_with_labels_are_measured_and_without_labels_are_not_guessed(h
     verdict = unlabelled.verdict
     assert verdict.recommended == "isolation_forest" and not verdict.deep_recommended
     assert "without labels there is no evidence" in verdict.headline and "agree on" in verdict.headline
+    assert verdict.summary[0] == ("Use Isolation forest: without labels nothing shows that a deep detector finds more "
+                                  "real anomalies.")
+    assert verdict.summary[2].startswith("How sure: not sure. Without labels")
     for c in unlabelled.candidates:
         assert 0.02 < c.quality["flagged_share"].value < 0.25 and c.params["expected_share"] == 0.1
 

@@ -121,3 +121,45 @@ def test_a_margin_of_almost_nothing_never_asks_for_absurd_amounts_of_data():
     assert verdict.call == "inconclusive"
     assert "Even 1,000× as many rows would likely not decide it" in verdict.to_decide
     assert "e+" not in verdict.headline  # no number in scientific notation
+
+
+def test_an_equivalent_deep_model_is_taken_only_when_it_saves_more_than_the_cost_tolerance():
+    rng = np.random.default_rng(7)
+    base = 0.85 + rng.normal(0, 0.01, 5)
+    simple = _with_splits(candidate("lightgbm", False, 0.3, 0.5), base)  # 5 instances at peak: $368 a month
+    deep = _with_splits(candidate("mlp", True, 0.3, 1e5), base + rng.normal(0, 0.002, 5))  # 1 instance: $73.58
+    saves = decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0)
+    assert saves.call == "equivalent" and saves.recommended == "mlp", saves.headline
+    assert "cheaper by more than --max-extra-cost" in saves.headline
+    assert saves.summary[0].startswith("Use mlp, the deep model: it does as well")
+    within = decide_verdict("binary", "roc_auc", [simple, deep], False, 500.0, 200, 0)
+    assert within.call == "equivalent" and within.recommended == "lightgbm", within.headline
+    assert "would save $294.34 / month, not surely more than --max-extra-cost ($500.00 / month)" in within.headline
+
+
+def test_a_saving_in_review_labour_smaller_than_its_sampling_error_does_not_pick_the_deep_model():
+    from depthgauge.cost.ownership import monthly_cost
+    from tests.assess.test_verdict import TERMS
+
+    rng = np.random.default_rng(3)
+    base = 0.85 + rng.normal(0, 0.01, 5)
+    simple = _with_splits(candidate("lightgbm", False, 0.3, 1e5), base)
+    deep = _with_splits(candidate("mlp", True, 0.3, 1e5), base + rng.normal(0, 0.002, 5))
+    for c in (simple, deep):
+        c.risk = {"review_threshold": 0.6, "review_share": float(np.mean(c.outcome.proba.max(axis=1) < 0.6))}
+        c.cost = monthly_cost(1.0, 1e5, 5.0, c.risk["review_share"], c.is_deep, TERMS)
+    # the same rows, but 30 of the simple model's unsure ones made sure and 24 sure ones unsure: 6 fewer rows of
+    # 3,000 to review, $1,000 a month, from 54 rows that differ either way
+    confidence = simple.outcome.proba.max(axis=1)
+    unsure, sure = np.flatnonzero(confidence < 0.6)[:30], np.flatnonzero(confidence >= 0.6)[:24]
+    deep.outcome.proba = simple.outcome.proba.copy()
+    deep.outcome.proba[unsure] = [[0.05, 0.95]] * len(unsure)
+    deep.outcome.proba[sure] = [[0.45, 0.55]] * len(sure)
+    deep.risk["review_share"] = float(np.mean(deep.outcome.proba.max(axis=1) < 0.6))
+    deep.cost = monthly_cost(1.0, 1e5, 5.0, deep.risk["review_share"], True, TERMS)
+    assert simple.cost.monthly_total_usd - deep.cost.monthly_total_usd == pytest.approx(1000.0)
+    from depthgauge.assess.verdict import saving_low
+
+    assert saving_low(deep, simple) < 100.0  # 6 rows net of 54 that differ: within the sampling error
+    verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0)
+    assert verdict.call == "equivalent" and verdict.recommended == "lightgbm", verdict.headline

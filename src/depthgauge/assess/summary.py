@@ -30,9 +30,9 @@ def _use_line(verdict: Verdict, chosen: CandidateResult, deep: CandidateResult |
         return f"No recommendation yet: the data leaks ({columns}). Remove the leak and run again."
     if chosen.family == "endpoint":
         return f"Use {name}: it is better than your own best model and pays for its price."
+    if verdict.primary_metric == "flagged_share":
+        return f"Use {name}: without labels nothing shows that a deep detector finds more real anomalies."
     if deep is None:
-        if verdict.primary_metric == "flagged_share":
-            return f"Use {name}: without labels nothing shows that a deep detector finds more."
         return f"Use {name}: no deep model could be trained, so deep learning is not shown to help."
     if verdict.call == "deep_better":
         if verdict.deep_recommended:

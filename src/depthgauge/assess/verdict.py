@@ -303,9 +303,12 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
         payback_text = (f"net of owning it, it is worth {usd(deep_net, '/ month')} against {usd(simple_net, '/ month')} "
                         f"from your value matrix")
     else:
-        paid_back = extra <= max_extra_cost
-        payback_text = (f"{_extra_text(extra)} ({cost_text}); you allow up to {usd(max_extra_cost, '/ month')} more "
-                        "(--max-extra-cost)")
+        # the burden of proof is on the cost: a deep model shown better is refused only if it surely costs too much
+        error = review_error(deep, simple)
+        paid_back = extra - error <= max_extra_cost
+        payback_text = (f"{_extra_text(extra)}"
+                        + (f" (± {usd(error)} for the review shares' sampling error)" if error >= 0.005 else "")
+                        + f" ({cost_text}); you allow up to {usd(max_extra_cost, '/ month')} more (--max-extra-cost)")
 
     call = call_for(delta, margin)
     deep_cut = [c for c in trained if c.is_deep and still_improving(c)]
@@ -341,9 +344,17 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
                     f"{simple.display_name}, the simpler model.")
         recommended = simple.name
     elif call == "equivalent":
-        cheaper = deep if deep_cost < simple_cost else simple
-        cheaper_text = (f"{cheaper.display_name} is the cheaper" if deep_cost != simple_cost else
-                        f"{cheaper.display_name} is the simpler at the same cost")
+        # A saving within --max-extra-cost is too small to act on, as an extra cost that size is allowed: the
+        # simpler model stays unless the deep one surely saves more (review shares are measured on few rows).
+        cheaper = deep if saving_low(deep, simple) > max_extra_cost else simple
+        if cheaper is deep:
+            cheaper_text = f"{deep.display_name} is the cheaper by more than --max-extra-cost"
+        elif deep_cost < simple_cost:
+            cheaper_text = (f"{simple.display_name} is the simpler; {deep.display_name} would save "
+                            f"{usd(simple_cost - deep_cost, '/ month')}, not surely more than --max-extra-cost "
+                            f"({usd(max_extra_cost, '/ month')}) once the review shares' sampling error is allowed for")
+        else:
+            cheaper_text = f"{simple.display_name} is the simpler and not dearer"
         headline = (f"Use {cheaper.display_name}: the two are equivalent. {comparison}, inside ±{margin_text}."
                     f"{splits_text} {cheaper_text} ({cost_text}).")
         recommended = cheaper.name
@@ -371,6 +382,26 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
                       interval_method=comparison_data["method"], split_differences=comparison_data["differences"],
                       splits_won=comparison_data["splits_won"], stability=stability, to_decide=to_decide)
     return _compare_endpoints(verdict, task, metric, candidates, value_given, max_extra_cost, resamples, seed)
+
+
+def review_error(deep: CandidateResult, simple: CandidateResult) -> float:
+    """Return the 95% margin of error, in dollars a month, of the difference in the two models' review labour.
+
+    Serving and retraining are deterministic; the review share is measured on the test rows, so its
+    paired difference carries a standard error (one row of 86 is $5,800 a month at 1M predictions).
+    """
+    a, b = deep.outcome, simple.outcome
+    threshold = simple.risk.get("review_threshold")
+    if threshold is None or a is None or b is None or a.proba is None or b.proba is None or len(a.y) < 2:
+        return 0.0
+    difference = ((b.proba.max(axis=1) < threshold).astype(float) - (a.proba.max(axis=1) < threshold).astype(float))
+    error = float(np.std(difference, ddof=1) / math.sqrt(len(difference)))
+    return 1.96 * error * simple.cost.monthly_volume * simple.cost.review_cost_usd
+
+
+def saving_low(deep: CandidateResult, simple: CandidateResult) -> float:
+    """Return the lower end of the 95% interval of what the deep model saves a month against the simple one."""
+    return simple.cost.monthly_total_usd - deep.cost.monthly_total_usd - review_error(deep, simple)
 
 
 def _extra_text(extra: float) -> str:

@@ -94,6 +94,7 @@ class CostEstimate:
     review_share: float
     monthly: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    review_cost_usd: float = 0.0  # per reviewed prediction
 
     @property
     def monthly_total_usd(self) -> float:
@@ -135,7 +136,8 @@ def monthly_cost(fit_seconds: float, throughput_rows_per_s: float, latency_p99_m
     if count > max(terms.min_instances, 1):
         notes.append(f"{count} instances carry the peak of {terms.peak_rows_per_s:,.0f} rows/s at "
                      f"{terms.utilisation:.0%} of the {throughput_rows_per_s:,.0f} rows/s measured on this machine.")
-    return CostEstimate(serving_instance.name, price, count, training, per_1k, terms.monthly_volume, share, monthly, notes)
+    return CostEstimate(serving_instance.name, price, count, training, per_1k, terms.monthly_volume, share, monthly, notes,
+                        terms.review_cost_usd)
 
 
 def call_cost(name: str, price_per_1k_usd: float, review_share: float | None, terms: CostTerms) -> CostEstimate:
@@ -143,7 +145,8 @@ def call_cost(name: str, price_per_1k_usd: float, review_share: float | None, te
     share = 0.0 if review_share is None else float(review_share)
     monthly = {"serving": price_per_1k_usd * terms.monthly_volume / 1000.0,
                "human_review": share * terms.monthly_volume * terms.review_cost_usd, "retraining": 0.0}
-    return CostEstimate(f"{name} price", 0.0, 0, 0.0, price_per_1k_usd, terms.monthly_volume, share, monthly)
+    return CostEstimate(f"{name} price", 0.0, 0, 0.0, price_per_1k_usd, terms.monthly_volume, share, monthly, [],
+                        terms.review_cost_usd)
 
 
 def terms_from_stated(stated: dict | None, catalog, instance: str, monthly_volume: int) -> CostTerms:
