@@ -77,3 +77,12 @@ def test_the_review_cost_default_comes_from_the_price_catalog_and_says_so():
     assert terms.review_cost_usd == CATALOG.review_cost_usd == 0.5
     assert "price catalog" in terms.review_cost_source and "$30 an hour" in terms.review_cost_source
     assert DecisionOptions(review_cost=2.0).cost_terms(CATALOG, 1).review_cost_usd == 2.0
+
+
+def test_a_bad_cost_flag_on_assess_is_refused_before_anything_is_written(tmp_path):
+    from tests.conftest import BREAST_CANCER, run_cli
+
+    home = tmp_path / "ws"
+    refused = run_cli("--home", str(home), "assess", str(BREAST_CANCER), "--target", "diagnosis", "--utilisation", "0")
+    assert refused.returncode == 2 and "--utilisation is the share" in refused.stderr
+    assert not home.exists()
