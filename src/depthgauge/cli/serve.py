@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -28,6 +29,9 @@ def serve(
                                                    "built-in rules)."),
     log_format: str = typer.Option("text", help="Access log on stdout, one line per request: 'text', or 'json' for "
                                                 "log shippers. Bodies and keys are never logged."),
+    tls_cert: Optional[Path] = typer.Option(None, help="PEM certificate (chain) to serve HTTPS directly; needs "
+                                                       "--tls-key. The dashboard's session cookie is then Secure."),
+    tls_key: Optional[Path] = typer.Option(None, help="PEM private key of --tls-cert."),
 ):
     """Serve deployed models over HTTP: predict, deploy, rollback, reviews, feedback, metrics."""
     import uvicorn
@@ -40,6 +44,7 @@ def serve(
     from depthgauge.workspace import Workspace
 
     check_durability(durability)
+    tls = _check_tls(tls_cert, tls_key)
     access_log(log_format)  # an unknown format is refused before anything is deployed
     if monitor_every < 0:
         raise DepthgaugeError(f"--monitor-every must be 0 (off) or a number of seconds, not {monitor_every:g}.")
@@ -59,15 +64,34 @@ def serve(
                              log_format=log_format)
     with Workspace.open(ctx.obj["home"]) as workspace, workspace.session() as session:
         deployed = [(row.model_name, row.ref) for row in deployments.active_deployments(session)]
-    _banner(host, port, deployed, not insecure_no_auth)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    _banner(host, port, deployed, not insecure_no_auth, "https" if tls else "http")
+    uvicorn.run(application, host=host, port=port, log_level="warning", **tls)
 
 
-def _banner(host: str, port: int, deployed: list[tuple[str, str]], auth: bool) -> None:
+def _check_tls(cert: Path | None, key: Path | None) -> dict:
+    """Return uvicorn's TLS settings, or {} for plain HTTP; refuse half a pair or a pair that does not load."""
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        raise DepthgaugeError("HTTPS needs both --tls-cert and --tls-key (PEM files).")
+    import ssl
+
+    for path in (cert, key):
+        if not path.is_file():
+            raise DepthgaugeError(f"TLS file '{path}' not found.")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, ValueError) as exc:
+        raise DepthgaugeError(f"--tls-cert '{cert}' and --tls-key '{key}' do not load as a PEM certificate and its "
+                              f"private key ({exc}).") from None
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def _banner(host: str, port: int, deployed: list[tuple[str, str]], auth: bool, scheme: str = "http") -> None:
     """Say where the service is and what it serves, on stderr (stdout carries the access log)."""
     shown = f"[{host}]" if ":" in host else host
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
-    lines = [f"depthgauge is serving on http://{shown}:{port}",
+    base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
+    lines = [f"depthgauge is serving on {scheme}://{shown}:{port}",
              f"  dashboard: {base}/    API docs: {base}/docs    metrics: {base}/metrics"]
     if deployed:
         lines += [f"  {name}: {ref}  (POST {base}/v1/models/{name}/predict)" for name, ref in deployed]

@@ -39,6 +39,19 @@ from depthgauge.store.tables import (ACTING_AS, AlertRow, FeedbackRow, Predictio
 MAX_BODY_BYTES = 1_000_000
 MAX_ROWS = 10_000
 KEY_CACHE_SECONDS = 2.0
+# Every response: no framing, no MIME sniffing, no referrer leaving the site. Dashboard pages may run only scripts
+# served from here (they have none inline); the self-contained assessment report, whose Plotly charts are inline
+# scripts, is served sandboxed: its scripts run in an opaque origin with no access to the dashboard or its cookie.
+_BASE_HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+                 (b"referrer-policy", b"no-referrer")]
+SECURITY_HEADERS = [*_BASE_HEADERS, (b"content-security-policy",
+                                     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                     b"img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")]
+REPORT_HEADERS = [*_BASE_HEADERS, (b"content-security-policy",
+                                   b"sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+                                   b"style-src 'unsafe-inline'; img-src data: blob:; font-src data:; frame-ancestors 'none'")]
+HEADERS_BY_ROUTE = {"/assessments/{assessment_id}/report": REPORT_HEADERS,
+                    "/docs": _BASE_HEADERS, "/redoc": _BASE_HEADERS}  # the API docs load FastAPI's own page
 FOLLOW_SECONDS = 2.0  # how often the app picks up deployments made elsewhere and stores request counts
 
 
@@ -227,9 +240,10 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             async def send_and_note(message):
                 if message["type"] == "http.response.start":
                     status["code"] = message["status"]
+                    extra = HEADERS_BY_ROUTE.get(path_of(scope), SECURITY_HEADERS)
                     if write_access:
-                        message = {**message, "headers": [*message.get("headers", []),
-                                                          (b"x-request-id", request_id.encode("latin-1"))]}
+                        extra = [*extra, (b"x-request-id", request_id.encode("latin-1"))]
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
                 await send(message)
 
             await self.inner(scope, receive, send_and_note)
