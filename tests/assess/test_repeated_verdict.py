@@ -70,18 +70,30 @@ def test_min_effect_given_by_the_user_decides_what_is_equivalent():
 
 
 def test_the_margin_comes_from_the_value_matrix():
-    matrix = ValueMatrix({"tp": 100, "fp": -20, "fn": -500})
-    baseline = candidate("dummy", False, 0.0, 1e6, matrix)
-    simple, deep = candidate("lightgbm", False, 0.3, 1e6, matrix), candidate("mlp", True, 0.35, 0.5, matrix)
-    verdict = decide_verdict("binary", "roc_auc", [baseline, simple, deep], True, 100.0, 200, 0)
+    def margin(values, deep_throughput=0.5):
+        matrix = ValueMatrix(values)
+        baseline = candidate("dummy", False, 0.0, 1e6, matrix)
+        simple = candidate("lightgbm", False, 0.3, 1e6, matrix)
+        deep = candidate("mlp", True, 0.35, deep_throughput, matrix)
+        verdict = decide_verdict("binary", "roc_auc", [baseline, simple, deep], True, 100.0, 200, 0)
+        return verdict, baseline, simple, deep
+
+    # outcomes worth cents: a point of ROC-AUC is worth little a month, so 4 more instances need a large gain
+    verdict, baseline, simple, deep = margin({"tp": 0.001, "fp": -0.0002, "fn": -0.005})
     extra = deep.cost.monthly_total_usd - simple.cost.monthly_total_usd  # 4 more instances a month
     assert extra == pytest.approx(4 * 0.1008 * 730)
     worth = (simple.business["gross_value_per_1k"] - baseline.business["gross_value_per_1k"]) * 1000  # a month
     gain = simple.quality["roc_auc"].value - baseline.quality["roc_auc"].value
+    assert extra * gain / worth > 0.01 * simple.quality["roc_auc"].value
     assert verdict.min_effect == pytest.approx(extra * gain / worth)
     assert verdict.min_effect_source.startswith("the break-even of --value: the deep model's extra $294.34 / month")
-    free = candidate("mlp", True, 0.35, 1e6, matrix)  # the deep model costs no more: any gain pays
-    assert decide_verdict("binary", "roc_auc", [baseline, simple, free], True, 100.0, 200, 0).min_effect == 0.0
+    # outcomes worth hundreds of dollars: the break-even is tiny, and the 1% floor applies
+    rich, _, simple, _ = margin({"tp": 100, "fp": -20, "fn": -500})
+    assert rich.min_effect == pytest.approx(0.01 * simple.quality["roc_auc"].value)
+    assert rich.min_effect_source.startswith("1% of lightgbm's ROC-AUC, above the break-even of --value")
+    free, _, simple, _ = margin({"tp": 100, "fp": -20, "fn": -500}, deep_throughput=1e6)  # costs no more
+    assert free.min_effect == pytest.approx(0.01 * simple.quality["roc_auc"].value)
+    assert "any gain pays, since the deep model costs no more to own" in free.min_effect_source
     no_value = decide_verdict("binary", "roc_auc", [baseline, simple, deep], False, 100.0, 200, 0)
     assert no_value.min_effect == pytest.approx(0.01 * simple.quality["roc_auc"].value)
 

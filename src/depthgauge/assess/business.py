@@ -11,6 +11,11 @@ from depthgauge.cost.ownership import CostEstimate
 
 def gross_value_per_1k(task: str, outcome: Outcome, matrix: ValueMatrix) -> float:
     """Return the average value of 1,000 predictions on the test rows, before cost."""
+    return float(np.mean(value_per_row(task, outcome, matrix)) * 1000.0)
+
+
+def value_per_row(task: str, outcome: Outcome, matrix: ValueMatrix) -> np.ndarray:
+    """Return what each test row's prediction is worth by the value matrix."""
     y, pred = outcome.y, outcome.pred
     if task == "binary":
         actual, said = y == outcome.positive, pred == outcome.positive
@@ -20,7 +25,7 @@ def gross_value_per_1k(task: str, outcome: Outcome, matrix: ValueMatrix) -> floa
         per_row = np.where(y == pred, matrix.get("correct"), matrix.get("wrong"))
     else:
         per_row = matrix.get("error") * np.abs(pred.astype(float) - y.astype(float))
-    return float(np.mean(per_row) * 1000.0)
+    return per_row.astype(float)
 
 
 def business_impact(task: str, outcome: Outcome, matrix: ValueMatrix | None, cost: CostEstimate) -> dict:

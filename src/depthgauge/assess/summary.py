@@ -60,9 +60,30 @@ def _cost_line(chosen: CandidateResult, other: CandidateResult | None, value_giv
         net = chosen.business["monthly_net_value_usd"]
         text += f" Net of that cost it is worth {usd(net, '/ month')} by your value matrix"
         if other is not None and other.business.get("monthly_net_value_usd") is not None:
-            text += f", {_than(net - other.business['monthly_net_value_usd'], other.display_name)}"
+            difference = net - other.business["monthly_net_value_usd"]
+            text += f", {_than(difference, other.display_name)}"
+            noise = _value_noise(chosen, other)
+            if noise is not None:
+                text += (f" (± {usd(noise)} at 95% on {len(chosen.outcome.y):,} test rows"
+                         + (": within the noise)" if abs(difference) <= noise else ")"))
         text += "."
     return text
+
+
+def _value_noise(chosen: CandidateResult, other: CandidateResult) -> float | None:
+    """The 95% margin of error of the monthly value difference, from the paired per-row values on the test rows."""
+    import numpy as np
+
+    from depthgauge.assess.business import value_per_row
+    from depthgauge.assess.options import ValueMatrix
+
+    a, b, values = chosen.outcome, other.outcome, chosen.business.get("value_matrix")
+    if a is None or b is None or not values or len(a.y) < 2 or len(a.y) != len(b.y):
+        return None
+    task = "regression" if a.proba is None else ("binary" if a.proba.shape[1] == 2 else "multiclass")
+    matrix = ValueMatrix(values)
+    difference = value_per_row(task, a, matrix) - value_per_row(task, b, matrix)
+    return float(1.96 * np.std(difference, ddof=1) / np.sqrt(len(difference)) * chosen.cost.monthly_volume)
 
 
 def _sure_line(verdict: Verdict) -> str:

@@ -105,10 +105,13 @@ def min_effect(metric: str, simple: CandidateResult, deep: CandidateResult, base
                value_given: bool, explicit: float | None) -> tuple[float, str]:
     """Return the smallest difference in `metric` worth acting on, and where it comes from.
 
-    With a value matrix it is the break-even gain: the extra cost of the deep model per 1,000
-    predictions divided by what one unit of the metric is worth per 1,000 predictions. That worth
-    is read off the line from the majority/mean baseline to the best simple model (their values
-    and scores), the one place two known points of the value-per-metric curve are measured.
+    Without a value matrix it is 1% of the best simple model's score. With one it is the larger of
+    that and the break-even gain: the deep model's extra monthly cost divided by what one unit of
+    the metric is worth a month. That worth is read off the line from the majority/mean baseline to
+    the best simple model (their values and scores), the one place two known points of the
+    value-per-metric curve are measured. The 1% floor keeps a deep model that costs no more from
+    needing an exact tie to be called equivalent: below it, no difference is worth a second model
+    to run.
     """
     if explicit is not None:
         return float(explicit), "--min-effect"
@@ -123,14 +126,16 @@ def min_effect(metric: str, simple: CandidateResult, deep: CandidateResult, base
         return default[0], default[1] + "; the value matrix gives no break-even (the simple model adds no value)"
     extra_cost = max(deep.cost.monthly_total_usd - simple.cost.monthly_total_usd, 0.0)
     if extra_cost < 0.005:
-        return 0.0, ("the break-even of --value: the deep model costs no more to own, so any gain in "
-                     f"{LABELS[metric]} pays")
+        return default[0], default[1] + "; by --value any gain pays, since the deep model costs no more to own"
     worth_per_month = worth * simple.cost.monthly_volume / 1000.0  # of the gain from the baseline to the simple model
     unit = 0.01 if metric in _BOUNDED else 1.0
-    return extra_cost * gain / worth_per_month, (
-        f"the break-even of --value: the deep model's extra {usd(extra_cost, '/ month')} to own, at "
-        f"{usd(worth_per_month / gain * unit, '/ month')} of value per {'point' if metric in _BOUNDED else 'unit'} "
-        f"of {LABELS[metric]}")
+    break_even = extra_cost * gain / worth_per_month
+    text = (f"the break-even of --value: the deep model's extra {usd(extra_cost, '/ month')} to own, at "
+            f"{usd(worth_per_month / gain * unit, '/ month')} of value per {'point' if metric in _BOUNDED else 'unit'} "
+            f"of {LABELS[metric]}")
+    if break_even < default[0]:
+        return default[0], f"{default[1]}, above {text} ({_amount(metric, break_even)})"
+    return break_even, text
 
 
 def compare(task: str, metric: str, deep: CandidateResult, simple: CandidateResult, resamples: int, seed: int,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -25,13 +27,17 @@ def _workspace(home):
 @keys_app.command("create")
 def create(ctx: typer.Context, name: str = typer.Option(..., help="Who or what uses the key."),
            role: str = typer.Option(..., help="admin, deployer, reviewer, predictor or viewer."),
+           rate: Optional[str] = typer.Option(None, help="Most requests a second, minute or hour, e.g. 50/s (429 above it)."),
+           quota: Optional[str] = typer.Option(None, help="Most rows predicted a UTC day, e.g. 1M/day (429 above it)."),
            json_output: bool = typer.Option(False, "--json", help="Print JSON.")):
     """Create a key and print its token once."""
-    from depthgauge.govern.keys import create_key
+    from depthgauge.govern.keys import create_key, parse_quota, parse_rate
 
+    parse_rate(rate), parse_quota(quota)  # refused before the workspace is opened
     with _workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
-        row, token = create_key(session, name, role)
-        info = {"id": row.id, "name": row.name, "role": row.role, "token": token}
+        row, token = create_key(session, name, role, rate, quota)
+        info = {"id": row.id, "name": row.name, "role": row.role, "rate_per_s": row.rate_per_s,
+                "quota_per_day": row.quota_per_day, "token": token}
     if json_output:
         print_json(info)
     else:
@@ -48,9 +54,12 @@ def list_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--
     if json_output:
         print_json(keys)
         return
-    table = Table("id", "name", "role", "token starts", "created by", "revoked")
+    table = Table("id", "name", "role", "token starts", "rate", "quota / day", "created by", "revoked")
     for k in keys:
-        table.add_row(k["id"], k["name"], k["role"], k["prefix"] + "…", k["created_by"], "yes" if k["revoked"] else "")
+        rate = "—" if k["rate_per_s"] is None else f"{k['rate_per_s']:g}/s"
+        quota = "—" if k["quota_per_day"] is None else f"{k['quota_per_day']:,}"
+        table.add_row(k["id"], k["name"], k["role"], k["prefix"] + "…", rate, quota, k["created_by"],
+                      "yes" if k["revoked"] else "")
     Console().print(table)
 
 

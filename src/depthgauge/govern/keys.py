@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from sqlalchemy import select
@@ -33,17 +34,50 @@ def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS[permission]
 
 
-def create_key(session: Session, name: str, role: str) -> tuple[ApiKeyRow, str]:
-    """Create a key and return it with its token; the token is shown once and never stored."""
+_PER = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
+_SIZE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+
+
+def parse_rate(text: str | None) -> float | None:
+    """Return requests per second for `50/s`, `600/min` or `10000/h`; None for no limit."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*", str(text).lower())
+    if not match or match.group(2) not in _PER or float(match.group(1)) <= 0:
+        raise DepthgaugeError(f"Cannot read the rate '{text}'. Write a positive number per second, minute or hour, "
+                              "e.g. --rate 50/s or --rate 600/min.")
+    return float(match.group(1)) / _PER[match.group(2)]
+
+
+def parse_quota(text: str | None) -> int | None:
+    """Return predictions per UTC day for `1M/day`, `50k/day` or `20000`; None for no quota."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmb]?)\s*(?:/\s*(day|d))?\s*", str(text).lower())
+    if not match or float(match.group(1)) * _SIZE[match.group(2)] < 1:
+        raise DepthgaugeError(f"Cannot read the quota '{text}'. Write predictions per day of 1 or more, e.g. "
+                              "--quota 1M/day or --quota 50k/day.")
+    return int(round(float(match.group(1)) * _SIZE[match.group(2)]))
+
+
+def create_key(session: Session, name: str, role: str, rate: str | None = None,
+               quota: str | None = None) -> tuple[ApiKeyRow, str]:
+    """Create a key and return it with its token; the token is shown once and never stored.
+
+    `rate` ("50/s") limits its requests, `quota` ("1M/day") the rows it may predict each UTC day.
+    """
+    rate_per_s, quota_per_day = parse_rate(rate), parse_quota(quota)
     if role not in ROLES:
         raise DepthgaugeError(f"Unknown role '{role}'. Roles: {', '.join(ROLES)}.")
     if not name or not name.strip():
         raise DepthgaugeError("A key needs a name that says who or what uses it, e.g. --name billing-service.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 32 random bytes: 256 bits
-    row = ApiKeyRow(name=name.strip(), role=role, key_hash=hash_token(token), prefix=token[:10])
+    row = ApiKeyRow(name=name.strip(), role=role, key_hash=hash_token(token), prefix=token[:10],
+                    rate_per_s=rate_per_s, quota_per_day=quota_per_day)
     session.add(row)
     session.flush()
-    audit.record(session, current_user(), "key.create", f"key:{row.id}", {"name": row.name, "role": role})
+    audit.record(session, current_user(), "key.create", f"key:{row.id}",
+                 {"name": row.name, "role": role, "rate_per_s": rate_per_s, "quota_per_day": quota_per_day})
     return row, token
 
 
@@ -71,7 +105,8 @@ def revoke(session: Session, key_id: str) -> ApiKeyRow:
 
 def list_keys(session: Session) -> list[dict]:
     return [{"id": k.id, "name": k.name, "role": k.role, "prefix": k.prefix, "created_by": k.created_by,
-             "created_at": k.created_at.isoformat(), "revoked": k.revoked_at is not None}
+             "created_at": k.created_at.isoformat(), "revoked": k.revoked_at is not None,
+             "rate_per_s": k.rate_per_s, "quota_per_day": k.quota_per_day}
             for k in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
 
 

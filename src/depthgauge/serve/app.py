@@ -8,6 +8,7 @@ before it answers.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import uuid
@@ -30,15 +31,16 @@ from depthgauge.serve import deploy as deployments
 from depthgauge.serve import reviews
 from depthgauge.serve.access import access_log
 from depthgauge.serve.batching import MicroBatcher
+from depthgauge.serve.limits import KeyLimits
 from depthgauge.serve.log import GroupCommitLog, check_durability
 from depthgauge.serve.schema import record_model, request_model
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import (ACTING_AS, AlertRow, FeedbackRow, PredictionLogRow, ServingCountRow,
-                                     utcnow)
+from depthgauge.store.tables import (ACTING_AS, AlertRow, ApiKeyRow, FeedbackRow, PredictionLogRow,
+                                     ServingCountRow, utcnow)
 
 MAX_BODY_BYTES = 1_000_000
 MAX_ROWS = 10_000
-KEY_CACHE_SECONDS = 2.0
+KEY_CACHE_SECONDS = 0.5
 # Every response: no framing, no MIME sniffing, no referrer leaving the site. Dashboard pages may run only scripts
 # served from here (they have none inline); the self-contained assessment report, whose Plotly charts are inline
 # scripts, is served sandboxed: its scripts run in an opaque origin with no access to the dashboard or its cookie.
@@ -69,6 +71,8 @@ class Deployed:
 class Caller:
     name: str
     role: str
+    key_id: str | None = None
+    quota_per_day: int | None = None
 
 
 class DeployBody(BaseModel):
@@ -122,7 +126,10 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                      ["model", "column"], registry=metrics)
     backlog = Gauge("depthgauge_log_backlog", "Prediction records waiting to be committed", registry=metrics)
     log_holder: dict[str, GroupCommitLog] = {}
-    keys_seen: dict[str, tuple[str, str, float]] = {}  # token -> (name, role, valid until); revocation lands within seconds
+    # token -> (valid until, the key's row): a revoked key is refused within KEY_CACHE_SECONDS on every server
+    keys_seen: dict[str, tuple[float, ApiKeyRow]] = {}
+    limits = KeyLimits()
+    limited = Counter("depthgauge_limited", "Requests refused by a per-key limit", ["key", "limit"], registry=metrics)
 
     def load(name: str, ref: str, review: dict) -> None:
         predictor = load_model(ref, home=workspace.home)
@@ -269,21 +276,29 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 return Caller("anonymous", "admin")
             header = request.headers.get("authorization", "")
             token = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
-            key = keys_seen.get(token) if token else None
-            if key is None or key[2] < time.monotonic():
+            cached = keys_seen.get(token) if token else None
+            if cached is None or cached[0] < time.monotonic():
                 with workspace.session() as session:
                     row = authenticate(session, token)
-                key = None if row is None else (row.name, row.role, time.monotonic() + KEY_CACHE_SECONDS)
-                if key is not None:
-                    keys_seen[token] = key
-            if key is None:
+                    if row is not None:
+                        session.expunge(row)
+                cached = None if row is None else (time.monotonic() + KEY_CACHE_SECONDS, row)
+                if cached is not None:
+                    keys_seen[token] = cached
+            if cached is None:
                 raise HTTPException(401, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.",
                                     headers={"WWW-Authenticate": "Bearer"})
-            name, role, _ = key
-            if not allowed(role, permission):
-                raise _error(403, f"The {role} role may not {permission}.")
-            ACTING_AS.set(f"key:{name}")
-            return Caller(name, role)
+            key = cached[1]
+            if not allowed(key.role, permission):
+                raise _error(403, f"The {key.role} role may not {permission}.")
+            wait = limits.take_request(key.id, key.rate_per_s)
+            if wait is not None:
+                limited.labels(key.name, "rate").inc()
+                raise HTTPException(429, f"Key '{key.name}' is over its rate of {key.rate_per_s:g} requests a "
+                                         "second. Retry after the time in Retry-After.",
+                                    headers={"Retry-After": str(max(1, math.ceil(wait)))})
+            ACTING_AS.set(f"key:{key.name}")
+            return Caller(key.name, key.role, key.id, key.quota_per_day)
         return check
 
     @app.exception_handler(DepthgaugeError)
@@ -346,7 +361,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
 
     @app.post("/v1/models/{name}/predict", openapi_extra={"requestBody": {"content": {"application/json": {
         "schema": {"type": "object", "description": "See the <model>_predict_request schemas."}}}}})
-    async def predict(name: str, request: Request, _caller: Caller = Depends(require("predict"))):
+    async def predict(name: str, request: Request, caller: Caller = Depends(require("predict"))):
         deployed = models.get(name)
         if deployed is None:
             raise _error(404, f"Model '{name}' is not deployed. Deployed: {', '.join(sorted(models)) or 'none'}.")
@@ -364,6 +379,12 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         records = [body["inputs"]] if single else body["inputs"]
         if len(records) > MAX_ROWS:
             raise _error(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
+        wait = limits.take_predictions(caller.key_id, caller.quota_per_day, len(records))
+        if wait is not None:
+            limited.labels(caller.name, "quota").inc()
+            raise HTTPException(429, f"Key '{caller.name}' has used its quota of {caller.quota_per_day:,} predictions "
+                                     "for today (UTC). Retry after the time in Retry-After.",
+                                headers={"Retry-After": str(math.ceil(wait))})
         try:
             rows, notes = deployed.predictor.contract.check_records(records)
         except ContractError as exc:

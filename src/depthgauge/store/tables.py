@@ -6,7 +6,7 @@ import uuid
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -179,6 +179,8 @@ class ApiKeyRow(Base):
     created_by: Mapped[str] = mapped_column(Text, default=current_user)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rate_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # requests a second; None: no limit
+    quota_per_day: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # rows predicted a UTC day
 
 
 class AuditEventRow(Base):
