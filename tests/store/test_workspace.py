@@ -11,7 +11,7 @@ def test_open_creates_the_schema_in_wal_mode_and_reopens(home):
             "alembic_version"} <= set(inspect(workspace.engine).get_table_names())
     with workspace.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
     workspace.close()
     Workspace.open(home).close()  # migrating an up-to-date database is a no-op
 
@@ -41,7 +41,7 @@ def test_the_migrations_run_on_postgresql_and_reopening_is_a_no_op(tmp_path, pos
     assert {"datasets", "assessments", "runs", "model_versions", "audit_events", "prediction_log", "log_profiles",
             "monitor_snapshots", "alerts", "serving_counts"} <= set(inspect(workspace.engine).get_table_names())
     with workspace.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
     workspace.close()
     Workspace.open(tmp_path / "ws", url).close()
     assert not (tmp_path / "ws" / "depthgauge.db").exists(), "nothing is written to SQLite when PostgreSQL is set"
@@ -69,3 +69,25 @@ def test_a_workspace_from_before_generative_features_keeps_its_reviews_as_predic
     with Workspace.open(home) as workspace, workspace.session() as session:
         [review] = queue(session)
         assert review["kind"] == "prediction" and review["output"] == {"prediction": "yes"}
+
+
+def test_a_workspace_from_before_key_limits_upgrades_and_its_keys_keep_working(tmp_path):
+    from alembic import command
+
+    from depthgauge.govern.keys import authenticate, hash_token
+    from depthgauge.store.db import alembic_config, make_engine
+
+    home = tmp_path / "ws"
+    home.mkdir()
+    engine = make_engine(f"sqlite:///{home / 'depthgauge.db'}")
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")  # the schema of the previous release
+        connection.execute(text("INSERT INTO api_keys (id, name, role, key_hash, prefix, created_by, created_at) "
+                                "VALUES ('k1', 'old', 'viewer', :hash, 'dg_old', 'me', '2026-01-01 00:00:00')"),
+                           {"hash": hash_token("dg_old-token")})
+    engine.dispose()
+    with Workspace.open(home) as workspace, workspace.session() as session:  # migrates to the newest schema
+        key = authenticate(session, "dg_old-token")
+        assert key is not None and key.name == "old" and key.rate_per_s is None and key.quota_per_day is None
