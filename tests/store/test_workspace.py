@@ -47,47 +47,46 @@ def test_the_migrations_run_on_postgresql_and_reopening_is_a_no_op(tmp_path, pos
     assert not (tmp_path / "ws" / "depthgauge.db").exists(), "nothing is written to SQLite when PostgreSQL is set"
 
 
-def test_a_workspace_from_before_generative_features_keeps_its_reviews_as_prediction_reviews(tmp_path):
+def _workspace_at(home, revision: str, *statements: tuple[str, dict]):
+    """Create a workspace database at an older schema `revision` and run `statements` in it, as a release had left it."""
     from alembic import command
 
-    from depthgauge.serve.reviews import queue
     from depthgauge.store.db import alembic_config, make_engine
 
-    home = tmp_path / "old"
     home.mkdir()
     engine = make_engine(f"sqlite:///{home / 'depthgauge.db'}")
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0006")
-        connection.execute(text("INSERT INTO prediction_log (request_id, model_name, ref, at, inputs, output, confidence, "
-                                "latency_ms, review_status) VALUES ('r1', 'churn', 'churn:1', '2026-01-01', '{}', "
-                                "'{\"prediction\": \"yes\"}', 0.5, 1.0, 'pending')"))
-        connection.execute(text("INSERT INTO reviews (id, request_id, model_name, reason, status, created_at) "
-                                "VALUES ('v1', 'r1', 'churn', 'confidence 0.50 < 0.60', 'pending', '2026-01-01')"))
+        command.upgrade(config, revision)
+        for statement, parameters in statements:
+            connection.execute(text(statement), parameters)
     engine.dispose()
+
+
+def test_a_workspace_from_before_generative_features_keeps_its_reviews_as_prediction_reviews(tmp_path):
+    from depthgauge.serve.reviews import queue
+
+    home = tmp_path / "old"
+    _workspace_at(home, "0006",
+                  ("INSERT INTO prediction_log (request_id, model_name, ref, at, inputs, output, confidence, "
+                   "latency_ms, review_status) VALUES ('r1', 'churn', 'churn:1', '2026-01-01', '{}', "
+                   "'{\"prediction\": \"yes\"}', 0.5, 1.0, 'pending')", {}),
+                  ("INSERT INTO reviews (id, request_id, model_name, reason, status, created_at) "
+                   "VALUES ('v1', 'r1', 'churn', 'confidence 0.50 < 0.60', 'pending', '2026-01-01')", {}))
     with Workspace.open(home) as workspace, workspace.session() as session:
         [review] = queue(session)
         assert review["kind"] == "prediction" and review["output"] == {"prediction": "yes"}
 
 
 def test_a_workspace_from_before_key_limits_upgrades_and_its_keys_keep_working(tmp_path):
-    from alembic import command
-
     from depthgauge.govern.keys import authenticate, hash_token
-    from depthgauge.store.db import alembic_config, make_engine
 
     home = tmp_path / "ws"
-    home.mkdir()
-    engine = make_engine(f"sqlite:///{home / 'depthgauge.db'}")
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0007")  # the schema of the previous release
-        connection.execute(text("INSERT INTO api_keys (id, name, role, key_hash, prefix, created_by, created_at) "
-                                "VALUES ('k1', 'old', 'viewer', :hash, 'dg_old', 'me', '2026-01-01 00:00:00')"),
-                           {"hash": hash_token("dg_old-token")})
-    engine.dispose()
+    _workspace_at(home, "0007",  # the schema of the previous release
+                  ("INSERT INTO api_keys (id, name, role, key_hash, prefix, created_by, created_at) "
+                   "VALUES ('k1', 'old', 'viewer', :hash, 'dg_old', 'me', '2026-01-01 00:00:00')",
+                   {"hash": hash_token("dg_old-token")}))
     with Workspace.open(home) as workspace, workspace.session() as session:  # migrates to the newest schema
         key = authenticate(session, "dg_old-token")
         assert key is not None and key.name == "old" and key.rate_per_s is None and key.quota_per_day is None

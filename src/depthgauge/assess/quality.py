@@ -194,6 +194,13 @@ def is_better(metric: str, a: float, b: float) -> bool:
     return a < b if metric in LOWER_IS_BETTER else a > b
 
 
+def paired_margin(differences: np.ndarray) -> float:
+    """Return the 95% margin of error of the mean of paired per-row differences (normal approximation)."""
+    if len(differences) < 2:
+        return 0.0
+    return float(1.96 * np.std(differences, ddof=1) / np.sqrt(len(differences)))
+
+
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> Interval:
     """Return a share with its 95% Wilson score interval (sound near 0 and 1, unlike the normal approximation)."""
     if n == 0:

@@ -72,10 +72,9 @@ def _cost_line(chosen: CandidateResult, other: CandidateResult | None, value_giv
 
 def _value_noise(chosen: CandidateResult, other: CandidateResult) -> float | None:
     """The 95% margin of error of the monthly value difference, from the paired per-row values on the test rows."""
-    import numpy as np
-
     from depthgauge.assess.business import value_per_row
     from depthgauge.assess.options import ValueMatrix
+    from depthgauge.assess.quality import paired_margin
 
     a, b, values = chosen.outcome, other.outcome, chosen.business.get("value_matrix")
     if a is None or b is None or not values or len(a.y) < 2 or len(a.y) != len(b.y):
@@ -83,7 +82,7 @@ def _value_noise(chosen: CandidateResult, other: CandidateResult) -> float | Non
     task = "regression" if a.proba is None else ("binary" if a.proba.shape[1] == 2 else "multiclass")
     matrix = ValueMatrix(values)
     difference = value_per_row(task, a, matrix) - value_per_row(task, b, matrix)
-    return float(1.96 * np.std(difference, ddof=1) / np.sqrt(len(difference)) * chosen.cost.monthly_volume)
+    return paired_margin(difference) * chosen.cost.monthly_volume
 
 
 def _sure_line(verdict: Verdict) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from depthgauge.assess.quality import (LABELS, LOWER_IS_BETTER, Interval, corrected_resampled_interval, is_better,
-                                      paired_bootstrap_delta, splits_to_decide)
+                                      paired_bootstrap_delta, paired_margin, splits_to_decide)
 from depthgauge.assess.results import CandidateResult, Verdict
 from depthgauge.assess.summary import executive_summary
 from depthgauge.money import usd
@@ -373,7 +373,7 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
         recommended = simple.name
     else:
         headline = (f"Use {simple.display_name}, not deep learning. {comparison}, by more than {margin_text}."
-                    f"{splits_text} {cost_text[0].upper() + cost_text[1:]}.")
+                    f"{splits_text} {cost_text}.")
         recommended = simple.name
     stability = comparison_data["stability_of"](margin)
     if stability is not None and stability < STABLE:
@@ -400,8 +400,7 @@ def review_error(deep: CandidateResult, simple: CandidateResult) -> float:
     if threshold is None or a is None or b is None or a.proba is None or b.proba is None or len(a.y) < 2:
         return 0.0
     difference = ((b.proba.max(axis=1) < threshold).astype(float) - (a.proba.max(axis=1) < threshold).astype(float))
-    error = float(np.std(difference, ddof=1) / math.sqrt(len(difference)))
-    return 1.96 * error * simple.cost.monthly_volume * simple.cost.review_cost_usd
+    return paired_margin(difference) * simple.cost.monthly_volume * simple.cost.review_cost_usd
 
 
 def saving_low(deep: CandidateResult, simple: CandidateResult) -> float:

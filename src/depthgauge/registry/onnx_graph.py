@@ -176,11 +176,7 @@ def _linear(g: _Graph, model, inputs: dict) -> str:
     design = g.op("Concat", *parts, axis=1) if len(parts) > 1 else parts[0]
     logits = g.op("Add", g.op("MatMul", design, g.const(np.asarray(model.coef_, np.float64).T)),
                   g.const(np.asarray(model.intercept_, np.float64)))
-    if model.is_classifier and model.coef_.shape[0] == 1:
-        return _outputs(g, model, logits)
-    if model.is_classifier:
-        return g.op("Softmax", logits, axis=1)
-    return g.op("Reshape", logits, g.const([-1], np.int64))
+    return _outputs(g, model, logits)
 
 
 def _mlp(g: _Graph, model, inputs: dict) -> str:
@@ -232,11 +228,7 @@ def _lightgbm(g: _Graph, model, inputs: dict) -> str:
     base = dump.get("average_output", False)
     if base:
         raw = g.op("Div", raw, g.const(float(len(dump["tree_info"]) // per_iteration)))
-    if model.task == "binary":
-        return _outputs(g, model, raw)
-    if model.task == "multiclass":
-        return g.op("Softmax", raw, axis=1)
-    return g.op("Reshape", raw, g.const([-1], np.int64))
+    return _outputs(g, model, raw)
 
 
 class _TreeTables:
