@@ -125,7 +125,8 @@ class InputContract:
 
 _REASONS = {"number": "{value} is not a number", "boolean": "{value} is not true or false",
             "datetime": "{value} is not a date or time", "category": "{value} is not a category (send a string)",
-            "text": "{value} is not a string", "image": ""}
+            "text": "{value} is not a string",
+            "image": "{value} is not an image: send base64-encoded PNG or JPEG bytes"}
 
 
 def _typed_value(kind: str, value) -> tuple[object, bool]:
@@ -146,8 +147,8 @@ def _typed_value(kind: str, value) -> tuple[object, bool]:
         return value, not pd.isna(_as_datetime(pd.Series([value])).iloc[0])
     if kind == "category":
         return (value if isinstance(value, str) else str(value)), not isinstance(value, (bool, list, dict))
-    if kind == "image":
-        return value, True
+    if kind == "image":  # base64 text over JSON; bytes or a pixel array from Python
+        return value, not isinstance(value, (bool, int, float, dict))
     return value, isinstance(value, str)
 
 
@@ -167,7 +168,8 @@ def _typed(kind: str, values: pd.Series, missing: np.ndarray) -> tuple[pd.Series
         strings = values.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
         return strings, _flag(values, missing, lambda v: isinstance(v, (bool, list, dict)))
     if kind == "image":
-        return values, None  # base64 text, bytes or an array: the family's decoder says what is wrong with one
+        # base64 text, bytes or an array: the family's decoder says what is wrong with one that is not readable
+        return values, _flag(values, missing, lambda v: isinstance(v, (bool, int, float, dict)))
     return values, _flag(values, missing, lambda v: not isinstance(v, str))
 
 

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,19 +10,14 @@ import time
 import httpx
 
 from tests.serve.conftest import ROW, private_copy
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.serve.crashing import free_port
 
 
 def test_serve_prints_its_address_and_models_and_logs_each_request_without_body_or_key(served_workspace, tmp_path,
                                                                                          monkeypatch):
     home = private_copy(served_workspace, tmp_path, monkeypatch)
     token = served_workspace[1]["predictor"]
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "depthgauge", "--home", str(home), "serve", "--port", str(port),
                                 "--log-format", "json", "--monitor-every", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())

@@ -3,12 +3,13 @@
 
 import datetime
 import json
+import time
 
 import pytest
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.keys import create_key, parse_quota, parse_rate
-from depthgauge.serve.app import create_app
+from depthgauge.serve.app import FOLLOW_SECONDS, create_app
 from depthgauge.serve.limits import KeyLimits
 from depthgauge.workspace import Workspace
 from tests.conftest import run_cli
@@ -83,3 +84,23 @@ def test_keys_are_created_with_limits_and_listed_with_them(tmp_path):
     bad = run_cli("--home", str(home), "keys", "create", "--name", "x", "--role", "predictor", "--rate", "fast")
     assert bad.returncode == 2 and "Cannot read the rate 'fast'" in bad.stderr
     assert "x" not in {k["name"] for k in json.loads(run_cli("--home", str(home), "keys", "list", "--json").stdout)}
+
+
+def test_a_daily_quota_is_shared_by_every_server_and_kept_across_a_restart(served_workspace, tmp_path, monkeypatch):
+    home = private_copy(served_workspace, tmp_path, monkeypatch)
+    with Workspace.open(home) as workspace, workspace.transaction() as session:
+        token = create_key(session, "shared-quota", "predictor", quota="10/day")[1]
+    body = {"inputs": [ROW] * 6}
+    with LiveServer(create_app(home, monitor_every_s=0)) as first, LiveServer(create_app(home, monitor_every_s=0)) as second:
+        with client(first, token) as c:
+            assert c.post("/v1/models/churn/predict", json=body).status_code == 200
+        time.sleep(FOLLOW_SECONDS * 2.5)  # each server adds its count to the workspace's every FOLLOW_SECONDS
+        with client(second, token) as c:
+            refused = c.post("/v1/models/churn/predict", json=body)  # 6 + 6 > 10, though this server served none
+            fits = c.post("/v1/models/churn/predict", json={"inputs": [ROW] * 4})
+    assert refused.status_code == 429 and "quota of 10 predictions" in refused.text
+    assert fits.status_code == 200
+    with LiveServer(create_app(home, monitor_every_s=0)) as restarted, client(restarted, token) as c:
+        assert c.post("/v1/models/churn/predict", json={"inputs": ROW}).status_code == 429  # 10 of 10 used today
+    listed = {k["name"]: k for k in json.loads(run_cli("--home", str(home), "keys", "list", "--json").stdout)}
+    assert listed["shared-quota"]["predictions_today"] == 10

@@ -11,14 +11,14 @@ from depthgauge.govern.audit import verify
 from depthgauge.store.tables import PredictionLogRow, ReviewRow
 from depthgauge.workspace import Workspace
 from tests.serve.conftest import ROW, private_copy
-from tests.serve.test_crash import _free_port, _start
+from tests.serve.crashing import free_port, start_server
 
 
 def test_two_servers_share_one_database_without_losing_or_duplicating_anything(served_workspace, tmp_path, monkeypatch):
     home = private_copy(served_workspace, tmp_path, monkeypatch)
     tokens = served_workspace[1]
-    ports = [_free_port(), _free_port()]
-    servers = [_start(home, port, "power") for port in ports]
+    ports = [free_port(), free_port()]
+    servers = [start_server(home, port, "--durability", "power") for port in ports]
     answered, errors = [], []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", timeout=30,

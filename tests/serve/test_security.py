@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.serve.conftest import client, private_copy
-from tests.serve.test_access_log import _free_port
+from tests.serve.crashing import free_port
 
 
 def _directives(response) -> dict[str, str]:
@@ -77,7 +77,7 @@ def _self_signed(folder):
 def test_https_is_served_directly_and_the_session_cookie_is_then_secure(served_workspace, tmp_path, monkeypatch):
     home = private_copy(served_workspace, tmp_path, monkeypatch)
     cert, key = _self_signed(tmp_path)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "depthgauge", "--home", str(home), "serve", "--port", str(port),
                                 "--monitor-every", "0", "--tls-cert", str(cert), "--tls-key", str(key)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())

@@ -54,12 +54,12 @@ def list_command(ctx: typer.Context, json_output: bool = typer.Option(False, "--
     if json_output:
         print_json(keys)
         return
-    table = Table("id", "name", "role", "token starts", "rate", "quota / day", "created by", "revoked")
+    table = Table("id", "name", "role", "token starts", "rate", "quota / day", "used today", "created by", "revoked")
     for k in keys:
         rate = "—" if k["rate_per_s"] is None else f"{k['rate_per_s']:g}/s"
         quota = "—" if k["quota_per_day"] is None else f"{k['quota_per_day']:,}"
-        table.add_row(k["id"], k["name"], k["role"], k["prefix"] + "…", rate, quota, k["created_by"],
-                      "yes" if k["revoked"] else "")
+        table.add_row(k["id"], k["name"], k["role"], k["prefix"] + "…", rate, quota, f"{k['predictions_today']:,}",
+                      k["created_by"], "yes" if k["revoked"] else "")
     Console().print(table)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
-from depthgauge.store.tables import ApiKeyRow, current_user, utcnow
+from depthgauge.store.tables import ApiKeyRow, KeyUsageRow, current_user, utcnow
 
 ROLES = ("admin", "deployer", "reviewer", "predictor", "viewer")
 PERMISSIONS = {
@@ -104,9 +104,12 @@ def revoke(session: Session, key_id: str) -> ApiKeyRow:
 
 
 def list_keys(session: Session) -> list[dict]:
+    """Every key, with its limits and the predictions it made today (UTC; counted by the servers every ~2 s)."""
+    today = utcnow().date().isoformat()
+    used = dict(session.execute(select(KeyUsageRow.key_id, KeyUsageRow.predictions).where(KeyUsageRow.day == today)).all())
     return [{"id": k.id, "name": k.name, "role": k.role, "prefix": k.prefix, "created_by": k.created_by,
              "created_at": k.created_at.isoformat(), "revoked": k.revoked_at is not None,
-             "rate_per_s": k.rate_per_s, "quota_per_day": k.quota_per_day}
+             "rate_per_s": k.rate_per_s, "quota_per_day": k.quota_per_day, "predictions_today": used.get(k.id, 0)}
             for k in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
 
 

@@ -34,8 +34,11 @@ CHUNK_ROWS = 10_000
 SETTLE_S = 1.0
 LATENCY_EDGES_MS = np.geomspace(1e-3, 1e5, 201)  # 10% wide bins: percentiles within 5%
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$")
+MAX_WINDOW_COUNT = 999_999_999
+MAX_WINDOW_SECONDS = 200 * 365 * 86400
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-_ARROW_TYPES = {"number": pa.float64(), "boolean": pa.bool_(), "datetime": pa.string(), "category": pa.string()}
+_ARROW_TYPES = {"number": pa.float64(), "boolean": pa.bool_(), "datetime": pa.string(), "category": pa.string(),
+                "text": pa.string(), "image": pa.string()}
 
 
 @dataclass
@@ -56,11 +59,13 @@ def parse_window(text: str | None) -> WindowSpec:
     if text is None:
         return WindowSpec(last=10_000)
     value = str(text).strip().lower()
-    if value.isdigit() and int(value) > 0:
+    if value.isdigit() and 0 < int(value) <= MAX_WINDOW_COUNT:
         return WindowSpec(last=int(value))
     match = _DURATION.match(value)
-    if match:
+    if match and float(match.group(1)) * _UNITS[match.group(2)] <= MAX_WINDOW_SECONDS:
         return WindowSpec(since=timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)]))
+    if value.isdigit() or match:
+        raise DepthgaugeError(f"Window '{text}' is too long: at most {MAX_WINDOW_COUNT:,} predictions or 200 years.")
     raise DepthgaugeError(f"Unknown window '{text}'. Give a count of predictions (10000) or a span (30m, 24h, 7d).")
 
 

@@ -14,14 +14,16 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, text
 
 from depthgauge.contract import ContractError, http_problems
@@ -30,6 +32,10 @@ from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.serve import deploy as deployments
 from depthgauge.serve import reviews
 from depthgauge.serve.access import access_log
+from depthgauge.serve.answers import (BODIES, Decided, DeployBody, Deployed as DeployedAnswer, DeployedModels,
+                                      Feedback, FeedbackTaken, Health, PredictAnswer, Ready, ReviewBody, ReviewDecision,
+                                      Reviews,
+                                      field_problems, problems)
 from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.limits import KeyLimits
 from depthgauge.serve.log import GroupCommitLog, check_durability
@@ -54,6 +60,8 @@ REPORT_HEADERS = [*_BASE_HEADERS, (b"content-security-policy",
                                    b"style-src 'unsafe-inline'; img-src data: blob:; font-src data:; frame-ancestors 'none'")]
 HEADERS_BY_ROUTE = {"/assessments/{assessment_id}/report": REPORT_HEADERS,
                     "/docs": _BASE_HEADERS, "/redoc": _BASE_HEADERS}  # the API docs load FastAPI's own page
+WINDOW_PATTERN = r"^([1-9][0-9]{0,8}|[0-9]{1,4}(\.[0-9]{1,6})?(m|min|h|d|w))$"  # what parse_window reads
+WINDOW_HELP = "The last N predictions (10000), or a span of time (30m, 24h, 7d, 2w); default: the last 10,000."
 FOLLOW_SECONDS = 2.0  # how often the app picks up deployments made elsewhere and stores request counts
 
 
@@ -73,21 +81,6 @@ class Caller:
     role: str
     key_id: str | None = None
     quota_per_day: int | None = None
-
-
-class DeployBody(BaseModel):
-    ref: str
-    review: dict | None = None
-
-
-class ReviewDecision(BaseModel):
-    decision: str
-    label: object | None = None
-
-
-class Feedback(BaseModel):
-    request_id: str
-    label: object
 
 
 def _error(status: int, message: str) -> HTTPException:
@@ -128,12 +121,12 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     log_holder: dict[str, GroupCommitLog] = {}
     # token -> (valid until, the key's row): a revoked key is refused within KEY_CACHE_SECONDS on every server
     keys_seen: dict[str, tuple[float, ApiKeyRow]] = {}
-    limits = KeyLimits()
+    limits = KeyLimits(workspace)
     limited = Counter("depthgauge_limited", "Requests refused by a per-key limit", ["key", "limit"], registry=metrics)
 
     def load(name: str, ref: str, review: dict) -> None:
         predictor = load_model(ref, home=workspace.home)
-        deployed = Deployed(ref, predictor, request_model(name, record_model(name, predictor.input_schema)),
+        deployed = Deployed(ref, predictor, request_model(name, record_model(name, predictor.input_schema), MAX_ROWS),
                             [c["name"] for c in predictor.input_schema["columns"]], review)
         batching = review.get("batching")
         if batching:
@@ -190,6 +183,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             try:
                 await run_in_threadpool(follow_deployments)
                 await run_in_threadpool(flush_counts)
+                await run_in_threadpool(limits.sync)
                 if monitor_every_s and time.monotonic() - last_monitor >= monitor_every_s:
                     last_monitor = time.monotonic()
                     await run_in_threadpool(run_monitor_now)
@@ -206,6 +200,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         yield
         task.cancel()
         flush_counts()
+        limits.sync()
         log_holder["log"].close()
         workspace.close()
 
@@ -301,16 +296,20 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             return Caller(key.name, key.role, key.id, key.quota_per_day)
         return check
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request, exc: RequestValidationError):
+        return JSONResponse({"detail": field_problems(list(exc.errors()))}, status_code=422)
+
     @app.exception_handler(DepthgaugeError)
     async def user_error(_request, exc: DepthgaugeError):
         status = 404 if str(exc).startswith(("Unknown model", "No ")) or "has no version" in str(exc) else 409
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=Health)
     async def healthz():
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", response_model=Ready, responses={503: {"model": Ready, "description": "Not ready."}})
     async def readyz():
         try:
             with workspace.engine.connect() as connection:
@@ -322,7 +321,8 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             return JSONResponse({"status": "not ready", "reason": "prediction log writer is not running"}, status_code=503)
         return {"status": "ready", "models": {name: d.ref for name, d in models.items()}}
 
-    @app.get("/metrics")
+    @app.get("/metrics", responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+                                          "description": "Prometheus text format."}, **problems(401, 403, 429)})
     async def prometheus(_caller: Caller = Depends(require("view"))):
         with workspace.session() as session:
             queue_size.set(reviews.pending_count(session))
@@ -335,14 +335,16 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 alerts_gauge.labels(name, severity).set(count)
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/models")
+    @app.get("/v1/models", response_model=DeployedModels, responses=problems(401, 403, 429))
     async def list_deployed(_caller: Caller = Depends(require("view"))):
         with workspace.session() as session:
             return {"models": [{"name": name, "ref": d.ref, "review": d.review, "input_columns": d.columns,
                                 "history": deployments.history(session, name)} for name, d in sorted(models.items())]}
 
-    @app.post("/v1/models/{name}/deploy")
-    async def deploy(name: str, body: DeployBody, _caller: Caller = Depends(require("deploy"))):
+    @app.post("/v1/models/{name}/deploy", response_model=DeployedAnswer, openapi_extra=_body_doc(DeployBody),
+              responses=problems(401, 403, 404, 409, 422, 429))
+    async def deploy(name: str, request: Request, _caller: Caller = Depends(require("deploy"))):
+        body = await _parsed(request, DeployBody)
         with workspace.transaction() as session:
             row = deployments.deploy(session, name, body.ref, body.review)
             ref, review = row.ref, deployments.review_policy(session, name)
@@ -350,7 +352,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         app.openapi_schema = None
         return {"name": name, "ref": ref, "review": review}
 
-    @app.post("/v1/models/{name}/rollback")
+    @app.post("/v1/models/{name}/rollback", response_model=DeployedAnswer, responses=problems(401, 403, 404, 409, 429))
     async def rollback(name: str, _caller: Caller = Depends(require("deploy"))):
         with workspace.transaction() as session:
             row = deployments.rollback(session, name)
@@ -359,8 +361,9 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         app.openapi_schema = None
         return {"name": name, "ref": ref}
 
-    @app.post("/v1/models/{name}/predict", openapi_extra={"requestBody": {"content": {"application/json": {
-        "schema": {"type": "object", "description": "See the <model>_predict_request schemas."}}}}})
+    @app.post("/v1/models/{name}/predict", responses={200: {"model": PredictAnswer}, **problems(401, 403, 404, 413, 422, 429)},
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": {"type": "object", "description": "See the <model>_predict_request schemas."}}}}})
     async def predict(name: str, request: Request, caller: Caller = Depends(require("predict"))):
         deployed = models.get(name)
         if deployed is None:
@@ -423,8 +426,10 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         predictions.labels(name).inc(len(rows))
         return JSONResponse({"model": name, "version": deployed.ref, "predictions": answers})
 
-    @app.get("/v1/monitor/{name}")
-    async def monitor(name: str, window: str | None = None, _caller: Caller = Depends(require("view"))):
+    @app.get("/v1/monitor/{name}", responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+                                              **problems(401, 403, 404, 409, 422, 429)})
+    async def monitor(name: str, window: str | None = Query(None, pattern=WINDOW_PATTERN, description=WINDOW_HELP),
+                      _caller: Caller = Depends(require("view"))):
         """The monitoring report of the model's deployed version over `window`, with its recent alerts."""
         from depthgauge.monitor.profiles import parse_window
         from depthgauge.monitor.service import current_report
@@ -436,14 +441,17 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
 
         return JSONResponse(json_ready(await run_in_threadpool(current_report, workspace, name, spec)))
 
-    @app.get("/v1/reviews")
-    async def list_reviews(status: str = "pending", model: str | None = None, limit: int = 100,
+    @app.get("/v1/reviews", response_model=Reviews, responses=problems(401, 403, 422, 429))
+    async def list_reviews(status: Literal["pending", "approved", "corrected", "all"] = "pending",
+                           model: str | None = None, limit: int = Query(100, ge=1, le=10_000),
                            _caller: Caller = Depends(require("view"))):
         with workspace.session() as session:
             return {"reviews": reviews.queue(session, status, model, limit)}
 
-    @app.post("/v1/reviews/{review_id}")
-    async def decide_review(review_id: str, body: ReviewDecision, caller: Caller = Depends(require("review"))):
+    @app.post("/v1/reviews/{review_id}", response_model=Decided, openapi_extra=_body_doc(ReviewDecision),
+              responses=problems(401, 403, 404, 409, 422, 429))
+    async def decide_review(review_id: str, request: Request, caller: Caller = Depends(require("review"))):
+        body = await _parsed(request, ReviewBody)
         with workspace.transaction() as session:
             try:
                 review = reviews.decide(session, review_id, body.decision, body.label, f"key:{caller.name}")
@@ -456,8 +464,10 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 return JSONResponse({"detail": [{"field": field, "reason": str(exc)}]}, status_code=422)
             return {"id": review_id, "status": review.status, "label": review.label}
 
-    @app.post("/v1/feedback")
-    async def feedback(body: Feedback, caller: Caller = Depends(require("feedback"))):
+    @app.post("/v1/feedback", response_model=FeedbackTaken, openapi_extra=_body_doc(Feedback),
+              responses=problems(401, 403, 404, 422, 429))
+    async def feedback(request: Request, caller: Caller = Depends(require("feedback"))):
+        body = await _parsed(request, Feedback)
         with workspace.transaction() as session:
             if session.get(PredictionLogRow, body.request_id) is None:
                 raise _error(404, f"No prediction with request id '{body.request_id}'.")
@@ -468,20 +478,36 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             return {"id": row.id, "request_id": body.request_id}
 
     def openapi():
+        """FastAPI's document, with each deployed model's predict endpoint under its own path and request schema,
+        and the bearer key each /v1 route and /metrics need."""
         if app.openapi_schema:
             return app.openapi_schema
         from fastapi.openapi.utils import get_openapi
 
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for deployed in models.values():
-            model_schema = deployed.request_model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(model_schema.pop("$defs", {}))
-            components[deployed.request_model.__name__] = model_schema
-        refs = [{"$ref": f"#/components/schemas/{d.request_model.__name__}"} for d in models.values()]
-        if refs:
-            body = schema["paths"]["/v1/models/{name}/predict"]["post"]["requestBody"]
-            body["content"]["application/json"]["schema"] = {"oneOf": refs}
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for body in BODIES:
+            _add_schema(schemas, body)
+        paths = schema["paths"]
+        if models:
+            generic = paths.pop("/v1/models/{name}/predict")["post"]
+            for name, deployed in sorted(models.items()):
+                _add_schema(schemas, deployed.request_model)
+                operation = json.loads(json.dumps(generic))
+                operation.update(operationId=f"predict_{deployed.request_model.__name__}", parameters=[],
+                                 summary=f"Predict with {name} (now {deployed.ref})")
+                operation["requestBody"]["content"]["application/json"]["schema"] = {
+                    "$ref": f"#/components/schemas/{deployed.request_model.__name__}"}
+                paths[f"/v1/models/{name}/predict"] = {"post": operation}
+        if auth:
+            components["securitySchemes"] = {"apiKey": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API key from `depthgauge keys create`; also accepted in the X-API-Key header."}}
+            for path, item in paths.items():
+                if path.startswith("/v1/") or path == "/metrics":
+                    for operation in item.values():
+                        operation["security"] = [{"apiKey": []}]
         app.openapi_schema = schema
         return schema
 
@@ -492,6 +518,31 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     app.state.workspace = workspace
     app.state.log = log_holder
     return app
+
+
+def _add_schema(schemas: dict, model: type[BaseModel]) -> None:
+    found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(found.pop("$defs", {}))
+    schemas[model.__name__] = found
+
+
+def _body_doc(model: type[BaseModel]) -> dict:
+    """The OpenAPI request body of a route that reads its body itself (after the key is checked, so a viewer's
+    state-changing request is refused with 403 whatever its body holds)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+async def _parsed(request: Request, model: type[BaseModel]):
+    """The request's JSON body as `model`; a 422 naming each field at fault otherwise."""
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        problems_found = field_problems(exc)
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            problems_found = [{"field": "body", "reason": "not valid JSON"}]
+        raise HTTPException(422, problems_found) from None
 
 
 def _check_images(deployed: Deployed, rows: list[dict]) -> None:

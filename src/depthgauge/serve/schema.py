@@ -10,8 +10,8 @@ from typing import Annotated, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
-# A category may be sent as a string or a whole number; it is read (and logged) as a string, as in training.
-_TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Annotated[Union[str, int], AfterValidator(str)],
+# A category may be sent as a string or a number; it is read (and logged) as a string, as in training.
+_TYPES = {"number": float, "boolean": bool, "datetime": str, "category": Annotated[Union[str, int, float], AfterValidator(str)],
           "text": str, "image": str}  # an image is sent as base64-encoded PNG or JPEG bytes
 
 
@@ -40,7 +40,7 @@ def record_model(model_name: str, input_schema: dict) -> type[BaseModel]:
     return create_model(f"{safe}_record", __config__=ConfigDict(extra="forbid", strict=False), **fields)
 
 
-def request_model(model_name: str, record: type[BaseModel]) -> type[BaseModel]:
+def request_model(model_name: str, record: type[BaseModel], max_rows: int) -> type[BaseModel]:
     safe = "".join(ch if ch.isalnum() else "_" for ch in model_name)
     return create_model(f"{safe}_predict_request", __config__=ConfigDict(extra="forbid"),
-                        inputs=(Union[record, list[record]], ...))
+                        inputs=(Union[record, Annotated[list[record], Field(min_length=1, max_length=max_rows)]], ...))

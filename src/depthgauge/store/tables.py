@@ -183,6 +183,14 @@ class ApiKeyRow(Base):
     quota_per_day: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # rows predicted a UTC day
 
 
+class KeyUsageRow(Base):
+    """Predictions a key made on a UTC day, added to by every server of the workspace (its daily quota's count)."""
+    __tablename__ = "key_usage"
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    predictions: Mapped[int] = mapped_column(BigInteger)
+
+
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -48,6 +48,9 @@ def decode_image(value, shape: tuple[int, int, int]) -> np.ndarray:
         array = np.asarray(value)
     if array.ndim == 2:
         array = array[:, :, None]
+    if array.ndim != 3:
+        raise DepthgaugeError(f"An image must be a grid of pixels (height × width, with channels or not), not an array "
+                              f"of {array.ndim} dimension(s). Send it as base64-encoded PNG or JPEG bytes.")
     if array.shape[:2] != (height, width) or array.shape[2] not in (1, channels):
         raise DepthgaugeError(
             f"An image is {array.shape[1]}×{array.shape[0]} pixels with {array.shape[2]} channel(s); this model reads "
