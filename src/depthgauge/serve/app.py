@@ -74,6 +74,11 @@ class Deployed:
     review: dict
     batcher: MicroBatcher | None = None
 
+    @property
+    def reads_records(self) -> bool:
+        """Whether one row is predicted without a DataFrame (anomaly detectors flag at their threshold instead)."""
+        return self.predictor.model.reads_records and self.predictor.input_schema["task"] != "anomaly"
+
 
 @dataclass
 class Caller:
@@ -402,6 +407,8 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         started = time.perf_counter()
         if deployed.batcher is not None:
             outputs = await deployed.batcher.submit(rows)
+        elif len(rows) == 1 and deployed.reads_records:
+            outputs = _predict(deployed, rows)  # tens of microseconds: cheaper here than a hop to a worker thread
         else:
             outputs = await run_in_threadpool(_predict, deployed, rows)
         latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
@@ -572,9 +579,17 @@ def _request_shape(body) -> list[dict]:
 
 
 def _predict(deployed: Deployed, rows: list[dict]) -> list[tuple]:
-    """Predict rows already checked against the input contract (so the predictor's own check is skipped)."""
-    frame = pd.DataFrame(rows, columns=deployed.columns)
+    """Predict rows already checked against the input contract (so the predictor's own check is skipped).
+
+    One row of a family that `reads_records` takes the fast path: no DataFrame, the same numbers."""
     predictor, model = deployed.predictor, deployed.predictor.model
+    if len(rows) == 1 and deployed.reads_records:
+        out = model.predict_record_raw(rows[0])
+        if predictor.classes_ is None:
+            return [(float(out[0]), None, None)]
+        classes, best = list(predictor.classes_), int(out[0].argmax())
+        return [(classes[best], dict(zip(classes, map(float, out[0]), strict=True)), float(out[0][best]))]
+    frame = pd.DataFrame(rows, columns=deployed.columns)
     if predictor.classes_ is not None:
         proba = model.predict_proba(frame)
         classes = list(predictor.classes_)

@@ -31,6 +31,7 @@ class TabularModel:
     instant: ClassVar[bool] = False  # a baseline that takes no measurable time to fit (majority, naive forecast)
     embeds_text: ClassVar[bool] = False  # runs a sentence encoder over every text it predicts (slow: budgeted)
     uses_encoder: ClassVar[bool] = True  # families that read text, images or graphs bring their own input handling
+    reads_records: ClassVar[bool] = False  # predicts one record without a DataFrame (`_predict_encoded`)
 
     def __init__(self, task: str, roles: dict[str, list[str]], seed: int = 0, time_limit_s: float | None = None,
                  **params):
@@ -75,6 +76,12 @@ class TabularModel:
         if not self.is_classifier:
             raise DepthgaugeError(f"{self.display_name} is a regression model; it has no predict_proba. Use predict.")
         return self._predict_raw(self.prepare(X))
+
+    def predict_record_raw(self, record: dict) -> np.ndarray:
+        """`_predict_raw` of one record checked by the input contract, without a DataFrame (families that
+        `reads_records`): probabilities (1, classes) or values (1,), the same numbers as the frame path gives."""
+        self._check_fitted()
+        return self._predict_encoded(*self.encoder_.encode_record(record))
 
     def save(self, folder: str | Path) -> Path:
         """Write the model as JSON plus weights in a safe format into `folder` and return it."""
@@ -163,6 +170,10 @@ class TabularModel:
 
     def _predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         """Return probabilities (n, classes) for classifiers, values (n,) for regression."""
+        raise NotImplementedError
+
+    def _predict_encoded(self, raw: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """`_predict_raw` from the encoder's raw numerics and category codes (families that `reads_records`)."""
         raise NotImplementedError
 
     def _extra_state(self) -> dict:

@@ -12,6 +12,7 @@ class DummyModel(TabularModel):
     instant = True
     display_name = "Majority/mean baseline"
     explainability = "intrinsic"
+    reads_records = True
 
     def _fit(self, X, y, validation):
         if self.is_classifier:
@@ -21,10 +22,13 @@ class DummyModel(TabularModel):
             self.prior_ = [float(np.mean(y))]
 
     def _predict_raw(self, X):
+        return self._predict_encoded(np.empty((len(X), 0)), None)
+
+    def _predict_encoded(self, raw, codes):
         prior = np.asarray(self.prior_)
         if self.is_classifier:
-            return np.tile(prior, (len(X), 1))
-        return np.full(len(X), prior[0])
+            return np.tile(prior, (len(raw), 1))
+        return np.full(len(raw), prior[0])
 
     def _extra_state(self):
         return {"prior": self.prior_}

@@ -18,6 +18,24 @@ def _as_bool(series: pd.Series) -> pd.Series:
     return text.map(lambda v: 1.0 if v in TRUE_WORDS else (0.0 if v in FALSE_WORDS else np.nan), na_action="ignore").astype(float)
 
 
+def _number(value) -> float:
+    """One value as `pd.to_numeric(..., errors="coerce")` reads it."""
+    if value is None or isinstance(value, bool):
+        return float(value) if isinstance(value, bool) else np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _boolean(value) -> float:
+    """One value as `_as_bool` reads it."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    text = str(value).strip().lower()
+    return 1.0 if text in TRUE_WORDS else (0.0 if text in FALSE_WORDS else np.nan)
+
+
 def _as_datetime(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return series
@@ -62,13 +80,17 @@ class TabularEncoder:
         parts = {name: pd.to_numeric(frame[name], errors="coerce").astype(float) for name in self.numeric}
         for name in self.boolean:
             parts[name] = _as_bool(frame[name])
+        return pd.DataFrame({**parts, **self._dates(frame)}, index=frame.index)
+
+    def _dates(self, frame: pd.DataFrame) -> dict[str, pd.Series]:
+        parts = {}
         for name in self.datetime:
             stamp = _as_datetime(frame[name])
             epoch_days = (stamp - pd.Timestamp("1970-01-01", tz=stamp.dt.tz)) / pd.Timedelta(days=1)
             parts[f"{name}.days"] = epoch_days.astype(float)
             parts[f"{name}.month"] = stamp.dt.month.astype(float)
             parts[f"{name}.weekday"] = stamp.dt.day_of_week.astype(float)
-        return pd.DataFrame(parts, index=frame.index)
+        return parts
 
     def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
         numbers = self._numbers(frame)
@@ -105,14 +127,46 @@ class TabularEncoder:
         """Return the numeric features as float32 with NaN for missing (for models that handle NaN)."""
         return self._numbers(frame)[self.numeric_names_].to_numpy(np.float32)
 
+    def encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Return (raw numerics as float32 with NaN, category codes as int64): what every family starts from."""
+        return self.numeric_raw(frame), self.codes(frame)
+
+    def encode_record(self, record: dict) -> tuple[np.ndarray, np.ndarray]:
+        """`encode` of one record checked by the input contract, without a DataFrame: the same numbers as `encode`
+        gives for a one-row frame of it, in microseconds (categories through dicts, numbers straight into a row)."""
+        if not hasattr(self, "_category_index"):
+            self._category_index = {n: {c: i + 1 for i, c in enumerate(self.categories_[n])} for n in self.categorical}
+        raw = np.empty((1, len(self.numeric_names_)), np.float32)
+        j = 0
+        for name in self.numeric:
+            raw[0, j] = _number(record.get(name))
+            j += 1
+        for name in self.boolean:
+            raw[0, j] = _boolean(record.get(name))
+            j += 1
+        if self.datetime:  # dates are rare: parsed exactly as the frame path parses them
+            dates = self._dates(pd.DataFrame({name: [record.get(name)] for name in self.datetime}))
+            raw[0, j:] = pd.DataFrame(dates).to_numpy(np.float32)[0]
+        codes = np.empty((1, len(self.categorical)), np.int64)
+        for k, name in enumerate(self.categorical):
+            value = record.get(name)
+            codes[0, k] = 0 if value is None else self._category_index[name].get(str(value), 0)
+        return raw, codes
+
     def numeric_imputed(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self.numeric_raw(frame)
+        return self.imputed(self.numeric_raw(frame))
+
+    def imputed(self, raw: np.ndarray) -> np.ndarray:
+        """The raw numerics with each missing value replaced by its column's training median."""
         medians = np.array([self.numeric_stats_[n]["median"] for n in self.numeric_names_], np.float32)
         return np.where(np.isnan(raw), medians, raw).astype(np.float32)
 
     def numeric_scaled(self, frame: pd.DataFrame, how: str = "robust") -> np.ndarray:
         """Return imputed numerics scaled robustly (median/IQR) or by quantiles to a normal, plus missing flags."""
-        raw = self.numeric_raw(frame)
+        return self.scaled(self.numeric_raw(frame), how)
+
+    def scaled(self, raw: np.ndarray, how: str = "robust") -> np.ndarray:
+        """`numeric_scaled` from the raw numerics."""
         columns, flags = [], []
         for j, name in enumerate(self.numeric_names_):
             stats = self.numeric_stats_[name]
@@ -131,7 +185,7 @@ class TabularEncoder:
                 flags.append(missing.astype(np.float64))
         stacked = columns + flags
         if not stacked:
-            return np.zeros((len(frame), 0), np.float32)
+            return np.zeros((len(raw), 0), np.float32)
         return np.column_stack(stacked).astype(np.float32)
 
     def scaled_names(self) -> list[str]:
@@ -154,14 +208,16 @@ class TabularEncoder:
         return [len(self.categories_[n]) for n in self.categorical]
 
     def one_hot(self, frame: pd.DataFrame) -> np.ndarray:
-        codes = self.codes(frame)
+        return self.one_hot_codes(self.codes(frame))
+
+    def one_hot_codes(self, codes: np.ndarray) -> np.ndarray:
         blocks = []
         for j, size in enumerate(self.cardinalities()):
-            block = np.zeros((len(frame), size), np.float32)
+            block = np.zeros((len(codes), size), np.float32)
             rows = np.nonzero(codes[:, j])[0]
             block[rows, codes[rows, j] - 1] = 1.0
             blocks.append(block)
-        return np.hstack(blocks) if blocks else np.zeros((len(frame), 0), np.float32)
+        return np.hstack(blocks) if blocks else np.zeros((len(codes), 0), np.float32)
 
     def one_hot_names(self) -> list[tuple[str, str]]:
         return [(n, c) for n in self.categorical for c in self.categories_[n]]

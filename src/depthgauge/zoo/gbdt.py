@@ -43,14 +43,19 @@ def _time_limit_callback(deadline: float, stopped: dict):
     return callback
 
 
+def _design(raw: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    return np.hstack([raw, codes.astype(np.float32)])
+
+
 class LightGBMModel(TabularModel):
     family = "lightgbm"
     display_name = "LightGBM"
     explainability = "post-hoc"
+    reads_records = True
 
     def design(self, X) -> np.ndarray:
         """Return the matrix LightGBM sees: raw numerics (NaN kept) then category codes."""
-        return np.hstack([self.encoder_.numeric_raw(X), self.encoder_.codes(X).astype(np.float32)])
+        return _design(*self.encoder_.encode(X))
 
     def _categorical_indices(self) -> list[int]:
         start = len(self.encoder_.numeric_names_)
@@ -77,8 +82,14 @@ class LightGBMModel(TabularModel):
         self.booster_ = booster
 
     def _predict_raw(self, X):
-        out = self.booster_.predict(self.design(X), num_iteration=self.best_iteration_,
-                                    num_threads=1 if len(X) < 64 else 0)
+        return self._from_design(self.design(X))
+
+    def _predict_encoded(self, raw, codes):
+        return self._from_design(_design(raw, codes))
+
+    def _from_design(self, design):
+        out = self.booster_.predict(design, num_iteration=self.best_iteration_,
+                                    num_threads=1 if len(design) < 64 else 0)
         if self.task == "binary":
             return np.column_stack([1.0 - out, out])
         return out

@@ -74,6 +74,7 @@ class ImageInput:
     """Reads the image column: the families below see pixels (0–1) or image tensors, never a table encoder."""
 
     uses_encoder = False
+    reads_records = False
 
     @property
     def image_column(self) -> str:

@@ -56,9 +56,13 @@ class LinearModel(TabularModel):
     family = "linear"
     display_name = "Linear model"
     explainability = "intrinsic"
+    reads_records = True
 
     def _design(self, X):
-        return np.hstack([self.encoder_.numeric_scaled(X, "robust"), self.encoder_.one_hot(X)]).astype(np.float64)
+        return self._design_encoded(*self.encoder_.encode(X))
+
+    def _design_encoded(self, raw, codes):
+        return np.hstack([self.encoder_.scaled(raw, "robust"), self.encoder_.one_hot_codes(codes)]).astype(np.float64)
 
     def _fit(self, X, y, validation):
         design = self._design(X)
@@ -71,7 +75,13 @@ class LinearModel(TabularModel):
         self.intercept_ = np.atleast_1d(model.intercept_).astype(np.float64)
 
     def _predict_raw(self, X):
-        logits = self._design(X) @ self.coef_.T + self.intercept_
+        return self._from_design(self._design(X))
+
+    def _predict_encoded(self, raw, codes):
+        return self._from_design(self._design_encoded(raw, codes))
+
+    def _from_design(self, design):
+        logits = design @ self.coef_.T + self.intercept_
         if not self.is_classifier:
             return logits[:, 0]
         if self.coef_.shape[0] == 1:

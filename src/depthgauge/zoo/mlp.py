@@ -92,6 +92,7 @@ class MLPModel(NetworkOutputs, TabularModel):
     explainability = "post-hoc"
     defaults: ClassVar[dict] = DEFAULTS
     weights_file: ClassVar[str] = WEIGHTS
+    reads_records = True
 
     def _setting(self, name):
         return self.params.get(name, self.defaults[name])
@@ -107,10 +108,11 @@ class MLPModel(NetworkOutputs, TabularModel):
             world_size=world,
         )
 
-    def tensors(self, X) -> tuple[torch.Tensor, torch.Tensor]:
-        numeric = torch.from_numpy(self.encoder_.numeric_scaled(X, "quantile"))
-        codes = torch.from_numpy(self.encoder_.codes(X))
-        return numeric, codes
+    def tensors(self, X) -> tuple[torch.Tensor, ...]:
+        return self.tensors_encoded(*self.encoder_.encode(X))
+
+    def tensors_encoded(self, raw: np.ndarray, codes: np.ndarray) -> tuple[torch.Tensor, ...]:
+        return torch.from_numpy(self.encoder_.scaled(raw, "quantile")), torch.from_numpy(codes)
 
     def build_module(self, n_numeric: int) -> TabularMLP:
         return TabularMLP(n_numeric, self.encoder_.cardinalities(), self.n_logits, self._setting("hidden"),
@@ -134,10 +136,15 @@ class MLPModel(NetworkOutputs, TabularModel):
                                      val_inputs, val_target, config)
 
     def _predict_raw(self, X):
-        inputs = self.tensors(X)
+        return self._from_tensors(self.tensors(X), len(X))
+
+    def _predict_encoded(self, raw, codes):
+        return self._from_tensors(self.tensors_encoded(raw, codes), len(raw))
+
+    def _from_tensors(self, inputs, n: int):
         outs = []
         with torch.no_grad():
-            for start in range(0, len(X), 8192):
+            for start in range(0, n, 8192):
                 outs.append(self.module_(*(t[start:start + 8192] for t in inputs)))
         return self._outputs(torch.cat(outs).double().numpy() if outs else np.zeros((0, self.n_logits)))
 

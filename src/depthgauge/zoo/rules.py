@@ -14,9 +14,13 @@ class RulesModel(TabularModel):
     family = "rules"
     display_name = "Decision rules"
     explainability = "intrinsic"
+    reads_records = True
 
     def _design(self, X):
-        return np.hstack([self.encoder_.numeric_imputed(X), self.encoder_.one_hot(X)]).astype(np.float32)
+        return self._design_encoded(*self.encoder_.encode(X))
+
+    def _design_encoded(self, raw, codes):
+        return np.hstack([self.encoder_.imputed(raw), self.encoder_.one_hot_codes(codes)]).astype(np.float32)
 
     def _feature_names(self) -> list[tuple[str, str | None]]:
         return [(n, None) for n in self.encoder_.numeric_names_] + self.encoder_.one_hot_names()
@@ -39,7 +43,10 @@ class RulesModel(TabularModel):
         }
 
     def _predict_raw(self, X):
-        design = self._design(X)
+        return self._predict_encoded(*self.encoder_.encode(X))
+
+    def _predict_encoded(self, raw, codes):
+        design = self._design_encoded(raw, codes)
         left, right = np.asarray(self.tree_["left"]), np.asarray(self.tree_["right"])
         feature, threshold = np.asarray(self.tree_["feature"]), np.asarray(self.tree_["threshold"])
         node = np.zeros(len(design), dtype=np.int64)

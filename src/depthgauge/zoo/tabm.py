@@ -75,8 +75,8 @@ class TabMModel(MLPModel):
                         n_blocks=self._setting("n_blocks"), dropout=self._setting("dropout"))
         return _Inputs(net, n_numeric > 0, bool(cardinalities))
 
-    def tensors(self, X) -> tuple[torch.Tensor, ...]:
-        numeric, codes = super().tensors(X)
+    def tensors_encoded(self, raw, codes) -> tuple[torch.Tensor, ...]:
+        numeric, codes = super().tensors_encoded(raw, codes)
         parts = (numeric if numeric.shape[1] else None, codes if codes.shape[1] else None)
         return tuple(p for p in parts if p is not None)  # TabM takes no empty inputs
 
@@ -106,10 +106,10 @@ class TabMModel(MLPModel):
             return torch.softmax(torch.from_numpy(out), dim=2).mean(dim=1).numpy()
         return out[:, :, 0].mean(axis=1) * self.target_std_ + self.target_mean_
 
-    def _predict_raw(self, X):
-        if len(X) == 0:
+    def _from_tensors(self, inputs, n: int):
+        if n == 0:
             return self._outputs(np.zeros((0, 1, self.n_logits)))
-        return super()._predict_raw(X)
+        return super()._from_tensors(inputs, n)
 
     def _extra_state(self):
         return {**super()._extra_state(), "bin_edges": [len(b) for b in self.bins_]}
