@@ -147,8 +147,8 @@ def _typed_value(kind: str, value) -> tuple[object, bool]:
         return value, not pd.isna(_as_datetime(pd.Series([value])).iloc[0])
     if kind == "category":
         return (value if isinstance(value, str) else str(value)), not isinstance(value, (bool, list, dict))
-    if kind == "image":  # base64 text over JSON; bytes or a pixel array from Python
-        return value, not isinstance(value, (bool, int, float, dict))
+    if kind == "image":  # a JSON record carries an image as base64 text (a DataFrame may hold pixel arrays)
+        return value, isinstance(value, str)
     return value, isinstance(value, str)
 
 

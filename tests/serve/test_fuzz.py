@@ -90,7 +90,8 @@ def test_a_text_and_an_image_model_are_monitored(fuzz_server):
             assert report.json()["model"] == name
 
 
-@pytest.mark.parametrize("image", [{}, 7, True, [1, 2, 3], [[[[0]]]], base64.b64encode(b"not an image").decode()])
+@pytest.mark.parametrize("image", [{}, 7, True, [1, 2, 3], [[[[0]]]], [["$G", None], {}, [{}, -280]],
+                                   base64.b64encode(b"not an image").decode()])
 def test_an_image_that_is_no_image_is_refused_with_the_reason(fuzz_server, image):
     url, tokens = fuzz_server
     with _client(url, tokens["admin"]) as c:

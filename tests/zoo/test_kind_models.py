@@ -55,6 +55,9 @@ def test_images_must_be_readable_and_of_the_trained_size():
         decode_image("not base64!", (8, 8, 1))
     with pytest.raises(DepthgaugeError, match="12×16 pixels.*reads 8×8"):
         decode_image(np.zeros((16, 12), np.uint8), (8, 8, 1))
+    for not_pixels in ([[1, 2], [3]], [["a", None], [{}, 2]], np.zeros((2, 2, 2, 2), np.uint8)):
+        with pytest.raises(DepthgaugeError, match="grid of pixels"):
+            decode_image(not_pixels, (8, 8, 1))
 
 
 def test_the_augmentation_shifts_a_batch_without_changing_its_shape():

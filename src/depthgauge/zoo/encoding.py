@@ -10,6 +10,7 @@ TRUE_WORDS = {"true", "yes", "y", "t", "1", "1.0"}
 FALSE_WORDS = {"false", "no", "n", "f", "0", "0.0"}
 MAX_SEEN = 5000  # categories remembered beyond the learned ones, to tell unseen from rare
 _QUANTILE_LEVELS = np.linspace(0.0, 1.0, 101)
+_REVERSED_LEVELS = 1.0 - _QUANTILE_LEVELS[::-1]
 _CLIP = 10.0
 
 
@@ -93,6 +94,7 @@ class TabularEncoder:
         return parts
 
     def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
+        self._numeric_arrays = None
         numbers = self._numbers(frame)
         self.numeric_names_ = list(numbers.columns)
         self.numeric_stats_ = {}
@@ -158,35 +160,41 @@ class TabularEncoder:
 
     def imputed(self, raw: np.ndarray) -> np.ndarray:
         """The raw numerics with each missing value replaced by its column's training median."""
-        medians = np.array([self.numeric_stats_[n]["median"] for n in self.numeric_names_], np.float32)
-        return np.where(np.isnan(raw), medians, raw).astype(np.float32)
+        return np.where(np.isnan(raw), self._arrays()["medians"].astype(np.float32), raw).astype(np.float32)
+
+    def _arrays(self) -> dict:
+        """The numeric statistics as arrays, computed once (scaling one row must not rebuild them)."""
+        if getattr(self, "_numeric_arrays", None) is None:
+            stats = [self.numeric_stats_[n] for n in self.numeric_names_]
+            quantiles = [np.asarray(s["quantiles"], np.float64) for s in stats]
+            self._numeric_arrays = {
+                "medians": np.array([s["median"] for s in stats], np.float64),
+                "scales": np.array([s["scale"] for s in stats], np.float64),
+                "flagged": np.array([s["has_missing"] for s in stats], bool),
+                "up": quantiles, "down": [-q[::-1] for q in quantiles],
+            }
+        return self._numeric_arrays
 
     def numeric_scaled(self, frame: pd.DataFrame, how: str = "robust") -> np.ndarray:
         """Return imputed numerics scaled robustly (median/IQR) or by quantiles to a normal, plus missing flags."""
         return self.scaled(self.numeric_raw(frame), how)
 
     def scaled(self, raw: np.ndarray, how: str = "robust") -> np.ndarray:
-        """`numeric_scaled` from the raw numerics."""
-        columns, flags = [], []
-        for j, name in enumerate(self.numeric_names_):
-            stats = self.numeric_stats_[name]
-            x = raw[:, j].astype(np.float64)
-            missing = np.isnan(x)
-            x = np.where(missing, stats["median"], x)
-            if how == "quantile":
-                q = np.asarray(stats["quantiles"])
-                up = np.interp(x, q, _QUANTILE_LEVELS)
-                down = 1.0 - np.interp(-x, -q[::-1], 1.0 - _QUANTILE_LEVELS[::-1])
-                x = ndtri(np.clip((up + down) / 2, 1e-4, 1 - 1e-4))
-            else:
-                x = np.clip((x - stats["median"]) / stats["scale"], -_CLIP, _CLIP)
-            columns.append(x)
-            if stats["has_missing"]:
-                flags.append(missing.astype(np.float64))
-        stacked = columns + flags
-        if not stacked:
-            return np.zeros((len(raw), 0), np.float32)
-        return np.column_stack(stacked).astype(np.float32)
+        """`numeric_scaled` from the raw numerics: imputed, scaled, then one missing flag per column that had
+        missing values in training."""
+        arrays = self._arrays()
+        x = raw.astype(np.float64)
+        missing = np.isnan(x)
+        x = np.where(missing, arrays["medians"], x)
+        if how == "quantile":
+            shares = np.empty_like(x)
+            for j, (up, down) in enumerate(zip(arrays["up"], arrays["down"], strict=True)):
+                shares[:, j] = (np.interp(x[:, j], up, _QUANTILE_LEVELS)
+                                + (1.0 - np.interp(-x[:, j], down, _REVERSED_LEVELS))) / 2
+            x = ndtri(np.clip(shares, 1e-4, 1 - 1e-4))
+        else:
+            x = np.clip((x - arrays["medians"]) / arrays["scales"], -_CLIP, _CLIP)
+        return np.hstack([x, missing[:, arrays["flagged"]]]).astype(np.float32)
 
     def scaled_names(self) -> list[str]:
         flags = [f"{n} is missing" for n in self.numeric_names_ if self.numeric_stats_[n]["has_missing"]]
@@ -211,13 +219,13 @@ class TabularEncoder:
         return self.one_hot_codes(self.codes(frame))
 
     def one_hot_codes(self, codes: np.ndarray) -> np.ndarray:
-        blocks = []
-        for j, size in enumerate(self.cardinalities()):
-            block = np.zeros((len(codes), size), np.float32)
-            rows = np.nonzero(codes[:, j])[0]
-            block[rows, codes[rows, j] - 1] = 1.0
-            blocks.append(block)
-        return np.hstack(blocks) if blocks else np.zeros((len(codes), 0), np.float32)
+        """One column per learned category, in `one_hot_names` order; code 0 (missing, unseen) sets none."""
+        sizes = self.cardinalities()
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else np.zeros(0, np.int64)
+        out = np.zeros((len(codes), int(sum(sizes))), np.float32)
+        rows, columns = np.nonzero(codes)
+        out[rows, starts[columns] + codes[rows, columns] - 1] = 1.0
+        return out
 
     def one_hot_names(self) -> list[tuple[str, str]]:
         return [(n, c) for n in self.categorical for c in self.categories_[n]]

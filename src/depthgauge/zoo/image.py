@@ -45,7 +45,14 @@ def decode_image(value, shape: tuple[int, int, int]) -> np.ndarray:
     elif value is None or (isinstance(value, float) and np.isnan(value)):
         raise DepthgaugeError("An image is missing. Every row needs its image.")
     else:
-        array = np.asarray(value)
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError) as exc:  # ragged nested lists, for one
+            raise DepthgaugeError(f"An image could not be read as a grid of pixels ({exc}). Send it as "
+                                  "base64-encoded PNG or JPEG bytes.") from exc
+        if array.dtype == object:
+            raise DepthgaugeError("An image could not be read as a grid of pixels: it holds values that are not "
+                                  "numbers. Send it as base64-encoded PNG or JPEG bytes.")
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3:
