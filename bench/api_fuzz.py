@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=1000, help="examples per operation and phase")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--roles", default="admin,viewer", help="whose keys to fuzz with, in turn")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="depthgauge-fuzz-")) / "ws"
     tokens = fuzz_workspace(home)
@@ -32,13 +33,16 @@ def main() -> None:
     server = start_server(home, port, "--monitor-every", "0")
     runs = {}
     try:
-        for role in ("admin", "viewer"):
+        for role in args.roles.split(","):
             started = time.perf_counter()
             code, output, counts = run_fuzz(f"http://127.0.0.1:{port}", tokens[role], tokens["viewer"],
                                             args.examples, args.seed)
             runs[role] = {**counts, "exit_code": code, "seconds": round(time.perf_counter() - started, 1)}
             if code != 0:
-                print(output[-8000:], file=sys.stderr)
+                report = home.parent / f"schemathesis-{role}.txt"
+                report.write_text(output)
+                runs[role]["output"] = str(report)
+                print(f"{role}: failures; schemathesis's report is in {report}", file=sys.stderr)
     finally:
         stop_server(server)
     write_result("api_fuzz", {"examples_per_operation": args.examples, "seed": args.seed,

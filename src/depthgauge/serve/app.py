@@ -146,6 +146,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     drift_gauge = Gauge("depthgauge_drift_score", "Importance-weighted share of drifted features (last monitor run)",
                         ["model"], registry=metrics)
     alerts_gauge = Gauge("depthgauge_alerts_firing", "Alerts firing", ["model", "severity"], registry=metrics)
+    in_flight = [0]  # predictions being computed now: alone, one row takes the fast path in the event loop
     served: dict[str, list[int]] = {}  # model -> [requests, 4xx, 5xx] since the last flush to serving_counts
     monitor_state: dict[str, object] = {"last_run": None, "last_error": None}
 
@@ -405,31 +406,36 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         except DepthgaugeError as exc:
             return JSONResponse({"detail": [{"field": "inputs", "reason": str(exc)}]}, status_code=422)
         started = time.perf_counter()
-        if deployed.batcher is not None:
-            outputs = await deployed.batcher.submit(rows)
-        elif len(rows) == 1 and deployed.reads_records:
-            outputs = _predict(deployed, rows)  # tens of microseconds: cheaper here than a hop to a worker thread
-        else:
-            outputs = await run_in_threadpool(_predict, deployed, rows)
-        latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
-        now, answers, log_rows, reviews = utcnow(), [], [], []
-        for record, row_notes, (prediction, probabilities, confidence) in zip(rows, notes, outputs, strict=True):
-            request_id = uuid.uuid4().hex
-            reasons = deployments.review_reasons(deployed.review, confidence, record)
-            review_id = uuid.uuid4().hex[:12] if reasons else None
-            output = {"prediction": prediction, "probabilities": probabilities}
-            log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
-                             "inputs": json_ready(deployments.redact(record, deployed.review["redact"])),
-                             "output": json_ready(output), "confidence": confidence, "latency_ms": latency_ms,
-                             "review_status": "pending" if reasons else "none"})
-            if reasons:
-                reviews.append({"id": review_id, "request_id": request_id, "model_name": name, "reason": "; ".join(reasons),
-                                "status": "pending", "label": None, "decided_by": None, "decided_at": None,
-                                "created_at": now})
-            answers.append({"request_id": request_id, **output, "confidence": confidence,
-                            "review": "pending" if reasons else "none", "review_id": review_id,
-                            "warnings": [text for _, text in row_notes]})
-        await log_holder["log"].write(log_rows, reviews)  # answered only once durable
+        alone = in_flight[0] == 0
+        in_flight[0] += 1  # until this request's log record is committed
+        try:
+            if len(rows) == 1 and deployed.reads_records and (alone or deployed.batcher is None):
+                outputs = _predict(deployed, rows)  # tens of microseconds: cheaper here than a hop to a thread
+            elif deployed.batcher is not None:  # under load, rows share one predict call
+                outputs = await deployed.batcher.submit(rows)
+            else:
+                outputs = await run_in_threadpool(_predict, deployed, rows)
+            latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
+            now, answers, log_rows, reviews = utcnow(), [], [], []
+            for record, row_notes, (prediction, probabilities, confidence) in zip(rows, notes, outputs, strict=True):
+                request_id = uuid.uuid4().hex
+                reasons = deployments.review_reasons(deployed.review, confidence, record)
+                review_id = uuid.uuid4().hex[:12] if reasons else None
+                output = {"prediction": prediction, "probabilities": probabilities}
+                log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
+                                 "inputs": json_ready(deployments.redact(record, deployed.review["redact"])),
+                                 "output": json_ready(output), "confidence": confidence, "latency_ms": latency_ms,
+                                 "review_status": "pending" if reasons else "none"})
+                if reasons:
+                    reviews.append({"id": review_id, "request_id": request_id, "model_name": name,
+                                    "reason": "; ".join(reasons), "status": "pending", "label": None,
+                                    "decided_by": None, "decided_at": None, "created_at": now})
+                answers.append({"request_id": request_id, **output, "confidence": confidence,
+                                "review": "pending" if reasons else "none", "review_id": review_id,
+                                "warnings": [text for _, text in row_notes]})
+            await log_holder["log"].write(log_rows, reviews)  # answered only once durable
+        finally:
+            in_flight[0] -= 1
         predictions.labels(name).inc(len(rows))
         return JSONResponse({"model": name, "version": deployed.ref, "predictions": answers})
 
