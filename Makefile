@@ -43,6 +43,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/drift_report.py
 	$(BIN)/python bench/dashboard_overview.py
 	$(BIN)/python bench/serve_load.py   # needs wrk: apt-get install wrk
+	$(BIN)/python bench/row_latency.py
+	$(BIN)/python bench/serving_peers.py   # creates bench/.venv-peers with BentoML 1.4 and MLflow 3; needs wrk
+	$(BIN)/pip install --quiet -e '.[test]'   # the next two share the test suite's harness (and PostgreSQL)
+	$(BIN)/python bench/crash_campaign.py   # about 17 minutes: 100 kills on SQLite, 100 on PostgreSQL
+	$(BIN)/python bench/api_fuzz.py   # about 13 minutes
 	$(BIN)/python bench/log_backends.py # needs wrk and PostgreSQL
 	$(BIN)/python bench/ray_scaling.py
 

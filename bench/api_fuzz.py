@@ -46,7 +46,8 @@ def main() -> None:
     finally:
         stop_server(server)
     write_result("api_fuzz", {"examples_per_operation": args.examples, "seed": args.seed,
-                              "models": {"churn": "lightgbm (table)", "digits": "cnn (image)", "topics": "tfidf (text)"},
+                              "models": {"churn": "lightgbm (table)", "digits": "cnn (image)",
+                                         "topics": "tfidf (text)"},
                               "runs": runs, "goal_met": all(r["exit_code"] == 0 and r["failures"] == 0
                                                             for r in runs.values())})
 

@@ -93,7 +93,8 @@ def main() -> None:
         measured = {"fast_path": timed(fast, args.repeats), "dataframe_path": timed(frame_path, args.repeats),
                     "bare_library": timed(bare_call(model, raw, codes), args.repeats)}
         measured["fast_over_bare"] = round(measured["fast_path"]["p50_ms"] / measured["bare_library"]["p50_ms"], 2)
-        measured["dataframe_over_fast"] = round(measured["dataframe_path"]["p50_ms"] / measured["fast_path"]["p50_ms"], 1)
+        measured["dataframe_over_fast"] = round(measured["dataframe_path"]["p50_ms"]
+                                                / measured["fast_path"]["p50_ms"], 1)
         measured["goal_p50_ms"] = GOALS_MS[family]
         measured["goal_met"] = measured["fast_path"]["p50_ms"] <= GOALS_MS[family]
         families[family] = {"version": versions[family], **measured}

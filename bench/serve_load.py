@@ -53,15 +53,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(command: list[str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
+def start(command: list[str], port: int, ready_path: str = "/docs", cwd: Path | None = None) -> subprocess.Popen:
+    """Start a server in its own process group; return it once `ready_path` answers 200."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               cwd=cwd)
+    deadline = time.time() + 180
     while time.time() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
-            return process
+            if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
+                return process
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
     raise RuntimeError(f"{command} did not start")
 
 
@@ -70,8 +76,9 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def load(url: str, token: str | None, concurrency: int, seconds: float) -> dict:
-    """Run wrk against `url` and return requests, errors, throughput and latency percentiles."""
+def load(url: str, token: str | None, concurrency: int, seconds: float, body: dict | None = None) -> dict:
+    """Run wrk POSTing `body` (default: one churn record) to `url`; return requests, errors, throughput and
+    latency percentiles."""
     import re
     import shutil
 
@@ -80,7 +87,7 @@ def load(url: str, token: str | None, concurrency: int, seconds: float) -> dict:
     script = Path(tempfile.mkdtemp()) / "post.lua"
     auth = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
     script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n' + auth
-                      + "wrk.body = '" + json.dumps({"inputs": ROW}) + "'\n"
+                      + "wrk.body = '" + json.dumps(body or {"inputs": ROW}) + "'\n"
                       + 'done = function(summary, latency, requests)\n'
                       + '  io.write(string.format("P50 %f\\nP99 %f\\n", latency:percentile(50) / 1000, '
                       + 'latency:percentile(99) / 1000))\nend\n')

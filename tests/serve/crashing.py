@@ -118,7 +118,8 @@ def run_campaign(home: Path, tokens: dict, rounds: int, seed: int, durability: s
     rng = random.Random(seed)
     campaign = Campaign()
     with Workspace.open(home) as workspace, workspace.session() as session:
-        deploys_before = session.scalar(select(func.count()).select_from(AuditEventRow).where(AuditEventRow.action == "model.deploy"))
+        deploys_before = session.scalar(select(func.count()).select_from(AuditEventRow)
+                                        .where(AuditEventRow.action == "model.deploy"))
     deploys_answered = 0
     for _ in range(rounds):
         port = free_port()

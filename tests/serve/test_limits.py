@@ -91,7 +91,8 @@ def test_a_daily_quota_is_shared_by_every_server_and_kept_across_a_restart(serve
     with Workspace.open(home) as workspace, workspace.transaction() as session:
         token = create_key(session, "shared-quota", "predictor", quota="10/day")[1]
     body = {"inputs": [ROW] * 6}
-    with LiveServer(create_app(home, monitor_every_s=0)) as first, LiveServer(create_app(home, monitor_every_s=0)) as second:
+    with (LiveServer(create_app(home, monitor_every_s=0)) as first,
+          LiveServer(create_app(home, monitor_every_s=0)) as second):
         with client(first, token) as c:
             assert c.post("/v1/models/churn/predict", json=body).status_code == 200
         time.sleep(FOLLOW_SECONDS * 2.5)  # each server adds its count to the workspace's every FOLLOW_SECONDS

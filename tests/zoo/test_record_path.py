@@ -54,7 +54,8 @@ _values = {
     "visits": st.one_of(st.none(), st.integers(-5, 100), st.floats(0, 50, allow_nan=False)),
     "member": st.one_of(st.none(), st.booleans(), st.sampled_from(["yes", "no", " Yes ", "TRUE", "0", "maybe"])),
     "signed_up": st.one_of(st.none(), st.sampled_from(["2024-03-01", "2025-12-31 23:59:00", "2024-02-30", "soon"])),
-    "plan": st.one_of(st.none(), st.sampled_from(["basic", "plus", "pro", "team", "enterprise", ""]), st.integers(0, 3)),
+    "plan": st.one_of(st.none(), st.sampled_from(["basic", "plus", "pro", "team", "enterprise", ""]),
+                      st.integers(0, 3)),
     "region": st.one_of(st.sampled_from([f"r{i}" for i in range(14)]), st.none()),
 }
 records = st.fixed_dictionaries({}, optional=_values)

@@ -85,7 +85,8 @@ class KeyLimits:
     def _add(self, counts: dict[tuple[str, str], int]) -> None:
         with self.workspace.transaction() as session:
             for (key_id, day), rows in counts.items():
-                changed = session.execute(update(KeyUsageRow).where(KeyUsageRow.key_id == key_id, KeyUsageRow.day == day)
+                changed = session.execute(update(KeyUsageRow)
+                                          .where(KeyUsageRow.key_id == key_id, KeyUsageRow.day == day)
                                           .values(predictions=KeyUsageRow.predictions + rows)).rowcount
                 if not changed:
                     try:
