@@ -32,10 +32,10 @@ from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.serve import deploy as deployments
 from depthgauge.serve import reviews
 from depthgauge.serve.access import access_log
-from depthgauge.serve.answers import (BODIES, Decided, DeployBody, Deployed as DeployedAnswer, DeployedModels,
-                                      Feedback, FeedbackTaken, Health, PredictAnswer, Ready, ReviewBody, ReviewDecision,
-                                      Reviews,
-                                      field_problems, problems)
+from depthgauge.serve.answers import (BODIES, Decided, DeployBody, DeployedModels, Feedback, FeedbackTaken, Health,
+                                      PredictAnswer, Ready, ReviewBody, ReviewDecision, Reviews, field_problems,
+                                      problems)
+from depthgauge.serve.answers import Deployed as DeployedAnswer
 from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.limits import KeyLimits
 from depthgauge.serve.log import GroupCommitLog, check_durability
@@ -146,7 +146,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     drift_gauge = Gauge("depthgauge_drift_score", "Importance-weighted share of drifted features (last monitor run)",
                         ["model"], registry=metrics)
     alerts_gauge = Gauge("depthgauge_alerts_firing", "Alerts firing", ["model", "severity"], registry=metrics)
-    in_flight = [0]  # predictions being computed now: alone, one row takes the fast path in the event loop
+    in_flight = [0]  # predict requests between their prediction and their log commit; with none, one row goes inline
     served: dict[str, list[int]] = {}  # model -> [requests, 4xx, 5xx] since the last flush to serving_counts
     monitor_state: dict[str, object] = {"last_run": None, "last_error": None}
 
