@@ -196,10 +196,6 @@ class TabularEncoder:
             x = np.clip((x - arrays["medians"]) / arrays["scales"], -_CLIP, _CLIP)
         return np.hstack([x, missing[:, arrays["flagged"]]]).astype(np.float32)
 
-    def scaled_names(self) -> list[str]:
-        flags = [f"{n} is missing" for n in self.numeric_names_ if self.numeric_stats_[n]["has_missing"]]
-        return self.numeric_names_ + flags
-
     # categories ------------------------------------------------------------
     def codes(self, frame: pd.DataFrame) -> np.ndarray:
         """Return an int64 matrix of category codes: 0 for missing or unseen, 1..K for the learned categories."""
