@@ -590,19 +590,15 @@ def _predict(deployed: Deployed, rows: list[dict]) -> list[tuple]:
     One row of a family that `reads_records` takes the fast path: no DataFrame, the same numbers."""
     predictor, model = deployed.predictor, deployed.predictor.model
     if len(rows) == 1 and deployed.reads_records:
-        out = model.predict_record_raw(rows[0])
-        if predictor.classes_ is None:
-            return [(float(out[0]), None, None)]
-        classes, best = list(predictor.classes_), int(out[0].argmax())
-        return [(classes[best], dict(zip(classes, map(float, out[0]), strict=True)), float(out[0][best]))]
-    frame = pd.DataFrame(rows, columns=deployed.columns)
-    if predictor.classes_ is not None:
-        proba = model.predict_proba(frame)
-        classes = list(predictor.classes_)
-        best = proba.argmax(axis=1)
-        if predictor.input_schema["task"] == "anomaly":  # flagged at the detector's threshold, not the larger share
-            best = np.array([classes.index(label) for label in model.predict(frame)])
-        return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(proba, best,
-                                                                                                          strict=True)]
-    values = np.asarray(model.predict(frame), dtype=float)
-    return [(float(v), None, None) for v in values]
+        raw, frame = model.predict_record_raw(rows[0]), None
+    else:
+        frame = pd.DataFrame(rows, columns=deployed.columns)
+        raw = model.predict_proba(frame) if predictor.classes_ is not None else model.predict(frame)
+    if predictor.classes_ is None:
+        return [(float(v), None, None) for v in np.asarray(raw, dtype=float)]
+    classes = list(predictor.classes_)
+    best = raw.argmax(axis=1)
+    if predictor.input_schema["task"] == "anomaly":  # flagged at the detector's threshold, not the larger share
+        best = np.array([classes.index(label) for label in model.predict(frame)])
+    return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(raw, best,
+                                                                                                      strict=True)]
