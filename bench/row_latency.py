@@ -1,7 +1,7 @@
 """One row, in process: what serving spends predicting a single checked record, per family, against the bare
 library call on the same NumPy row, and against the DataFrame path every row took before the fast path.
 
-- fast path: the input contract's check of the JSON record, then `predict_record_raw` (no DataFrame);
+- fast path: the input contract's check of the JSON record, then `predict_records_raw` (no DataFrame);
 - DataFrame path: a one-row DataFrame through `predict_proba`, as serving did before;
 - bare: the library alone on the already-encoded row (LightGBM `Booster.predict`, the linear model's matrix
   product and sigmoid, the MLP module's forward pass).
@@ -83,12 +83,12 @@ def main() -> None:
 
         def fast(model=model, contract=contract):
             rows, _ = contract.check_records([record])
-            return model.predict_record_raw(rows[0])
+            return model.predict_records_raw(rows)
 
         rows, _ = contract.check_records([record])
         frame_path = (lambda model=model, contract=contract: model.predict_proba(
             pd.DataFrame(contract.check_records([record])[0], columns=contract.names)))
-        raw, codes = model.encoder_.encode_record(rows[0])
+        raw, codes = model.encoder_.encode_records(rows)
         np.testing.assert_array_equal(fast(), frame_path())
         measured = {"fast_path": timed(fast, args.repeats), "dataframe_path": timed(frame_path, args.repeats),
                     "bare_library": timed(bare_call(model, raw, codes), args.repeats)}

@@ -112,7 +112,7 @@ def in_process(predictor, n: int = 2000) -> dict:
     for _ in range(n):
         started = time.perf_counter()
         rows, _ = predictor.contract.check_records([ROW])
-        predictor.model.predict_record_raw(rows[0])
+        predictor.model.predict_records_raw(rows)
         timings.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": round(statistics.median(timings), 3), "p99_ms": round(sorted(timings)[int(0.99 * n)], 3)}
 

@@ -267,7 +267,7 @@ def test_purge_and_delete_are_audited_and_take_reviews_and_labels_along(server):
 
 def test_a_revoked_key_is_refused_within_seconds(server):
     from depthgauge.govern.keys import authenticate, revoke
-    from depthgauge.serve.app import KEY_CACHE_SECONDS
+    from depthgauge.serve.auth import KEY_CACHE_SECONDS
 
     url, tokens, home = server
     with client(url, tokens["viewer"]) as c:

@@ -1,23 +1,14 @@
 """The prediction service: a FastAPI app built by a factory over one workspace.
 
-Follow one prediction: `predict` validates the body against the deployed version's request
-model, predicts in a worker thread, decides review routing, and awaits the group-commit log
-before it answers.
+Follow one prediction in `predict.py`: the one route served without the framework's per-request layers.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import time
-import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
@@ -26,27 +17,25 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, text
 
-from depthgauge.contract import ContractError, http_problems
 from depthgauge.errors import DepthgaugeError
-from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.serve import deploy as deployments
 from depthgauge.serve import reviews
 from depthgauge.serve.access import access_log
 from depthgauge.serve.answers import (BODIES, Decided, DeployBody, DeployedModels, Feedback, FeedbackTaken, Health,
-                                      PredictAnswer, Ready, ReviewBody, ReviewDecision, Reviews, field_problems,
-                                      problems)
+                                      PredictAnswer, Problem, Ready, ReviewBody, ReviewDecision, Reviews,
+                                      field_problems, problems)
 from depthgauge.serve.answers import Deployed as DeployedAnswer
+from depthgauge.serve.auth import Caller, KeyGate, token_of
 from depthgauge.serve.batching import MicroBatcher
 from depthgauge.serve.limits import KeyLimits
 from depthgauge.serve.log import GroupCommitLog, check_durability
+from depthgauge.serve.predict import (MAX_ROWS, PATH, ROUTE, Deployed, PredictRoute, clean_request_id,
+                                      predict_rows)
 from depthgauge.serve.schema import record_model, request_model
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import (ACTING_AS, AlertRow, ApiKeyRow, FeedbackRow, PredictionLogRow,
-                                     ServingCountRow, utcnow)
+from depthgauge.store.tables import ACTING_AS, AlertRow, FeedbackRow, PredictionLogRow, ServingCountRow, utcnow
 
 MAX_BODY_BYTES = 1_000_000
-MAX_ROWS = 10_000
-KEY_CACHE_SECONDS = 0.5
 # Every response: no framing, no MIME sniffing, no referrer leaving the site. Dashboard pages may run only scripts
 # served from here (they have none inline); the self-contained assessment report, whose Plotly charts are inline
 # scripts, is served sandboxed: its scripts run in an opaque origin with no access to the dashboard or its cookie.
@@ -65,29 +54,6 @@ WINDOW_HELP = "The last N predictions (10000), or a span of time (30m, 24h, 7d, 
 FOLLOW_SECONDS = 2.0  # how often the app picks up deployments made elsewhere and stores request counts
 
 
-@dataclass
-class Deployed:
-    ref: str
-    predictor: object
-    request_model: type[BaseModel]  # the OpenAPI contract; requests are checked by the predictor's InputContract
-    columns: list[str]
-    review: dict
-    batcher: MicroBatcher | None = None
-
-    @property
-    def reads_records(self) -> bool:
-        """Whether one row is predicted without a DataFrame (anomaly detectors flag at their threshold instead)."""
-        return self.predictor.model.reads_records and self.predictor.input_schema["task"] != "anomaly"
-
-
-@dataclass
-class Caller:
-    name: str
-    role: str
-    key_id: str | None = None
-    quota_per_day: int | None = None
-
-
 def _error(status: int, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=message)
 
@@ -97,8 +63,21 @@ def _raw_path(scope) -> str:
     return (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
 
 
+class ServingApp(FastAPI):
+    """FastAPI, with `POST /v1/models/{name}/predict` handed straight to its lean handler (see predict.py)."""
+
+    predict_route: PredictRoute | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.predict_route is not None:
+            matched = PATH.match(scope["path"])
+            if matched:
+                return await self.predict_route(scope, receive, send, matched.group(1))
+        await super().__call__(scope, receive, send)
+
+
 def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTES, durability: str = "power",
-               monitor_every_s: float = 300.0, rules_file=None, log_format: str | None = None) -> FastAPI:
+               monitor_every_s: float = 300.0, rules_file=None, log_format: str | None = None) -> ServingApp:
     """Return the app serving every active deployment of the workspace at `home`.
 
     `durability` is "power" (each logged prediction is on disk before it is answered) or "crash"
@@ -124,10 +103,9 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                      ["model", "column"], registry=metrics)
     backlog = Gauge("depthgauge_log_backlog", "Prediction records waiting to be committed", registry=metrics)
     log_holder: dict[str, GroupCommitLog] = {}
-    # token -> (valid until, the key's row): a revoked key is refused within KEY_CACHE_SECONDS on every server
-    keys_seen: dict[str, tuple[float, ApiKeyRow]] = {}
     limits = KeyLimits(workspace)
     limited = Counter("depthgauge_limited", "Requests refused by a per-key limit", ["key", "limit"], registry=metrics)
+    gate = KeyGate(workspace, limits, auth, on_limited=lambda key, limit: limited.labels(key, limit).inc())
 
     def load(name: str, ref: str, review: dict) -> None:
         predictor = load_model(ref, home=workspace.home)
@@ -135,7 +113,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                             [c["name"] for c in predictor.input_schema["columns"]], review)
         batching = review.get("batching")
         if batching:
-            deployed.batcher = MicroBatcher(lambda rows: _predict(deployed, rows), float(batching.get("max_wait_ms", 2)),
+            deployed.batcher = MicroBatcher(lambda rows: predict_rows(deployed, rows), float(batching.get("max_wait_ms", 2)),
                                             int(batching.get("max_rows", 128)))
         models[name] = deployed
 
@@ -146,7 +124,6 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     drift_gauge = Gauge("depthgauge_drift_score", "Importance-weighted share of drifted features (last monitor run)",
                         ["model"], registry=metrics)
     alerts_gauge = Gauge("depthgauge_alerts_firing", "Alerts firing", ["model", "severity"], registry=metrics)
-    in_flight = [0]  # predict requests between their prediction and their log commit; with none, one row goes inline
     served: dict[str, list[int]] = {}  # model -> [requests, 4xx, 5xx] since the last flush to serving_counts
     monitor_state: dict[str, object] = {"last_run": None, "last_error": None}
 
@@ -210,7 +187,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         log_holder["log"].close()
         workspace.close()
 
-    app = FastAPI(title="depthgauge", version="1", lifespan=lifespan,
+    app = ServingApp(title="depthgauge", version="1", lifespan=lifespan,
                   description="Predictions with validated inputs, access control, a durable log, human review and feedback.")
 
     write_access = access_log(log_format)
@@ -218,6 +195,23 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     def path_of(scope) -> str:
         route = scope.get("route")
         return getattr(route, "path", "unmatched")
+
+    def headers_for(route: str, request_id: str) -> list[tuple[bytes, bytes]]:
+        """The headers every answer on `route` carries: the security headers, and the request id with an access log."""
+        extra = HEADERS_BY_ROUTE.get(route, SECURITY_HEADERS)
+        return [*extra, (b"x-request-id", request_id.encode("latin-1"))] if write_access else extra
+
+    def observe(scope, route: str, code: int, seconds: float, request_id: str, model: str | None = None) -> None:
+        """Count an answered request, time it, tally it for its model's serving counts and write its access line."""
+        requests.labels(route, str(code)).inc()
+        latency.labels(route).observe(seconds)
+        if model is not None:
+            counts = served.setdefault(model, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += 400 <= code < 500
+            counts[2] += code >= 500
+        if write_access:
+            write_access(scope["method"], _raw_path(scope), code, seconds, request_id)
 
     class Measure:
         """Plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task per request): 413, counts, latency."""
@@ -230,77 +224,41 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 return await self.inner(scope, receive, send)
             headers = dict(scope["headers"])
             started, status = time.perf_counter(), {}
-            request_id = ""
-            if write_access:
-                # the caller's X-Request-ID when it sends one (for tracing across services), else a new one
-                given = re.sub(r"[^A-Za-z0-9._-]", "", headers.get(b"x-request-id", b"").decode("latin-1"))[:64]
-                request_id = given or uuid.uuid4().hex
+            # the caller's X-Request-ID when it sends one (for tracing across services), else a new one
+            request_id = (clean_request_id(headers.get(b"x-request-id")) or new_id()) if write_access else ""
             length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > max_body_bytes:
-                requests.labels(scope["path"], "413").inc()
                 response = JSONResponse({"detail": f"Body of {int(length):,} bytes exceeds the limit of "
-                                                   f"{max_body_bytes:,}. Send smaller batches."}, status_code=413)
+                                                   f"{max_body_bytes:,}. Send smaller batches."}, status_code=413,
+                                        headers={"x-request-id": request_id} if write_access else None)
                 await response(scope, receive, send)
-                if write_access:
-                    write_access(scope["method"], _raw_path(scope), 413, time.perf_counter() - started, request_id)
+                observe(scope, "unmatched", 413, time.perf_counter() - started, request_id)
                 return
 
             async def send_and_note(message):
                 if message["type"] == "http.response.start":
                     status["code"] = message["status"]
-                    extra = HEADERS_BY_ROUTE.get(path_of(scope), SECURITY_HEADERS)
-                    if write_access:
-                        extra = [*extra, (b"x-request-id", request_id.encode("latin-1"))]
-                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      *headers_for(path_of(scope), request_id)]}
                 await send(message)
 
             await self.inner(scope, receive, send_and_note)
-            route = path_of(scope)
-            code = status.get("code", 500)
-            requests.labels(route, str(code)).inc()
-            if route == "/v1/models/{name}/predict":
-                counts = served.setdefault(scope["path_params"]["name"], [0, 0, 0])
-                counts[0] += 1
-                counts[1] += 400 <= code < 500
-                counts[2] += code >= 500
-            elapsed = time.perf_counter() - started
-            latency.labels(route).observe(elapsed)
-            if write_access:
-                write_access(scope["method"], _raw_path(scope), code, elapsed, request_id)
+            observe(scope, path_of(scope), status.get("code", 500), time.perf_counter() - started, request_id)
 
     app.add_middleware(Measure)
 
     def require(permission: str):
         async def check(request: Request) -> Caller:
-            if not auth:
-                ACTING_AS.set("anonymous")
-                return Caller("anonymous", "admin")
-            header = request.headers.get("authorization", "")
-            token = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
-            cached = keys_seen.get(token) if token else None
-            if cached is None or cached[0] < time.monotonic():
-                with workspace.session() as session:
-                    row = authenticate(session, token)
-                    if row is not None:
-                        session.expunge(row)
-                cached = None if row is None else (time.monotonic() + KEY_CACHE_SECONDS, row)
-                if cached is not None:
-                    keys_seen[token] = cached
-            if cached is None:
-                raise HTTPException(401, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.",
-                                    headers={"WWW-Authenticate": "Bearer"})
-            key = cached[1]
-            if not allowed(key.role, permission):
-                raise _error(403, f"The {key.role} role may not {permission}.")
-            wait = limits.take_request(key.id, key.rate_per_s)
-            if wait is not None:
-                limited.labels(key.name, "rate").inc()
-                raise HTTPException(429, f"Key '{key.name}' is over its rate of {key.rate_per_s:g} requests a "
-                                         "second. Retry after the time in Retry-After.",
-                                    headers={"Retry-After": str(max(1, math.ceil(wait)))})
-            ACTING_AS.set(f"key:{key.name}")
-            return Caller(key.name, key.role, key.id, key.quota_per_day)
+            caller = gate.caller(token_of(request.headers.get("authorization"), request.headers.get("x-api-key")),
+                                 permission)
+            ACTING_AS.set("anonymous" if caller.key_id is None else f"key:{caller.name}")
+            return caller
         return check
+
+    app.predict_route = PredictRoute(models, gate, limits, lambda: log_holder["log"], max_body_bytes,
+                                     {"unseen": unseen, "predictions": predictions, "limited": limited},
+                                     observe, headers_for)
+    new_id = app.predict_route.new_id
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request, exc: RequestValidationError):
@@ -367,78 +325,6 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         app.openapi_schema = None
         return {"name": name, "ref": ref}
 
-    @app.post("/v1/models/{name}/predict", responses={200: {"model": PredictAnswer}, **problems(401, 403, 404, 413, 422, 429)},
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                  "schema": {"type": "object", "description": "See the <model>_predict_request schemas."}}}}})
-    async def predict(name: str, request: Request, caller: Caller = Depends(require("predict"))):
-        deployed = models.get(name)
-        if deployed is None:
-            raise _error(404, f"Model '{name}' is not deployed. Deployed: {', '.join(sorted(models)) or 'none'}.")
-        raw = await request.body()
-        if len(raw) > max_body_bytes:
-            raise _error(413, f"Body exceeds the limit of {max_body_bytes:,} bytes. Send smaller batches.")
-        try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            return JSONResponse({"detail": [{"field": "body", "reason": f"not valid JSON ({exc})"}]}, status_code=422)
-        shape = _request_shape(body)
-        if shape:
-            return JSONResponse({"detail": shape}, status_code=422)
-        single = isinstance(body["inputs"], dict)
-        records = [body["inputs"]] if single else body["inputs"]
-        if len(records) > MAX_ROWS:
-            raise _error(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
-        wait = limits.take_predictions(caller.key_id, caller.quota_per_day, len(records))
-        if wait is not None:
-            limited.labels(caller.name, "quota").inc()
-            raise HTTPException(429, f"Key '{caller.name}' has used its quota of {caller.quota_per_day:,} predictions "
-                                     "for today (UTC). Retry after the time in Retry-After.",
-                                headers={"Retry-After": str(math.ceil(wait))})
-        try:
-            rows, notes = deployed.predictor.contract.check_records(records)
-        except ContractError as exc:
-            return JSONResponse({"detail": http_problems(exc, single)}, status_code=422)
-        for row_notes in notes:
-            for column, _ in row_notes:
-                unseen.labels(name, column).inc()
-        try:
-            _check_images(deployed, rows)  # before batching: one bad image must not fail its batch-mates
-        except DepthgaugeError as exc:
-            return JSONResponse({"detail": [{"field": "inputs", "reason": str(exc)}]}, status_code=422)
-        started = time.perf_counter()
-        alone = in_flight[0] == 0
-        in_flight[0] += 1  # until this request's log record is committed
-        try:
-            if len(rows) == 1 and deployed.reads_records and (alone or deployed.batcher is None):
-                outputs = _predict(deployed, rows)  # tens of microseconds: cheaper here than a hop to a thread
-            elif deployed.batcher is not None:  # under load, rows share one predict call
-                outputs = await deployed.batcher.submit(rows)
-            else:
-                outputs = await run_in_threadpool(_predict, deployed, rows)
-            latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
-            now, answers, log_rows, reviews = utcnow(), [], [], []
-            for record, row_notes, (prediction, probabilities, confidence) in zip(rows, notes, outputs, strict=True):
-                request_id = uuid.uuid4().hex
-                reasons = deployments.review_reasons(deployed.review, confidence, record)
-                review_id = uuid.uuid4().hex[:12] if reasons else None
-                output = {"prediction": prediction, "probabilities": probabilities}
-                log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
-                                 "inputs": json_ready(deployments.redact(record, deployed.review["redact"])),
-                                 "output": json_ready(output), "confidence": confidence, "latency_ms": latency_ms,
-                                 "review_status": "pending" if reasons else "none"})
-                if reasons:
-                    reviews.append({"id": review_id, "request_id": request_id, "model_name": name,
-                                    "reason": "; ".join(reasons), "status": "pending", "label": None,
-                                    "decided_by": None, "decided_at": None, "created_at": now})
-                answers.append({"request_id": request_id, **output, "confidence": confidence,
-                                "review": "pending" if reasons else "none", "review_id": review_id,
-                                "warnings": [text for _, text in row_notes]})
-            await log_holder["log"].write(log_rows, reviews)  # answered only once durable
-        finally:
-            in_flight[0] -= 1
-        predictions.labels(name).inc(len(rows))
-        return JSONResponse({"model": name, "version": deployed.ref, "predictions": answers})
-
     @app.get("/v1/monitor/{name}", responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}},
                                               **problems(401, 403, 404, 409, 422, 429)})
     async def monitor(name: str, window: str | None = Query(None, pattern=WINDOW_PATTERN, description=WINDOW_HELP),
@@ -503,16 +389,16 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         for body in BODIES:
             _add_schema(schemas, body)
         paths = schema["paths"]
-        if models:
-            generic = paths.pop("/v1/models/{name}/predict")["post"]
-            for name, deployed in sorted(models.items()):
-                _add_schema(schemas, deployed.request_model)
-                operation = json.loads(json.dumps(generic))
-                operation.update(operationId=f"predict_{deployed.request_model.__name__}", parameters=[],
-                                 summary=f"Predict with {name} (now {deployed.ref})")
-                operation["requestBody"]["content"]["application/json"]["schema"] = {
-                    "$ref": f"#/components/schemas/{deployed.request_model.__name__}"}
-                paths[f"/v1/models/{name}/predict"] = {"post": operation}
+        for name, deployed in sorted(models.items()):
+            _add_schema(schemas, deployed.request_model)
+            paths[f"/v1/models/{name}/predict"] = {"post": _predict_operation(
+                schemas, f"predict_{deployed.request_model.__name__}", f"Predict with {name} (now {deployed.ref})",
+                {"$ref": f"#/components/schemas/{deployed.request_model.__name__}"})}
+        if not models:
+            operation = _predict_operation(schemas, "predict", "Predict with a deployed model", {
+                "type": "object", "description": "See the <model>_predict_request schemas of the deployed models."})
+            operation["parameters"] = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+            paths[ROUTE] = {"post": operation}
         if auth:
             components["securitySchemes"] = {"apiKey": {
                 "type": "http", "scheme": "bearer",
@@ -539,6 +425,19 @@ def _add_schema(schemas: dict, model: type[BaseModel]) -> None:
     schemas[model.__name__] = found
 
 
+def _predict_operation(schemas: dict, operation_id: str, summary: str, request_schema: dict) -> dict:
+    """The OpenAPI operation of the predict handler, which is served outside FastAPI's routes (see predict.py)."""
+    for answer in (PredictAnswer, Problem):
+        _add_schema(schemas, answer)
+    responses = {"200": {"description": "One prediction per record, each with the request id feedback refers to.",
+                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictAnswer"}}}}}
+    for code, item in problems(401, 403, 404, 413, 422, 429).items():
+        responses[str(code)] = {"description": item["description"], "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {"operationId": operation_id, "summary": summary, "parameters": [], "responses": responses,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": request_schema}}}}
+
+
 def _body_doc(model: type[BaseModel]) -> dict:
     """The OpenAPI request body of a route that reads its body itself (after the key is checked, so a viewer's
     state-changing request is refused with 403 whatever its body holds)."""
@@ -556,49 +455,3 @@ async def _parsed(request: Request, model: type[BaseModel]):
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             problems_found = [{"field": "body", "reason": "not valid JSON"}]
         raise HTTPException(422, problems_found) from None
-
-
-def _check_images(deployed: Deployed, rows: list[dict]) -> None:
-    """Raise a `DepthgaugeError` naming the problem when an image in `rows` cannot be read at the model's size."""
-    from depthgauge.zoo.image import decode_image
-
-    for column in deployed.predictor.input_schema["columns"]:
-        if column["type"] == "image":
-            shape = (column["height"], column["width"], column["channels"])
-            for row in rows:
-                decode_image(row.get(column["name"]), shape)
-
-
-def _request_shape(body) -> list[dict]:
-    """Return the problems with the request's shape: {"inputs": one record or a non-empty list of records}."""
-    if not isinstance(body, dict):
-        return [{"field": "body", "reason": 'expected an object: {"inputs": {...}} or {"inputs": [{...}, ...]}'}]
-    problems = [{"field": key, "reason": 'unknown field; the body holds only "inputs"'} for key in body if key != "inputs"]
-    inputs = body.get("inputs")
-    if "inputs" not in body:
-        problems.append({"field": "inputs", "reason": "required: one record (an object) or a list of records"})
-    elif isinstance(inputs, list) and not inputs:
-        problems.append({"field": "inputs", "reason": "no records given"})
-    elif not isinstance(inputs, dict) and not (isinstance(inputs, list) and all(isinstance(r, dict) for r in inputs)):
-        problems.append({"field": "inputs", "reason": "expected one record (an object) or a list of records"})
-    return problems
-
-
-def _predict(deployed: Deployed, rows: list[dict]) -> list[tuple]:
-    """Predict rows already checked against the input contract (so the predictor's own check is skipped).
-
-    One row of a family that `reads_records` takes the fast path: no DataFrame, the same numbers."""
-    predictor, model = deployed.predictor, deployed.predictor.model
-    if len(rows) == 1 and deployed.reads_records:
-        raw, frame = model.predict_record_raw(rows[0]), None
-    else:
-        frame = pd.DataFrame(rows, columns=deployed.columns)
-        raw = model.predict_proba(frame) if predictor.classes_ is not None else model.predict(frame)
-    if predictor.classes_ is None:
-        return [(float(v), None, None) for v in np.asarray(raw, dtype=float)]
-    classes = list(predictor.classes_)
-    best = raw.argmax(axis=1)
-    if predictor.input_schema["task"] == "anomaly":  # flagged at the detector's threshold, not the larger share
-        best = np.array([classes.index(label) for label in model.predict(frame)])
-    return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(raw, best,
-                                                                                                      strict=True)]

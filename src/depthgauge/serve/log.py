@@ -47,21 +47,29 @@ class GroupCommitLog:
         check_durability(durability)
         self.workspace = workspace
         self.durability = durability
-        self.queue: queue.Queue[Pending | None] = queue.Queue()
+        self.queue: queue.Queue[list[Pending] | None] = queue.Queue()
+        self.gathering: list[Pending] = []
         self.thread = threading.Thread(target=self._run, name="depthgauge-log-writer", daemon=True)
         self.batches = 0
         self.thread.start()
 
     @property
     def backlog(self) -> int:
-        return self.queue.qsize()
+        """Requests whose records wait for the writer (counted in hand-overs to it, plus those being gathered)."""
+        return self.queue.qsize() + len(self.gathering)
 
     async def write(self, records: list[dict], reviews: list[dict]) -> None:
         """Return once `records` and `reviews` are committed; raise if the commit failed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self.queue.put(Pending(records, reviews, future, loop))
+        self.gathering.append(Pending(records, reviews, future, loop))
+        if len(self.gathering) == 1:  # what this turn of the event loop writes goes to the writer in one piece
+            loop.call_soon(self._hand_over)
         await future
+
+    def _hand_over(self) -> None:
+        handed, self.gathering = self.gathering, []
+        self.queue.put(handed)
 
     def _run(self) -> None:
         with self.workspace.engine.connect() as connection:  # held for the writer's life, so its setting stays its own
@@ -79,7 +87,7 @@ class GroupCommitLog:
             first = self.queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = list(first)
             while len(batch) < MAX_BATCH:
                 try:
                     item = self.queue.get_nowait()
@@ -88,7 +96,7 @@ class GroupCommitLog:
                 if item is None:
                     self.queue.put(None)
                     break
-                batch.append(item)
+                batch.extend(item)
             error = None
             try:
                 records = [r for pending in batch for r in pending.records]
@@ -100,8 +108,11 @@ class GroupCommitLog:
                 self.batches += 1
             except Exception as exc:  # the callers hear about it; nothing is acknowledged that was not stored
                 error = exc
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
             for pending in batch:
-                pending.loop.call_soon_threadsafe(_settle, pending.future, error)
+                by_loop.setdefault(pending.loop, []).append(pending.future)
+            for loop, futures in by_loop.items():  # one wake-up of each loop per batch, not one per request
+                loop.call_soon_threadsafe(_settle, futures, error)
 
     def close(self) -> None:
         self.queue.put(None)
@@ -117,10 +128,11 @@ def _relax(connection, relaxed: bool) -> None:
     connection.commit()
 
 
-def _settle(future: asyncio.Future, error: Exception | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle(futures: list[asyncio.Future], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

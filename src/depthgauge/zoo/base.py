@@ -77,11 +77,11 @@ class TabularModel:
             raise DepthgaugeError(f"{self.display_name} is a regression model; it has no predict_proba. Use predict.")
         return self._predict_raw(self.prepare(X))
 
-    def predict_record_raw(self, record: dict) -> np.ndarray:
-        """`_predict_raw` of one record checked by the input contract, without a DataFrame (families that
-        `reads_records`): probabilities (1, classes) or values (1,), the same numbers as the frame path gives."""
+    def predict_records_raw(self, records: list[dict]) -> np.ndarray:
+        """`_predict_raw` of records checked by the input contract, without a DataFrame (families that
+        `reads_records`): probabilities (n, classes) or values (n,), the same numbers as the frame path gives."""
         self._check_fitted()
-        return self._predict_encoded(*self.encoder_.encode_record(record))
+        return self._predict_encoded(*self.encoder_.encode_records(records))
 
     def save(self, folder: str | Path) -> Path:
         """Write the model as JSON plus weights in a safe format into `folder` and return it."""

@@ -133,26 +133,27 @@ class TabularEncoder:
         """Return (raw numerics as float32 with NaN, category codes as int64): what every family starts from."""
         return self.numeric_raw(frame), self.codes(frame)
 
-    def encode_record(self, record: dict) -> tuple[np.ndarray, np.ndarray]:
-        """`encode` of one record checked by the input contract, without a DataFrame: the same numbers as `encode`
-        gives for a one-row frame of it, in microseconds (categories through dicts, numbers straight into a row)."""
+    def encode_records(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """`encode` of records checked by the input contract, without a DataFrame: the same numbers as `encode`
+        gives for a frame of them, in microseconds a record (categories through dicts, numbers straight into rows)."""
         if not hasattr(self, "_category_index"):
             self._category_index = {n: {c: i + 1 for i, c in enumerate(self.categories_[n])} for n in self.categorical}
-        raw = np.empty((1, len(self.numeric_names_)), np.float32)
-        j = 0
-        for name in self.numeric:
-            raw[0, j] = _number(record.get(name))
-            j += 1
-        for name in self.boolean:
-            raw[0, j] = _boolean(record.get(name))
-            j += 1
+        raw = np.empty((len(records), len(self.numeric_names_)), np.float32)
+        codes = np.empty((len(records), len(self.categorical)), np.int64)
+        for i, record in enumerate(records):
+            j = 0
+            for name in self.numeric:
+                raw[i, j] = _number(record.get(name))
+                j += 1
+            for name in self.boolean:
+                raw[i, j] = _boolean(record.get(name))
+                j += 1
+            for k, name in enumerate(self.categorical):
+                value = record.get(name)
+                codes[i, k] = 0 if value is None else self._category_index[name].get(str(value), 0)
         if self.datetime:  # dates are rare: parsed exactly as the frame path parses them
-            dates = self._dates(pd.DataFrame({name: [record.get(name)] for name in self.datetime}))
-            raw[0, j:] = pd.DataFrame(dates).to_numpy(np.float32)[0]
-        codes = np.empty((1, len(self.categorical)), np.int64)
-        for k, name in enumerate(self.categorical):
-            value = record.get(name)
-            codes[0, k] = 0 if value is None else self._category_index[name].get(str(value), 0)
+            dates = self._dates(pd.DataFrame({name: [record.get(name) for record in records] for name in self.datetime}))
+            raw[:, len(self.numeric) + len(self.boolean):] = pd.DataFrame(dates).to_numpy(np.float32)
         return raw, codes
 
     def numeric_imputed(self, frame: pd.DataFrame) -> np.ndarray:

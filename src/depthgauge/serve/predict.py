@@ -1,0 +1,260 @@
+"""One prediction, from the request's bytes to the answer: `POST /v1/models/{name}/predict`.
+
+Follow it: the key is checked (`auth.KeyGate`), the body is read and checked against the deployed version's
+input contract, the rows are predicted (one row of a table model on the one-row fast path, inline; several rows,
+or a request that arrives while others are in flight, through the micro-batcher), each answer is routed to review
+by the deployment's policy, and the answer goes out only once its record is in the durable log (`log.py`).
+
+It is a plain ASGI handler rather than a FastAPI route: this is the one path where the framework's per-request
+layers (routing, dependency solving, exception middleware) cost more than the prediction itself. What FastAPI would
+give it is done here by hand: the OpenAPI operation (`app.py: openapi`), the same problem shapes and status codes
+as every other route, and the same security headers, metrics and access log (`observe`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from fastapi import HTTPException
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from depthgauge.contract import ContractError, http_problems
+from depthgauge.errors import DepthgaugeError
+from depthgauge.serve import deploy as deployments
+from depthgauge.serve.auth import KeyGate, token_of
+from depthgauge.serve.batching import MicroBatcher
+from depthgauge.serve.limits import KeyLimits
+from depthgauge.store.jsonable import json_ready
+from depthgauge.store.tables import utcnow
+
+MAX_ROWS = 10_000
+RECORDS_PATH_ROWS = 256  # the most rows predicted from records rather than a DataFrame (bench/row_latency.py)
+ROUTE = "/v1/models/{name}/predict"
+PATH = re.compile(r"^/v1/models/([^/]+)/predict$")
+
+
+@dataclass
+class Deployed:
+    ref: str
+    predictor: object
+    request_model: type[BaseModel]  # the OpenAPI contract; requests are checked by the predictor's InputContract
+    columns: list[str]
+    review: dict
+    batcher: MicroBatcher | None = None
+
+    @property
+    def reads_records(self) -> bool:
+        """Whether one row is predicted without a DataFrame (anomaly detectors flag at their threshold instead)."""
+        return self.predictor.model.reads_records and self.predictor.input_schema["task"] != "anomaly"
+
+
+class RandomIds:
+    """Random 128-bit ids as 32 hex digits, read from the operating system 4 KiB at a time (one system call per
+    256 ids rather than one per id, as uuid4 makes)."""
+
+    def __init__(self):
+        self.pool, self.at = b"", 0
+
+    def __call__(self) -> str:
+        if self.at >= len(self.pool):
+            self.pool, self.at = os.urandom(4096), 0
+        self.at += 16
+        return self.pool[self.at - 16:self.at].hex()
+
+
+class _Gone(Exception):
+    """The client hung up before its body arrived."""
+
+
+class PredictRoute:
+    """The ASGI handler of `POST /v1/models/{name}/predict` for the models in `models` (name -> Deployed)."""
+
+    def __init__(self, models: dict[str, Deployed], gate: KeyGate, limits: KeyLimits, log_of: Callable,
+                 max_body_bytes: int, metrics: dict, observe: Callable, headers_for: Callable):
+        self.models, self.gate, self.limits, self.log_of = models, gate, limits, log_of
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics  # "unseen", "predictions", "limited": the app's Prometheus counters
+        self.observe = observe  # (scope, route, status, seconds, request id): counts, latency, access log
+        self.headers_for = headers_for  # (route, request id) -> the headers every answer carries
+        self.in_flight = 0  # requests between their prediction and their log commit; with none, one row goes inline
+        self.new_id = RandomIds()
+
+    async def __call__(self, scope, receive, send, name: str) -> None:
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        request_id = clean_request_id(headers.get(b"x-request-id")) or self.new_id()
+        extra: dict = {}
+        try:
+            status, payload = 200, await self._answer(name, scope["method"], headers, receive)
+        except HTTPException as exc:
+            status, payload, extra = exc.status_code, {"detail": exc.detail}, exc.headers or {}
+        except _Gone:
+            return
+        except Exception:  # a bug, not the caller's fault: logged with its traceback, answered 500
+            logging.getLogger("depthgauge").exception("prediction for '%s' failed", name)
+            status, payload = 500, {"detail": "Internal Server Error"}
+        body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()),
+            *self.headers_for(ROUTE, request_id)]})
+        await send({"type": "http.response.body", "body": body})
+        self.observe(scope, ROUTE, status, time.perf_counter() - started, request_id, name)
+
+    async def _answer(self, name: str, method: str, headers: dict, receive) -> dict:
+        if method != "POST":
+            raise HTTPException(405, "Method Not Allowed", headers={"Allow": "POST"})
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            raise HTTPException(413, f"Body of {int(length):,} bytes exceeds the limit of {self.max_body_bytes:,}. "
+                                     "Send smaller batches.")
+        caller = self.gate.caller(token_of(headers.get(b"authorization", b"").decode("latin-1"),
+                                           headers.get(b"x-api-key", b"").decode("latin-1")), "predict")
+        deployed = self.models.get(name)
+        if deployed is None:
+            raise HTTPException(404, f"Model '{name}' is not deployed. Deployed: {', '.join(sorted(self.models)) or 'none'}.")
+        raw = await self._body(receive)
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise HTTPException(422, [{"field": "body", "reason": f"not valid JSON ({exc})"}]) from None
+        shape = request_shape(body)
+        if shape:
+            raise HTTPException(422, shape)
+        single = isinstance(body["inputs"], dict)
+        records = [body["inputs"]] if single else body["inputs"]
+        if len(records) > MAX_ROWS:
+            raise HTTPException(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
+        wait = self.limits.take_predictions(caller.key_id, caller.quota_per_day, len(records))
+        if wait is not None:
+            self.metrics["limited"].labels(caller.name, "quota").inc()
+            raise HTTPException(429, f"Key '{caller.name}' has used its quota of {caller.quota_per_day:,} "
+                                     "predictions for today (UTC). Retry after the time in Retry-After.",
+                                headers={"Retry-After": str(math.ceil(wait))})
+        try:
+            rows, notes = deployed.predictor.contract.check_records(records)
+        except ContractError as exc:
+            raise HTTPException(422, http_problems(exc, single)) from None
+        for row_notes in notes:
+            for column, _ in row_notes:
+                self.metrics["unseen"].labels(name, column).inc()
+        try:
+            check_images(deployed, rows)  # before batching: one bad image must not fail its batch-mates
+        except DepthgaugeError as exc:
+            raise HTTPException(422, [{"field": "inputs", "reason": str(exc)}]) from None
+        answers = await self._predict_and_log(name, deployed, rows, notes)
+        self.metrics["predictions"].labels(name).inc(len(rows))
+        return {"model": name, "version": deployed.ref, "predictions": answers}
+
+    async def _body(self, receive) -> bytes:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Gone()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise HTTPException(413, f"Body exceeds the limit of {self.max_body_bytes:,} bytes. "
+                                         "Send smaller batches.")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _predict_and_log(self, name: str, deployed: Deployed, rows: list[dict], notes: list) -> list[dict]:
+        started = time.perf_counter()
+        alone = self.in_flight == 0
+        self.in_flight += 1  # until this request's log record is committed
+        try:
+            if len(rows) == 1 and deployed.reads_records and (alone or deployed.batcher is None):
+                outputs = predict_rows(deployed, rows)  # tens of microseconds: cheaper here than a hop to a thread
+            elif deployed.batcher is not None:  # under load, rows share one predict call
+                outputs = await deployed.batcher.submit(rows)
+            else:
+                outputs = await run_in_threadpool(predict_rows, deployed, rows)
+            latency_ms = (time.perf_counter() - started) * 1000 / len(rows)
+            now, answers, log_rows, reviews = utcnow(), [], [], []
+            for record, row_notes, (prediction, probabilities, confidence) in zip(rows, notes, outputs, strict=True):
+                request_id = self.new_id()
+                reasons = deployments.review_reasons(deployed.review, confidence, record)
+                review_id = self.new_id()[:12] if reasons else None
+                output = {"prediction": prediction, "probabilities": probabilities}
+                log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
+                                 "inputs": json_ready(deployments.redact(record, deployed.review["redact"])),
+                                 "output": json_ready(output), "confidence": confidence, "latency_ms": latency_ms,
+                                 "review_status": "pending" if reasons else "none"})
+                if reasons:
+                    reviews.append({"id": review_id, "request_id": request_id, "model_name": name,
+                                    "reason": "; ".join(reasons), "status": "pending", "label": None,
+                                    "decided_by": None, "decided_at": None, "created_at": now})
+                answers.append({"request_id": request_id, **output, "confidence": confidence,
+                                "review": "pending" if reasons else "none", "review_id": review_id,
+                                "warnings": [text for _, text in row_notes]})
+            await self.log_of().write(log_rows, reviews)  # answered only once durable
+        finally:
+            self.in_flight -= 1
+        return answers
+
+
+def clean_request_id(given: bytes | None) -> str:
+    """The caller's X-Request-ID (for tracing across services), cleaned to a safe token; '' when none is sent."""
+    if not given:
+        return ""
+    return re.sub(r"[^A-Za-z0-9._-]", "", given.decode("latin-1"))[:64]
+
+
+def request_shape(body) -> list[dict]:
+    """Return the problems with the request's shape: {"inputs": one record or a non-empty list of records}."""
+    if not isinstance(body, dict):
+        return [{"field": "body", "reason": 'expected an object: {"inputs": {...}} or {"inputs": [{...}, ...]}'}]
+    problems = [{"field": key, "reason": 'unknown field; the body holds only "inputs"'} for key in body if key != "inputs"]
+    inputs = body.get("inputs")
+    if "inputs" not in body:
+        problems.append({"field": "inputs", "reason": "required: one record (an object) or a list of records"})
+    elif isinstance(inputs, list) and not inputs:
+        problems.append({"field": "inputs", "reason": "no records given"})
+    elif not isinstance(inputs, dict) and not (isinstance(inputs, list) and all(isinstance(r, dict) for r in inputs)):
+        problems.append({"field": "inputs", "reason": "expected one record (an object) or a list of records"})
+    return problems
+
+
+def check_images(deployed: Deployed, rows: list[dict]) -> None:
+    """Raise a `DepthgaugeError` naming the problem when an image in `rows` cannot be read at the model's size."""
+    from depthgauge.zoo.image import decode_image
+
+    for column in deployed.predictor.input_schema["columns"]:
+        if column["type"] == "image":
+            shape = (column["height"], column["width"], column["channels"])
+            for row in rows:
+                decode_image(row.get(column["name"]), shape)
+
+
+def predict_rows(deployed: Deployed, rows: list[dict]) -> list[tuple]:
+    """Predict rows already checked against the input contract (so the predictor's own check is skipped).
+
+    Up to RECORDS_PATH_ROWS rows of a family that `reads_records` take the fast path: no DataFrame, the same
+    numbers. Larger batches go through a frame, whose column-wise work beats a loop over records there."""
+    predictor, model = deployed.predictor, deployed.predictor.model
+    if len(rows) <= RECORDS_PATH_ROWS and deployed.reads_records:
+        raw, frame = model.predict_records_raw(rows), None
+    else:
+        frame = pd.DataFrame(rows, columns=deployed.columns)
+        raw = model.predict_proba(frame) if predictor.classes_ is not None else model.predict(frame)
+    if predictor.classes_ is None:
+        return [(float(v), None, None) for v in np.asarray(raw, dtype=float)]
+    classes = list(predictor.classes_)
+    best = raw.argmax(axis=1)
+    if predictor.input_schema["task"] == "anomaly":  # flagged at the detector's threshold, not the larger share
+        best = np.array([classes.index(label) for label in model.predict(frame)])
+    return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(raw, best,
+                                                                                                      strict=True)]
