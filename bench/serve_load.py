@@ -1,7 +1,7 @@
 """Serving under load on loopback: the full service vs a bare FastAPI endpoint vs an in-process call.
 
 For a LightGBM and an MLP version of one assessment: throughput and p50/p99 latency at
-concurrency 1, 16 and 64, then a soak of the full service at 64 connections that checks
+concurrency 1, 16 and 64; for LightGBM also with micro-batching off and with `--workers 2`; then a soak of the full service at 64 connections that checks
 every answered prediction is in the log. The full service runs with the default durability
 ("power": each group commit is flushed to disk before answering) and again with "crash". The load generator is wrk (Debian's package: apt-get
 install wrk), which shares the 2 cores with the server, as any loopback test must.
@@ -169,6 +169,29 @@ def main() -> None:
         results[family]["p50_overhead_ms_vs_bare_at_c1"] = round(one_full["p50_ms"] - one_bare["p50_ms"], 3)
         results[family]["p50_overhead_ms_vs_in_process_at_c1_durability_crash"] = round(
             results[family]["full_durability_crash"][0]["p50_ms"] - results[family]["in_process"]["p50_ms"], 3)
+
+    def served(extra: list[str], concurrencies: tuple[int, ...]) -> list[dict]:
+        port = free_port()
+        server = start([sys.executable, "-m", "depthgauge", "--home", str(home), "serve", "--port", str(port), *extra],
+                       port)
+        try:
+            return [load(f"http://127.0.0.1:{port}/v1/models/churn/predict", token, c, args.seconds)
+                    for c in concurrencies]
+        finally:
+            stop(server)
+
+    from depthgauge.serve import deploy as deployments
+
+    # the micro-batcher's effect: the same LightGBM version deployed with batching off, then on again
+    with Workspace.open(home) as workspace, workspace.transaction() as session:
+        deployments.deploy(session, "churn", "churn:4", {"batching": False})
+    results["lightgbm"]["batching_off"] = served([], (1, 64))
+    with Workspace.open(home) as workspace, workspace.transaction() as session:
+        deployments.deploy(session, "churn", "churn:4", {})
+    results["lightgbm"]["workers_2"] = served(["--workers", "2"], (1, 64))
+    full_64 = results["lightgbm"]["full"][-1]["throughput_per_s"]
+    results["lightgbm"]["workers_2_over_1_at_64"] = round(results["lightgbm"]["workers_2"][-1]["throughput_per_s"]
+                                                          / full_64, 2)
 
     port = free_port()
     server = start([sys.executable, "-m", "depthgauge", "--home", str(home), "serve", "--port", str(port), "--deploy",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -32,13 +34,16 @@ def serve(
     tls_cert: Optional[Path] = typer.Option(None, help="PEM certificate (chain) to serve HTTPS directly; needs "
                                                        "--tls-key. The dashboard's session cookie is then Secure."),
     tls_key: Optional[Path] = typer.Option(None, help="PEM private key of --tls-cert."),
+    workers: int = typer.Option(1, min=1, max=64, help="Server processes sharing the port. Each runs its own log "
+                                "writer and monitor schedule, as separate servers of one workspace do; give them the "
+                                "cores the load generator and the database leave free."),
 ):
     """Serve deployed models over HTTP: predict, deploy, rollback, reviews, feedback, metrics."""
     import uvicorn
 
     from depthgauge.registry.refs import parse_ref
     from depthgauge.serve import deploy as deployments
-    from depthgauge.serve.app import create_app
+    from depthgauge.serve.app import SETTINGS_VARIABLE, create_app
     from depthgauge.serve.log import check_durability
     from depthgauge.serve.access import access_log
     from depthgauge.workspace import Workspace
@@ -59,13 +64,18 @@ def serve(
     if insecure_no_auth:
         typer.secho("Authentication is OFF: anyone who can reach this port can predict, deploy and review.",
                     err=True, fg=typer.colors.YELLOW)
-    application = create_app(ctx.obj["home"], auth=not insecure_no_auth, max_body_bytes=int(max_body_mb * 1_000_000),
-                             durability=durability, monitor_every_s=monitor_every, rules_file=rules,
-                             log_format=log_format)
+    settings = {"home": None if ctx.obj["home"] is None else str(ctx.obj["home"]), "auth": not insecure_no_auth,
+                "max_body_bytes": int(max_body_mb * 1_000_000), "durability": durability,
+                "monitor_every_s": monitor_every, "rules_file": rules, "log_format": log_format}
+    if workers == 1:
+        application = create_app(**settings)
+    else:  # each worker process builds its own app from the same settings
+        os.environ[SETTINGS_VARIABLE] = json.dumps(settings)
+        application = "depthgauge.serve.app:app_from_environment"
     with Workspace.open(ctx.obj["home"]) as workspace, workspace.session() as session:
         deployed = [(row.model_name, row.ref) for row in deployments.active_deployments(session)]
-    _banner(host, port, deployed, not insecure_no_auth, "https" if tls else "http")
-    uvicorn.run(application, host=host, port=port, log_level="warning", **tls)
+    _banner(host, port, deployed, not insecure_no_auth, "https" if tls else "http", workers)
+    uvicorn.run(application, host=host, port=port, log_level="warning", workers=workers, factory=workers > 1, **tls)
 
 
 def _check_tls(cert: Path | None, key: Path | None) -> dict:
@@ -87,11 +97,12 @@ def _check_tls(cert: Path | None, key: Path | None) -> dict:
     return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
-def _banner(host: str, port: int, deployed: list[tuple[str, str]], auth: bool, scheme: str = "http") -> None:
+def _banner(host: str, port: int, deployed: list[tuple[str, str]], auth: bool, scheme: str = "http",
+            workers: int = 1) -> None:
     """Say where the service is and what it serves, on stderr (stdout carries the access log)."""
     shown = f"[{host}]" if ":" in host else host
     base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
-    lines = [f"depthgauge is serving on {scheme}://{shown}:{port}",
+    lines = [f"depthgauge is serving on {scheme}://{shown}:{port}" + (f" with {workers} workers" if workers > 1 else ""),
              f"  dashboard: {base}/    API docs: {base}/docs    metrics: {base}/metrics"]
     if deployed:
         lines += [f"  {name}: {ref}  (POST {base}/v1/models/{name}/predict)" for name, ref in deployed]

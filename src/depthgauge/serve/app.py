@@ -5,6 +5,9 @@ Follow one prediction in `predict.py`: the one route served without the framewor
 
 from __future__ import annotations
 
+import gc
+import json
+import os
 import time
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -36,6 +39,7 @@ from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import ACTING_AS, AlertRow, FeedbackRow, PredictionLogRow, ServingCountRow, utcnow
 
 MAX_BODY_BYTES = 1_000_000
+SETTINGS_VARIABLE = "DEPTHGAUGE_SERVE_SETTINGS"  # how `serve --workers N` hands create_app's settings to each worker
 # Every response: no framing, no MIME sniffing, no referrer leaving the site. Dashboard pages may run only scripts
 # served from here (they have none inline); the self-contained assessment report, whose Plotly charts are inline
 # scripts, is served sandboxed: its scripts run in an opaque origin with no access to the dashboard or its cookie.
@@ -180,6 +184,7 @@ def create_app(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
 
         log_holder["log"] = GroupCommitLog(workspace, durability)
         task = asyncio.get_running_loop().create_task(background())
+        gc.freeze()  # what loading built lives as long as the server: kept out of the collector's full passes
         yield
         task.cancel()
         flush_counts()
@@ -455,3 +460,9 @@ async def _parsed(request: Request, model: type[BaseModel]):
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             problems_found = [{"field": "body", "reason": "not valid JSON"}]
         raise HTTPException(422, problems_found) from None
+
+
+def app_from_environment() -> ServingApp:
+    """The app of one worker of `depthgauge serve --workers N`, built from the settings the command left in
+    SETTINGS_VARIABLE (uvicorn starts each worker from an import string, not from a built app)."""
+    return create_app(**json.loads(os.environ[SETTINGS_VARIABLE]))
