@@ -157,7 +157,7 @@ def test_reviewers_decide_claims_through_the_http_api(evaluated, tmp_path):
     import httpx
 
     from depthgauge.govern.keys import create_key
-    from depthgauge.serve.app import create_app
+    from depthgauge.server import create_app
     from tests.serve.conftest import LiveServer
 
     home = tmp_path / "ws"

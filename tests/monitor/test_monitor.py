@@ -12,7 +12,7 @@ from depthgauge.govern.audit import verify
 from depthgauge.monitor.alerts import Webhook, deliver, load_rules
 from depthgauge.monitor.profiles import SETTLE_S
 from depthgauge.monitor.service import run_monitor
-from depthgauge.serve.app import create_app
+from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
 from tests.conftest import cli_json, run_cli
 from tests.monitor.conftest import Receiver, write_rules

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from depthgauge.monitor import drift, profiles
 from depthgauge.monitor.report import monitored_version
-from depthgauge.serve.app import create_app
+from depthgauge.server import create_app
 from depthgauge.store.tables import LogProfileRow, PredictionLogRow
 from depthgauge.workspace import Workspace
 from tests.monitor.test_monitor import post_traffic, traffic

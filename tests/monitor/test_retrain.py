@@ -13,7 +13,7 @@ from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.audit import verify
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
-from depthgauge.serve.app import create_app
+from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
 from tests.conftest import cli_json, run_cli
 from tests.serve.conftest import ROW, LiveServer

@@ -13,7 +13,7 @@ import depthgauge
 from depthgauge.data.synth import churn_table
 from depthgauge.govern.keys import ROLES, create_key
 from depthgauge.serve import deploy as deployments
-from depthgauge.serve.app import create_app
+from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
 
 

@@ -14,7 +14,7 @@ import depthgauge
 from depthgauge.data import samples
 from depthgauge.govern.keys import create_key
 from depthgauge.serve import deploy as deployments
-from depthgauge.serve.app import create_app
+from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
 from tests.serve.conftest import LiveServer
 

@@ -9,7 +9,8 @@ import pytest
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.keys import create_key, parse_quota, parse_rate
-from depthgauge.serve.app import FOLLOW_SECONDS, create_app
+from depthgauge.serve.app import FOLLOW_SECONDS
+from depthgauge.server import create_app
 from depthgauge.serve.limits import KeyLimits
 from depthgauge.workspace import Workspace
 from tests.conftest import run_cli

@@ -220,7 +220,7 @@ def test_concurrent_predictions_share_commits_and_none_is_lost(server):
 
 
 def test_authentication_can_be_turned_off_explicitly(served_workspace, tmp_path, monkeypatch):
-    from depthgauge.serve.app import create_app
+    from depthgauge.server import create_app
     from tests.serve.conftest import private_copy
 
     home = private_copy(served_workspace, tmp_path, monkeypatch)

@@ -14,7 +14,7 @@ from depthgauge.govern.keys import create_key
 from depthgauge.monitor.profiles import SETTLE_S
 from depthgauge.monitor.service import run_monitor
 from depthgauge.serve import deploy as deployments
-from depthgauge.serve.app import create_app
+from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
 from tests.serve.conftest import LiveServer
 

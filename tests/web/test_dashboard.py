@@ -170,7 +170,7 @@ def test_an_admin_approves_and_promotes_from_the_models_page(dashboard, page):
 @pytest.mark.parametrize("path", ["/", "/monitoring", "/reviews"])
 def test_an_empty_workspace_says_what_to_do_next(tmp_path, page, path):
     from depthgauge.govern.keys import create_key
-    from depthgauge.serve.app import create_app
+    from depthgauge.server import create_app
     from depthgauge.workspace import Workspace
     from tests.serve.conftest import LiveServer
 

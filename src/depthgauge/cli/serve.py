@@ -43,9 +43,9 @@ def serve(
 
     from depthgauge.registry.refs import parse_ref
     from depthgauge.serve import deploy as deployments
-    from depthgauge.serve.app import SETTINGS_VARIABLE, create_app
     from depthgauge.serve.log import check_durability
     from depthgauge.serve.access import access_log
+    from depthgauge.server import SETTINGS_VARIABLE, create_app
     from depthgauge.workspace import Workspace
 
     check_durability(durability)
@@ -71,7 +71,7 @@ def serve(
         application = create_app(**settings)
     else:  # each worker process builds its own app from the same settings
         os.environ[SETTINGS_VARIABLE] = json.dumps(settings)
-        application = "depthgauge.serve.app:app_from_environment"
+        application = "depthgauge.server:app_from_environment"
     with Workspace.open(ctx.obj["home"]) as workspace, workspace.session() as session:
         deployed = [(row.model_name, row.ref) for row in deployments.active_deployments(session)]
     _banner(host, port, deployed, not insecure_no_auth, "https" if tls else "http", workers)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.cost.project import (CADENCES, CATEGORIES, Assumptions, CostProjection, assumptions_from_assessment,
                                      options_from_assessment, parse_assumptions, project, read_cost_file)
-from depthgauge.errors import DepthgaugeError
+from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.pages import page, table
 
 
@@ -70,7 +70,7 @@ def _stored_assessment(assessment_id: str, home) -> dict:
     with Workspace.open(home) as workspace, workspace.session() as session:
         row = session.get(AssessmentRow, assessment_id)
         if row is None:
-            raise DepthgaugeError(f"No assessment '{assessment_id}'. List them with: depthgauge assessments list")
+            raise NotFound(f"No assessment '{assessment_id}'. List them with: depthgauge assessments list")
         return {"options": dict(row.options), "measured": options_from_assessment(row)}
 
 

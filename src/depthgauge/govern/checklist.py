@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from depthgauge.errors import DepthgaugeError
+from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.store.tables import (AdviceRow, AssessmentRow, ChecklistMarkRow, CostProjectionRow, DeploymentRow,
                                      MonitorSnapshotRow, VendorScorecardRow)
 
@@ -63,7 +63,7 @@ def build_checklist(session: Session, assessment_id: str | None = None) -> list[
     if assessment_id is not None:
         assessment = session.get(AssessmentRow, assessment_id)
         if assessment is None:
-            raise DepthgaugeError(f"No assessment '{assessment_id}'. List them with: depthgauge assessments list")
+            raise NotFound(f"No assessment '{assessment_id}'. List them with: depthgauge assessments list")
     else:
         assessment = _latest(session, AssessmentRow)
     if assessment is not None:

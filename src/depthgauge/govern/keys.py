@@ -10,7 +10,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from depthgauge.errors import DepthgaugeError
+from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.govern import audit
 from depthgauge.store.tables import ApiKeyRow, KeyUsageRow, current_user, utcnow
 
@@ -95,7 +95,7 @@ def authenticate(session: Session, token: str | None) -> ApiKeyRow | None:
 def revoke(session: Session, key_id: str) -> ApiKeyRow:
     row = session.get(ApiKeyRow, key_id)
     if row is None:
-        raise DepthgaugeError(f"No key '{key_id}'. List keys with: depthgauge keys list")
+        raise NotFound(f"No key '{key_id}'. List keys with: depthgauge keys list")
     if row.revoked_at is not None:
         raise DepthgaugeError(f"Key '{key_id}' ({row.name}) is already revoked.")
     row.revoked_at = utcnow()

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from depthgauge.errors import DepthgaugeError
+from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.registry.refs import ModelRef, check_alias, check_name, parse_ref
 from depthgauge.store.tables import (AssessmentRow, ModelAliasRow, ModelVersionRow, RegisteredModelRow, SettingRow,
                                      current_user, utcnow)
@@ -119,24 +119,24 @@ def resolve(session: Session, reference: str | ModelRef) -> ModelVersionRow:
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         known = f" Registered models: {', '.join(names)}." if names else \
             " No models are registered yet: run depthgauge assess DATA --target COL --name NAME."
-        raise DepthgaugeError(f"Unknown model '{ref.name}'.{hint}{known}")
+        raise NotFound(f"Unknown model '{ref.name}'.{hint}{known}")
     versions = list(session.scalars(select(ModelVersionRow).where(ModelVersionRow.model_name == ref.name)
                                     .order_by(ModelVersionRow.version)))
     if ref.version is not None:
         for version in versions:
             if version.version == ref.version:
                 return version
-        raise DepthgaugeError(f"Model '{ref.name}' has no version {ref.version}. "
+        raise NotFound(f"Model '{ref.name}' has no version {ref.version}. "
                               f"Versions: {', '.join(str(v.version) for v in versions) or 'none'}.")
     alias = ref.alias or ("production" if session.get(ModelAliasRow, (ref.name, "production")) else None)
     if alias is None:
         if not versions:
-            raise DepthgaugeError(f"Model '{ref.name}' has no versions left.")
+            raise NotFound(f"Model '{ref.name}' has no versions left.")
         return versions[-1]
     row = session.get(ModelAliasRow, (ref.name, alias))
     if row is None:
         set_aliases = [a.alias for a in session.scalars(select(ModelAliasRow).where(ModelAliasRow.model_name == ref.name))]
-        raise DepthgaugeError(f"Model '{ref.name}' has no version marked @{alias}. "
+        raise NotFound(f"Model '{ref.name}' has no version marked @{alias}. "
                               f"Aliases set: {', '.join(set_aliases) or 'none'}. Promote one with: "
                               f"depthgauge models promote {ref.name}:VERSION --to {alias}")
     return session.get(ModelVersionRow, row.version_id)

@@ -149,3 +149,10 @@ class FeedbackTaken(BaseModel):
 
 
 BODIES = (DeployBody, ReviewDecision, Feedback)
+
+
+def body_doc(model: type[BaseModel]) -> dict:
+    """The OpenAPI request body of a route that reads its body itself (after the key is checked, so a viewer's
+    state-changing request is refused with 403 whatever its body holds)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}

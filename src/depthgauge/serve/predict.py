@@ -20,7 +20,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -31,11 +31,13 @@ from pydantic import BaseModel
 from depthgauge.contract import ContractError, http_problems
 from depthgauge.errors import DepthgaugeError
 from depthgauge.serve import deploy as deployments
-from depthgauge.serve.auth import KeyGate, token_of
+from depthgauge.serve.auth import token_of
 from depthgauge.serve.batching import MicroBatcher
-from depthgauge.serve.limits import KeyLimits
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import utcnow
+
+if TYPE_CHECKING:
+    from depthgauge.serve.state import Serving
 
 MAX_ROWS = 10_000
 RECORDS_PATH_ROWS = 256  # the most rows predicted from records rather than a DataFrame (bench/row_latency.py)
@@ -77,14 +79,12 @@ class _Gone(Exception):
 
 
 class PredictRoute:
-    """The ASGI handler of `POST /v1/models/{name}/predict` for the models in `models` (name -> Deployed)."""
+    """The ASGI handler of `POST /v1/models/{name}/predict` for the models `serving` holds."""
 
-    def __init__(self, models: dict[str, Deployed], gate: KeyGate, limits: KeyLimits, log_of: Callable,
-                 max_body_bytes: int, metrics: dict, observe: Callable, headers_for: Callable):
-        self.models, self.gate, self.limits, self.log_of = models, gate, limits, log_of
+    def __init__(self, serving: Serving, max_body_bytes: int, observe: Callable, headers_for: Callable):
+        self.serving = serving
         self.max_body_bytes = max_body_bytes
-        self.metrics = metrics  # "unseen", "predictions", "limited": the app's Prometheus counters
-        self.observe = observe  # (scope, route, status, seconds, request id): counts, latency, access log
+        self.observe = observe  # (scope, route, status, seconds, request id, model): counts, latency, access log
         self.headers_for = headers_for  # (route, request id) -> the headers every answer carries
         self.in_flight = 0  # requests between their prediction and their log commit; with none, one row goes inline
         self.new_id = RandomIds()
@@ -118,11 +118,13 @@ class PredictRoute:
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             raise HTTPException(413, f"Body of {int(length):,} bytes exceeds the limit of {self.max_body_bytes:,}. "
                                      "Send smaller batches.")
-        caller = self.gate.caller(token_of(headers.get(b"authorization", b"").decode("latin-1"),
+        serving = self.serving
+        caller = serving.gate.caller(token_of(headers.get(b"authorization", b"").decode("latin-1"),
                                            headers.get(b"x-api-key", b"").decode("latin-1")), "predict")
-        deployed = self.models.get(name)
+        deployed = serving.models.get(name)
         if deployed is None:
-            raise HTTPException(404, f"Model '{name}' is not deployed. Deployed: {', '.join(sorted(self.models)) or 'none'}.")
+            raise HTTPException(404, f"Model '{name}' is not deployed. "
+                                     f"Deployed: {', '.join(sorted(serving.models)) or 'none'}.")
         raw = await self._body(receive)
         try:
             body = json.loads(raw)
@@ -135,9 +137,9 @@ class PredictRoute:
         records = [body["inputs"]] if single else body["inputs"]
         if len(records) > MAX_ROWS:
             raise HTTPException(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
-        wait = self.limits.take_predictions(caller.key_id, caller.quota_per_day, len(records))
+        wait = serving.limits.take_predictions(caller.key_id, caller.quota_per_day, len(records))
         if wait is not None:
-            self.metrics["limited"].labels(caller.name, "quota").inc()
+            serving.metrics.limited.labels(caller.name, "quota").inc()
             raise HTTPException(429, f"Key '{caller.name}' has used its quota of {caller.quota_per_day:,} "
                                      "predictions for today (UTC). Retry after the time in Retry-After.",
                                 headers={"Retry-After": str(math.ceil(wait))})
@@ -147,13 +149,13 @@ class PredictRoute:
             raise HTTPException(422, http_problems(exc, single)) from None
         for row_notes in notes:
             for column, _ in row_notes:
-                self.metrics["unseen"].labels(name, column).inc()
+                serving.metrics.unseen.labels(name, column).inc()
         try:
             check_images(deployed, rows)  # before batching: one bad image must not fail its batch-mates
         except DepthgaugeError as exc:
             raise HTTPException(422, [{"field": "inputs", "reason": str(exc)}]) from None
         answers = await self._predict_and_log(name, deployed, rows, notes)
-        self.metrics["predictions"].labels(name).inc(len(rows))
+        serving.metrics.predictions.labels(name).inc(len(rows))
         return {"model": name, "version": deployed.ref, "predictions": answers}
 
     async def _body(self, receive) -> bytes:
@@ -200,7 +202,7 @@ class PredictRoute:
                 answers.append({"request_id": request_id, **output, "confidence": confidence,
                                 "review": "pending" if reasons else "none", "review_id": review_id,
                                 "warnings": [text for _, text in row_notes]})
-            await self.log_of().write(log_rows, reviews)  # answered only once durable
+            await self.serving.log.write(log_rows, reviews)  # answered only once durable
         finally:
             self.in_flight -= 1
         return answers

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from depthgauge.errors import DepthgaugeError
+from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.govern import audit
 from depthgauge.store.tables import FeedbackRow, PredictionLogRow, ReviewRow, current_user
 
@@ -37,7 +37,7 @@ def purge_before(session: Session, before: datetime) -> int:
 def delete_requests(session: Session, request_ids: list[str]) -> int:
     missing = [r for r in request_ids if session.get(PredictionLogRow, r) is None]
     if missing:
-        raise DepthgaugeError(f"No logged prediction with request id {', '.join(missing)}; nothing was deleted.")
+        raise NotFound(f"No logged prediction with request id {', '.join(missing)}; nothing was deleted.")
     removed = _remove(session, request_ids)
     audit.record(session, current_user(), "logs.delete", "prediction_log", {"request_ids": request_ids})
     return removed

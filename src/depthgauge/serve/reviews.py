@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from depthgauge.errors import DepthgaugeError
+from depthgauge.errors import Conflict, InvalidField, NotFound
 from depthgauge.govern import audit
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import FeedbackRow, GenaiClaimRow, PredictionLogRow, ReviewRow, utcnow
@@ -18,21 +18,21 @@ DECISIONS = ("approve", "correct")
 CLAIM_LABELS = ("supported", "unsupported")
 
 
-class ReviewConflict(DepthgaugeError):
+class ReviewConflict(Conflict):
     """The review was already decided."""
 
 
 def decide(session, review_id: str, decision: str, label, actor: str) -> ReviewRow:
     """Record `actor`'s decision on a pending review, store its label as feedback, and audit it."""
     if decision not in DECISIONS:
-        raise DepthgaugeError("decision must be 'approve' or 'correct'")
+        raise InvalidField("decision", "decision must be 'approve' or 'correct'")
     review = session.get(ReviewRow, review_id)
     if review is None:
-        raise DepthgaugeError(f"No review '{review_id}'.")
+        raise NotFound(f"No review '{review_id}'.")
     if review.status != "pending":
         raise ReviewConflict(f"Review '{review_id}' was already decided ({review.status} by {review.decided_by}).")
     if decision == "correct" and (label is None or str(label).strip() == ""):
-        raise DepthgaugeError("a correction needs the right label")
+        raise InvalidField("label", "a correction needs the right label")
     if review.kind == "claim":
         return _decide_claim(session, review, decision, label, actor)
     logged = session.get(PredictionLogRow, review.request_id)
@@ -49,7 +49,7 @@ def decide(session, review_id: str, decision: str, label, actor: str) -> ReviewR
 def _decide_claim(session, review: ReviewRow, decision: str, label, actor: str) -> ReviewRow:
     chosen = "unsupported" if decision == "approve" else str(label)
     if chosen not in CLAIM_LABELS:
-        raise DepthgaugeError(f"a claim's label is 'supported' or 'unsupported', not {label!r}")
+        raise InvalidField("label", f"a claim's label is 'supported' or 'unsupported', not {label!r}")
     claim = session.get(GenaiClaimRow, review.request_id)
     claim.label = chosen == "supported"
     review.status = "approved" if decision == "approve" else "corrected"

@@ -93,9 +93,9 @@ def models(session) -> list[dict]:
 def model_detail(session, name: str) -> dict:
     listing = [m for m in registry.list_models(session) if m["name"] == name]
     if not listing:
-        from depthgauge.errors import DepthgaugeError
+        from depthgauge.errors import NotFound
 
-        raise DepthgaugeError(f"Unknown model '{name}'.")
+        raise NotFound(f"Unknown model '{name}'.")
     return {**listing[0], "deployments": deployments.history(session, name),
             "approval_required": registry.approval_required(session)}
 

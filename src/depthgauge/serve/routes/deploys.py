@@ -1,0 +1,45 @@
+"""Which version serves each model: list, deploy, roll back. A change is loaded here at once and picked up by the
+workspace's other servers within a couple of seconds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+
+from depthgauge.serve import deploy as deployments
+from depthgauge.serve.answers import Deployed, DeployBody, DeployedModels, body_doc, problems
+from depthgauge.serve.dependencies import parsed_body, require, serving
+from depthgauge.serve.state import Serving
+
+router = APIRouter()
+
+
+@router.get("/v1/models", response_model=DeployedModels, dependencies=[Depends(require("view"))],
+            responses=problems(401, 403, 429))
+async def list_deployed(state: Serving = Depends(serving)):
+    with state.workspace.session() as session:
+        return {"models": [{"name": name, "ref": d.ref, "review": d.review, "input_columns": d.columns,
+                            "history": deployments.history(session, name)} for name, d in sorted(state.models.items())]}
+
+
+@router.post("/v1/models/{name}/deploy", response_model=Deployed, openapi_extra=body_doc(DeployBody),
+             dependencies=[Depends(require("deploy"))], responses=problems(401, 403, 404, 409, 422, 429))
+async def deploy(name: str, request: Request, state: Serving = Depends(serving)):
+    body = await parsed_body(request, DeployBody)
+    with state.workspace.transaction() as session:
+        row = deployments.deploy(session, name, body.ref, body.review)
+        ref, review = row.ref, deployments.review_policy(session, name)
+    await run_in_threadpool(state.load, name, ref, review)
+    request.app.openapi_schema = None
+    return {"name": name, "ref": ref, "review": review}
+
+
+@router.post("/v1/models/{name}/rollback", response_model=Deployed, dependencies=[Depends(require("deploy"))],
+             responses=problems(401, 403, 404, 409, 429))
+async def rollback(name: str, request: Request, state: Serving = Depends(serving)):
+    with state.workspace.transaction() as session:
+        row = deployments.rollback(session, name)
+        ref, review = row.ref, deployments.review_policy(session, name)
+    await run_in_threadpool(state.load, name, ref, review)
+    request.app.openapi_schema = None
+    return {"name": name, "ref": ref}
