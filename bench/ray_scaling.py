@@ -36,7 +36,7 @@ def main() -> None:
         assess[executor] = {"seconds": round(time.perf_counter() - started, 2),
                             "fit_seconds": {c.name: round(c.fit_seconds, 2) for c in result.candidates},
                             "recommended": result.verdict.recommended}
-    from depthgauge.assess.executors import train_mlp_data_parallel
+    from depthgauge.assessment.executors import train_mlp_data_parallel
 
     roles, X, y, split = prepared_churn(args.rows, 20)
     parts = (X.iloc[split.train], y[split.train], X.iloc[split.validation], y[split.validation])

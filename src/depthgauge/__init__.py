@@ -7,27 +7,27 @@ toolkit: `advise`, `project_cost`, `checklist`, `mark_checklist`, `score_vendors
 """
 
 from depthgauge.errors import DepthgaugeError
-
-__version__ = "0.1.0"
+from depthgauge.version import __version__
 
 # The public functions load their modules on first use, so `import depthgauge` and `depthgauge --help`
-# do not pay for torch, scikit-learn and LightGBM until something needs them. `assess` and `advise`
-# share their names with subpackages: importing a subpackage binds its name on this package, so the
-# (light) subpackages are imported first and the functions bound after them.
-import depthgauge.advise  # noqa: E402,F401
-import depthgauge.assess  # noqa: E402,F401
+# do not pay for torch, scikit-learn and LightGBM until something needs them.
 
 
 def assess(data, target=None, **kwargs):
-    """Return an `Assessment` of simple and deep candidates on `data`; see `depthgauge.assess.runner.assess`."""
-    from depthgauge.assess.runner import assess as run_assessment
+    """Return an `Assessment` of simple and deep candidates on `data`; see `depthgauge.assessment.runner.assess`."""
+    from depthgauge.assessment.runner import assess as run_assessment
 
+    endpoints = kwargs.pop("endpoints", ())
+    if endpoints:  # vendor endpoints are measured beside the models, handed to the assessment as candidates
+        from depthgauge.endpoint.candidate import endpoint_candidates
+
+        kwargs["external"] = endpoint_candidates(endpoints)
     return run_assessment(data, target, **kwargs)
 
 
 def advise(answers=None, **kwargs):
-    """Return the advice and the id it is stored under; see `depthgauge.advise.service.give_advice`."""
-    from depthgauge.advise.service import give_advice
+    """Return the advice and the id it is stored under; see `depthgauge.advice.service.give_advice`."""
+    from depthgauge.advice.service import give_advice
 
     return give_advice(answers, **kwargs)
 

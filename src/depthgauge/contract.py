@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from depthgauge.errors import DepthgaugeError
-from depthgauge.zoo.encoding import FALSE_WORDS, TRUE_WORDS, _as_bool, _as_datetime
+from depthgauge.data.values import FALSE_WORDS, TRUE_WORDS, as_bool, as_datetime
 
 REQUIRED = "missing; it is required (it had no missing values in training)"
 SHOWN_ROWS = 3  # a column's problem names this many rows, then counts the rest
@@ -144,7 +144,7 @@ def _typed_value(kind: str, value) -> tuple[object, bool]:
     if kind == "boolean":
         return value, isinstance(value, bool) or str(value).strip().lower() in TRUE_WORDS | FALSE_WORDS
     if kind == "datetime":
-        return value, not pd.isna(_as_datetime(pd.Series([value])).iloc[0])
+        return value, not pd.isna(as_datetime(pd.Series([value])).iloc[0])
     if kind == "category":
         return (value if isinstance(value, str) else str(value)), not isinstance(value, (bool, list, dict))
     if kind == "image":  # a JSON record carries an image as base64 text (a DataFrame may hold pixel arrays)
@@ -161,9 +161,9 @@ def _typed(kind: str, values: pd.Series, missing: np.ndarray) -> tuple[pd.Series
         flags = _flag(values, missing, lambda v: isinstance(v, (bool, np.bool_))) if values.dtype == object else False
         return numbers.astype(float), (numbers.isna().to_numpy() & ~missing) | flags
     if kind == "boolean":  # read as the encoder reads it, so "valid" means "the model understands it"
-        return values, np.isnan(_as_bool(values).to_numpy(float)) & ~missing
+        return values, np.isnan(as_bool(values).to_numpy(float)) & ~missing
     if kind == "datetime":
-        return values, _as_datetime(values).isna().to_numpy() & ~missing
+        return values, as_datetime(values).isna().to_numpy() & ~missing
     if kind == "category":
         strings = values.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
         return strings, _flag(values, missing, lambda v: isinstance(v, (bool, list, dict)))

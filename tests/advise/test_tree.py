@@ -5,7 +5,7 @@ import json
 import pytest
 
 import depthgauge
-from depthgauge.advise.tree import advise, answers_from_data, load_tree, read_answers_file
+from depthgauge.advice.tree import advise, answers_from_data, load_tree, read_answers_file
 from depthgauge.errors import DepthgaugeError
 from tests.conftest import BREAST_CANCER, run_cli
 

@@ -1,6 +1,6 @@
 """How the time budget is split: fitting gets what measuring does not need, and measuring is sized to the data."""
 
-from depthgauge.assess.plan import EVALUATION_SHARE, MAX_EVALUATION_SHARE, MIN_RESAMPLES, plan_budget
+from depthgauge.assessment.plan import EVALUATION_SHARE, MAX_EVALUATION_SHARE, MIN_RESAMPLES, plan_budget
 
 
 def test_small_data_keeps_most_of_the_budget_for_fitting():

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import depthgauge
-from depthgauge.assess.plan import DEEP_SHARE, FitClock
-from depthgauge.assess.quality import Outcome, quality_with_intervals
-from depthgauge.assess.results import CandidateResult
-from depthgauge.assess.verdict import Circumstances, decide_verdict, still_improving
+from depthgauge.assessment.plan import DEEP_SHARE, FitClock
+from depthgauge.assessment.quality import Outcome, quality_with_intervals
+from depthgauge.assessment.results import CandidateResult
+from depthgauge.assessment.verdict import Circumstances, decide_verdict, still_improving
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.cost.ownership import CostTerms, monthly_cost
 from depthgauge.data.split import split_rows
@@ -163,7 +163,7 @@ def test_a_monthly_series_on_fractional_years_is_forecast(home):
 
 
 def test_options_are_checked_where_they_are_defined_and_give_back_the_rerun_command(home, churn):
-    from depthgauge.assess.options import DataOptions, DecisionOptions, RunOptions, command_line
+    from depthgauge.assessment.options import DataOptions, DecisionOptions, RunOptions, command_line
 
     with pytest.raises(depthgauge.DepthgaugeError, match="--max-extra-cost is dollars a month, 0 or more"):
         DecisionOptions(max_extra_cost=-1)

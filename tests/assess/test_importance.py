@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from depthgauge.assess.importance import permutation_importance_of, sample_rows
+from depthgauge.assessment.importance import permutation_importance_of, sample_rows
 from depthgauge.zoo import FAMILIES
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from depthgauge.assess.options import parse_duration, parse_value, parse_volume
+from depthgauge.assessment.options import parse_value
+from depthgauge.units import parse_duration, parse_volume
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.errors import DepthgaugeError
 

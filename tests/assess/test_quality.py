@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from depthgauge.assess.quality import Outcome, paired_bootstrap_delta, quality_with_intervals, weighted_metrics
+from depthgauge.assessment.quality import Outcome, paired_bootstrap_delta, quality_with_intervals, weighted_metrics
 
 ONES = lambda n: np.ones((1, n))  # noqa: E731
 
@@ -90,7 +90,7 @@ def test_paired_delta_finds_a_real_gain_and_no_gain_between_equals():
 
 
 def test_mean_with_interval_uses_the_same_bootstrap_and_brackets_the_mean():
-    from depthgauge.assess.quality import mean_with_interval
+    from depthgauge.assessment.quality import mean_with_interval
 
     values = np.random.default_rng(3).random(400)
     interval = mean_with_interval(values, resamples=500, seed=1)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import depthgauge
-from depthgauge.assess.options import ValueMatrix
-from depthgauge.assess.quality import corrected_resampled_interval
-from depthgauge.assess.repeats import affordable_repeats
-from depthgauge.assess.verdict import Circumstances, decide_verdict
+from depthgauge.assessment.options import ValueMatrix
+from depthgauge.assessment.quality import corrected_resampled_interval
+from depthgauge.assessment.repeats import affordable_repeats
+from depthgauge.assessment.verdict import Circumstances, decide_verdict
 from depthgauge.data.synth import churn_table
 from tests.assess.test_verdict import candidate
 
@@ -170,7 +170,7 @@ def test_a_saving_in_review_labour_smaller_than_its_sampling_error_does_not_pick
     deep.risk["review_share"] = float(np.mean(deep.outcome.proba.max(axis=1) < 0.6))
     deep.cost = monthly_cost(1.0, 1e5, 5.0, deep.risk["review_share"], True, TERMS)
     assert simple.cost.monthly_total_usd - deep.cost.monthly_total_usd == pytest.approx(1000.0)
-    from depthgauge.assess.verdict import saving_low
+    from depthgauge.assessment.verdict import saving_low
 
     assert saving_low(deep, simple) < 100.0  # 6 rows net of 54 that differ: within the sampling error
     verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0)

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from depthgauge.assess.business import business_impact
-from depthgauge.assess.options import ValueMatrix
-from depthgauge.assess.quality import Outcome, quality_with_intervals
-from depthgauge.assess.results import CandidateResult
-from depthgauge.assess.verdict import decide_verdict
+from depthgauge.assessment.business import business_impact
+from depthgauge.assessment.options import ValueMatrix
+from depthgauge.assessment.quality import Outcome, quality_with_intervals
+from depthgauge.assessment.results import CandidateResult
+from depthgauge.assessment.verdict import decide_verdict
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.cost.ownership import CostTerms, call_cost, monthly_cost
 
@@ -87,7 +87,7 @@ def test_a_deep_model_that_is_significantly_worse_is_called_so():
 
 
 def vendor(signal, price_per_1k, matrix=None, failed=0):
-    from depthgauge.assess.operations import Operations
+    from depthgauge.assessment.operations import Operations
     result = candidate("endpoint:v", False, signal, 1e6, matrix)
     result.family = "endpoint"
     result.cost = call_cost("v", price_per_1k, 0.0, TERMS)

@@ -71,7 +71,7 @@ def test_terms_that_make_no_sense_are_refused_with_the_flag_to_fix(change, messa
 
 
 def test_the_review_cost_default_comes_from_the_price_catalog_and_says_so():
-    from depthgauge.assess.options import DecisionOptions
+    from depthgauge.assessment.options import DecisionOptions
 
     terms = DecisionOptions().cost_terms(CATALOG, 1_000_000)
     assert terms.review_cost_usd == CATALOG.review_cost_usd == 0.5

@@ -5,7 +5,7 @@ import pytest
 
 from depthgauge.data.synth import churn_table
 from depthgauge.monitor import drift
-from depthgauge.monitor.reference import build_reference
+from depthgauge.data.reference import build_reference
 
 
 def measure(reference, frame, seed=0):

@@ -32,7 +32,7 @@ def advise(
     json_output: bool = typer.Option(False, "--json", help="Print the advice as JSON."),
 ):
     """Recommend an approach (rules, classic ML, pretrained API, RAG, fine-tuning, custom deep model, hybrid)."""
-    from depthgauge.advise.service import give_advice, parse_answer_flags
+    from depthgauge.advice.service import give_advice, parse_answer_flags
 
     console = Console(stderr=True)
     ask = _prompt(console) if (interactive or sys.stdin.isatty()) and not no_input else None

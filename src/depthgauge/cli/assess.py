@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from depthgauge.assess.progress import Reporter
+from depthgauge.assessment.progress import Reporter
 from depthgauge.cli.main import app
 from depthgauge.cli.render import print_json, stderr_console
 
@@ -37,7 +37,7 @@ class RichReporter(Reporter):
 
 def _summary_table(assessment) -> tuple[Table, str]:
     """Return the scorecard and the legend of its columns."""
-    from depthgauge.assess.quality import LABELS
+    from depthgauge.assessment.quality import LABELS
     from depthgauge.money import usd
 
     metric = assessment.verdict.primary_metric
@@ -143,8 +143,9 @@ def assess(
     json_output: bool = typer.Option(False, "--json", help="Print the whole assessment as JSON on stdout."),
 ):
     """Train simple baselines and deep models side by side and say whether deep learning is worth it."""
-    from depthgauge.assess.options import DataOptions, DecisionOptions, RunOptions
-    from depthgauge.assess.runner import run_assessment
+    from depthgauge.assessment.options import DataOptions, DecisionOptions, RunOptions
+    from depthgauge.assessment.runner import run_assessment
+    from depthgauge.endpoint.candidate import endpoint_candidates
 
     data_options = DataOptions(target, task, kind, time_column, group_column, tuple(drop), positive, sensitive,
                                encoding, str(edges) if edges else None, node_column, horizon, season, contamination)
@@ -160,7 +161,7 @@ def assess(
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         result = run_assessment(data, data_options, run, decision, home=ctx.obj["home"], name=name,
-                                reporter=RichReporter(progress, 5))
+                                reporter=RichReporter(progress, 5), external=endpoint_candidates(endpoint))
     if json_output:
         print_json(result.to_dict())
         return

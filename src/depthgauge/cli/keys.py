@@ -19,7 +19,7 @@ app.add_typer(audit_app, name="audit")
 
 
 def _workspace(home):
-    from depthgauge.registry.api import _workspace as existing
+    from depthgauge.registry.api import existing_workspace as existing
 
     return existing(home)
 

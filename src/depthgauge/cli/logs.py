@@ -15,11 +15,11 @@ app.add_typer(logs_app, name="logs")
 @logs_app.command("purge")
 def purge(ctx: typer.Context, before: str = typer.Option(..., help="Delete predictions logged before this date.")):
     """Delete logged predictions older than a date, with their reviews and labels."""
-    from depthgauge.registry.api import _workspace
+    from depthgauge.registry.api import existing_workspace
     from depthgauge.serve.retention import parse_date, purge_before
 
     moment = parse_date(before)
-    with _workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
+    with existing_workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
         removed = purge_before(session, moment)
     typer.echo(f"Deleted {removed} logged prediction(s) from before {moment.isoformat()}.")
 
@@ -27,9 +27,9 @@ def purge(ctx: typer.Context, before: str = typer.Option(..., help="Delete predi
 @logs_app.command("delete")
 def delete(ctx: typer.Context, request_ids: List[str] = typer.Argument(..., help="Request ids to delete.")):
     """Delete specific logged predictions (for example on a data-subject request)."""
-    from depthgauge.registry.api import _workspace
+    from depthgauge.registry.api import existing_workspace
     from depthgauge.serve.retention import delete_requests
 
-    with _workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
+    with existing_workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
         removed = delete_requests(session, list(request_ids))
     typer.echo(f"Deleted {removed} logged prediction(s).")

@@ -19,7 +19,7 @@ app = typer.Typer(
 
 def _print_version(wanted: bool) -> None:
     if wanted:
-        from depthgauge import __version__
+        from depthgauge.version import __version__
 
         typer.echo(f"depthgauge {__version__}")
         raise typer.Exit()

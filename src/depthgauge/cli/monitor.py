@@ -84,10 +84,10 @@ def monitor(
     """Measure drift, live quality, latency, cost and business impact from the prediction log; fire alerts."""
     from depthgauge.monitor.service import run_monitor
     from depthgauge.monitor.profiles import parse_window
-    from depthgauge.registry.api import _workspace
+    from depthgauge.registry.api import existing_workspace
 
     parse_window(window or "10000")
-    with _workspace(ctx.obj["home"]) as workspace:
+    with existing_workspace(ctx.obj["home"]) as workspace:
         reports = run_monitor(workspace, [model] if model else None, window, rules)
     if json_output:
         print_json(reports)
@@ -114,9 +114,9 @@ def retrain(
 ):
     """Retrain a challenger and promote it only if it is measurably better, or no worse and cheaper."""
     from depthgauge.monitor.retrain import retrain as run_retrain
-    from depthgauge.registry.api import _workspace
+    from depthgauge.registry.api import existing_workspace
 
-    with _workspace(ctx.obj["home"]) as workspace:
+    with existing_workspace(ctx.obj["home"]) as workspace:
         result = run_retrain(workspace, model, data, include_feedback, time_budget, seed)
     if json_output:
         print_json(result)
@@ -139,9 +139,9 @@ def rollback(ctx: typer.Context, model: str = typer.Argument(..., help="Register
              json_output: bool = typer.Option(False, "--json", help="Print JSON.")):
     """Return production (and serving) to the previous production version."""
     from depthgauge.monitor.retrain import rollback as run_rollback
-    from depthgauge.registry.api import _workspace
+    from depthgauge.registry.api import existing_workspace
 
-    with _workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
+    with existing_workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
         result = run_rollback(session, model)
     if json_output:
         print_json(result)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from depthgauge.assess.options import parse_volume
+from depthgauge.units import parse_volume
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, PriceCatalog
 from depthgauge.cost.ownership import CADENCES, CostTerms, call_cost, monthly_cost
 from depthgauge.errors import DepthgaugeError

@@ -44,7 +44,7 @@ def run_cost_projection(file: str | os.PathLike | None = None, from_assessment: 
     if not store:
         return result
     from depthgauge.files import write_text_atomic
-    from depthgauge.store.records import save_cost_projection
+    from depthgauge.govern.records import save_cost_projection
     from depthgauge.store.tables import new_id
     from depthgauge.workspace import Workspace
 

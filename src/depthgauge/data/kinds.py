@@ -268,7 +268,7 @@ def _images(frame: pd.DataFrame, target: str | None, source: str) -> Prepared:
 
 def _series(frame, target, source, time_column, horizon, season) -> Prepared:
     from depthgauge.data.profile import require_column
-    from depthgauge.zoo.series import lag_names, seasonal_lag
+    from depthgauge.data.series import lag_names, seasonal_lag
 
     target = _require_target(target, "a time series")
     if time_column is None:

@@ -11,12 +11,12 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from depthgauge.assess import business, operations, quality, risk
-from depthgauge.assess.results import CandidateResult
+from depthgauge.assessment import business, operations, quality, risk
+from depthgauge.assessment.results import CandidateResult
 from depthgauge.cost.ownership import CostTerms, call_cost
 from depthgauge.endpoint.cache import ResponseCache
 from depthgauge.endpoint.client import CallResult, call_many
-from depthgauge.endpoint.spec import EndpointSpec, extract
+from depthgauge.endpoint.spec import EndpointSpec, check_columns, extract, load_spec
 
 FAMILY = "endpoint"
 
@@ -109,3 +109,34 @@ def evaluate_endpoint(spec: EndpointSpec, workspace, rows: pd.DataFrame, task: s
         error_examples=examples, mean_tokens=mean_tokens if spec.tokens_path else None, spent_usd=spent,
         fallback="the training majority class and class shares" if task != "regression" else "the training mean")
     return result
+
+
+class EndpointCandidate:
+    """A vendor endpoint in the shape `assess` takes outside candidates in (`external=`): a name, the file it was
+    read from, a check before anything is trained, and an evaluation on the test rows."""
+
+    def __init__(self, spec: EndpointSpec, path: str):
+        self.spec, self.path, self.name = spec, path, spec.name
+
+    @classmethod
+    def from_file(cls, path) -> "EndpointCandidate":
+        return cls(load_spec(path), str(path))
+
+    def check(self, columns: list[str], target: str) -> None:
+        """Raise a DepthgaugeError if the endpoint cannot be called on these rows: a column it reads is missing, or
+        its key is not in the environment (found now, before anything is trained or called)."""
+        check_columns(self.spec, columns, target)
+        self.spec.auth_headers()
+
+    def public(self) -> dict:
+        return self.spec.public()
+
+    def evaluate(self, workspace, rows: pd.DataFrame, task: str, y_train, y_test, positive_label, terms, resamples,
+                 seed, review_threshold, groups, matrix, on_progress=None) -> CandidateResult:
+        return evaluate_endpoint(self.spec, workspace, rows, task, y_train, y_test, positive_label, terms, resamples,
+                                 seed, review_threshold, groups, matrix, on_progress)
+
+
+def endpoint_candidates(paths) -> list[EndpointCandidate]:
+    """The endpoint specs at `paths` (`assess --endpoint`), read and checked, as candidates for `assess`."""
+    return [EndpointCandidate.from_file(path) for path in paths]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from depthgauge.assess.quality import mean_with_interval, wilson_interval
+from depthgauge.assessment.quality import mean_with_interval, wilson_interval
 from depthgauge.errors import DepthgaugeError
 from depthgauge.genai.groundedness import (Calibration, calibrate, content_words, packaged_examples, score_claims,
                                            sentences)

@@ -28,7 +28,7 @@ def mark_checklist(item: str, evidence: str, status: str = "done", home: str | o
         raise DepthgaugeError(f"Unknown status '{status}'. Use one of: {', '.join(STATUSES)}.")
     if not evidence or not evidence.strip():
         raise DepthgaugeError("A mark needs evidence: say what shows it, e.g. --evidence \"KPI agreed with sales, doc 12\".")
-    from depthgauge.store.records import add_checklist_mark
+    from depthgauge.govern.records import add_checklist_mark
     from depthgauge.workspace import Workspace
 
     with Workspace.open(home) as workspace:
@@ -49,7 +49,7 @@ def run_vendor_scorecard(path: str | os.PathLike, home: str | os.PathLike | None
     if not store:
         return scorecard
     from depthgauge.files import write_text_atomic
-    from depthgauge.store.records import save_vendor_scorecard
+    from depthgauge.govern.records import save_vendor_scorecard
     from depthgauge.store.tables import new_id
     from depthgauge.workspace import Workspace
 

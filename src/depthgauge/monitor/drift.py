@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from depthgauge.monitor.reference import OTHER, feature_values
+from depthgauge.data.reference import OTHER, feature_values
 
 PSI_DRIFT = 0.2
 MISSING_RISE = 0.2

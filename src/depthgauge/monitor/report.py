@@ -13,8 +13,8 @@ import math
 import numpy as np
 from sqlalchemy import func, select
 
-from depthgauge.assess import business, quality
-from depthgauge.assess.options import ValueMatrix
+from depthgauge.assessment import business, quality
+from depthgauge.assessment.options import ValueMatrix
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift

@@ -16,11 +16,12 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
-from depthgauge.assess import quality
-from depthgauge.assess.options import ValueMatrix, parse_duration
-from depthgauge.assess.results import CandidateResult
-from depthgauge.assess.evaluation import evaluate, prediction_reference, record_training
-from depthgauge.assess.plan import BudgetPlan
+from depthgauge.assessment import quality
+from depthgauge.assessment.options import ValueMatrix
+from depthgauge.units import parse_duration
+from depthgauge.assessment.results import CandidateResult
+from depthgauge.assessment.evaluation import evaluate, prediction_reference, record_training
+from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.zoo.base import TRAINING_OUTCOME
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.cost.ownership import terms_from_stated
@@ -30,7 +31,7 @@ from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
 from depthgauge.money import usd
 from depthgauge.govern import audit
-from depthgauge.monitor.reference import build_reference
+from depthgauge.data.reference import build_reference
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
 from depthgauge.store.jsonable import json_ready

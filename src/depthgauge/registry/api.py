@@ -9,7 +9,8 @@ from depthgauge.errors import DepthgaugeError
 from depthgauge.registry import service
 
 
-def _workspace(home):
+def existing_workspace(home):
+    """The workspace at `home`, opened; a clear error when there is none (a command that reads must not create one)."""
     from depthgauge.workspace import Workspace, resolve_home
 
     root = resolve_home(home)
@@ -19,17 +20,17 @@ def _workspace(home):
 
 
 def list_models(home=None) -> list[dict]:
-    with _workspace(home) as workspace, workspace.session() as session:
+    with existing_workspace(home) as workspace, workspace.session() as session:
         return service.list_models(session)
 
 
 def show(reference: str, home=None) -> dict:
-    with _workspace(home) as workspace, workspace.session() as session:
+    with existing_workspace(home) as workspace, workspace.session() as session:
         return service.version_detail(session, service.resolve(session, reference))
 
 
 def _change(home, action) -> dict:
-    with _workspace(home) as workspace, workspace.transaction() as session:
+    with existing_workspace(home) as workspace, workspace.transaction() as session:
         version = action(session)
         session.flush()
         return service.version_summary(session, version)
@@ -48,12 +49,12 @@ def archive(reference: str, home=None) -> dict:
 
 
 def delete(reference: str, home=None) -> str:
-    with _workspace(home) as workspace, workspace.transaction() as session:
+    with existing_workspace(home) as workspace, workspace.transaction() as session:
         return service.delete(session, reference)
 
 
 def set_policy(require_approval: bool, home=None) -> bool:
-    with _workspace(home) as workspace, workspace.transaction() as session:
+    with existing_workspace(home) as workspace, workspace.transaction() as session:
         service.set_approval_policy(session, require_approval)
     return require_approval
 
@@ -63,7 +64,7 @@ def write_model_card(reference: str, home=None, out: str | os.PathLike | None = 
     from depthgauge.govern.checklist import build_checklist
     from depthgauge.registry.card import card_sections, write_card
 
-    with _workspace(home) as workspace, workspace.session() as session:
+    with existing_workspace(home) as workspace, workspace.session() as session:
         version = service.resolve(session, reference)
         items = build_checklist(session, version.assessment_id)
         title, sections = card_sections(session, version, items)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from depthgauge.assess.quality import LABELS
+from depthgauge.metrics import LABELS
 from depthgauge.money import usd
 from depthgauge.store.tables import AssessmentRow, ModelVersionRow
 

@@ -74,7 +74,7 @@ def export_model(reference: str, to: str | os.PathLike, fmt: str = "folder", hom
 
 
 def _write_folder(predictor, detail: dict, folder: Path, home) -> None:
-    from depthgauge import __version__
+    from depthgauge.version import __version__
     from depthgauge.registry import api
 
     # plain copies: the workspace's private file modes stay there; the export gets the user's usual ones
@@ -92,7 +92,7 @@ def _write_folder(predictor, detail: dict, folder: Path, home) -> None:
 
 
 def _write_onnx(graph, predictor, detail: dict, folder: Path, home) -> None:
-    from depthgauge import __version__
+    from depthgauge.version import __version__
     from depthgauge.registry import api
 
     (folder / "model.onnx").write_bytes(graph.SerializeToString())
@@ -114,7 +114,7 @@ def _write_onnx(graph, predictor, detail: dict, folder: Path, home) -> None:
 def _write_mlflow(predictor, detail: dict, folder: Path) -> None:
     import yaml
 
-    from depthgauge import __version__
+    from depthgauge.version import __version__
 
     code = folder / "code"
     code.mkdir()

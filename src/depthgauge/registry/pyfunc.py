@@ -1,7 +1,7 @@
 """The MLflow pyfunc loader of an exported depthgauge model (copied into the export as `code/depthgauge_pyfunc.py`).
 
 MLflow calls `_load_pyfunc(data_path)` with the export's `model/` folder. The model loads from
-safetensors, LightGBM text and JSON through `depthgauge.load_model`; nothing is unpickled. Inputs
+safetensors, LightGBM text and JSON through `load_model`; nothing is unpickled. Inputs
 are checked by the same input contract as depthgauge's own service.
 """
 
@@ -12,9 +12,9 @@ class DepthgaugePyfunc:
     """What MLflow's `PyFuncModel` wraps: `predict(DataFrame)` returns a label or value per row."""
 
     def __init__(self, path: str):
-        import depthgauge
+        from depthgauge.registry.predictor import load_model
 
-        self.predictor = depthgauge.load_model(path)
+        self.predictor = load_model(path)
 
     def predict(self, model_input, params=None):
         import pandas as pd

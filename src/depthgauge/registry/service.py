@@ -32,16 +32,16 @@ def package_versions() -> dict[str, str]:
 
 def code_version() -> str:
     """Return the git commit of depthgauge's source when it runs from a checkout, else its release version."""
-    import depthgauge
+    from depthgauge.version import __version__
 
-    source = Path(depthgauge.__file__).resolve().parent
+    source = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=5)
         if commit.returncode == 0:
             return f"git {commit.stdout.strip()}"
     except (OSError, subprocess.SubprocessError):
         pass
-    return f"depthgauge {depthgauge.__version__}"
+    return f"depthgauge {__version__}"
 
 
 def _event(session: Session, name: str, version: int | None, action: str, note: str | None = None) -> None:

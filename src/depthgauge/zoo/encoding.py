@@ -6,17 +6,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-TRUE_WORDS = {"true", "yes", "y", "t", "1", "1.0"}
-FALSE_WORDS = {"false", "no", "n", "f", "0", "0.0"}
+from depthgauge.data.values import FALSE_WORDS, TRUE_WORDS, as_bool, as_datetime
+
 MAX_SEEN = 5000  # categories remembered beyond the learned ones, to tell unseen from rare
 _QUANTILE_LEVELS = np.linspace(0.0, 1.0, 101)
 _REVERSED_LEVELS = 1.0 - _QUANTILE_LEVELS[::-1]
 _CLIP = 10.0
-
-
-def _as_bool(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip().str.lower()
-    return text.map(lambda v: 1.0 if v in TRUE_WORDS else (0.0 if v in FALSE_WORDS else np.nan), na_action="ignore").astype(float)
 
 
 def _number(value) -> float:
@@ -30,17 +25,11 @@ def _number(value) -> float:
 
 
 def _boolean(value) -> float:
-    """One value as `_as_bool` reads it."""
+    """One value as `as_bool` reads it."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return np.nan
     text = str(value).strip().lower()
     return 1.0 if text in TRUE_WORDS else (0.0 if text in FALSE_WORDS else np.nan)
-
-
-def _as_datetime(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series
-    return pd.to_datetime(series, errors="coerce", format="mixed")
 
 
 def column_quantiles(matrix: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -80,13 +69,13 @@ class TabularEncoder:
     def _numbers(self, frame: pd.DataFrame) -> pd.DataFrame:
         parts = {name: pd.to_numeric(frame[name], errors="coerce").astype(float) for name in self.numeric}
         for name in self.boolean:
-            parts[name] = _as_bool(frame[name])
+            parts[name] = as_bool(frame[name])
         return pd.DataFrame({**parts, **self._dates(frame)}, index=frame.index)
 
     def _dates(self, frame: pd.DataFrame) -> dict[str, pd.Series]:
         parts = {}
         for name in self.datetime:
-            stamp = _as_datetime(frame[name])
+            stamp = as_datetime(frame[name])
             epoch_days = (stamp - pd.Timestamp("1970-01-01", tz=stamp.dt.tz)) / pd.Timedelta(days=1)
             parts[f"{name}.days"] = epoch_days.astype(float)
             parts[f"{name}.month"] = stamp.dt.month.astype(float)

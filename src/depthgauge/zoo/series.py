@@ -6,27 +6,17 @@ A forecasting row holds `lag_1` (the latest observed value) to `lag_L` and asks 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from depthgauge.data.series import lag_names, seasonal_lag
 from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo.base import TabularModel
 from depthgauge.zoo.mlp import loss_for
 
 WEIGHTS = "gru.safetensors"
-
-
-def lag_names(window: int) -> list[str]:
-    return [f"lag_{k}" for k in range(1, window + 1)]
-
-
-def seasonal_lag(season: int, horizon: int) -> int:
-    """Return the lag holding the same season position as the forecast target: m·ceil(h/m) − h + 1."""
-    return season * math.ceil(horizon / season) - horizon + 1
 
 
 class LagModel(TabularModel):

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from depthgauge.assess.results import CandidateResult, Verdict
+from depthgauge.assessment.results import CandidateResult, Verdict
 from depthgauge.money import usd
 
 
@@ -72,9 +72,9 @@ def _cost_line(chosen: CandidateResult, other: CandidateResult | None, value_giv
 
 def _value_noise(chosen: CandidateResult, other: CandidateResult) -> float | None:
     """The 95% margin of error of the monthly value difference, from the paired per-row values on the test rows."""
-    from depthgauge.assess.business import value_per_row
-    from depthgauge.assess.options import ValueMatrix
-    from depthgauge.assess.quality import paired_margin
+    from depthgauge.assessment.business import value_per_row
+    from depthgauge.assessment.options import ValueMatrix
+    from depthgauge.assessment.quality import paired_margin
 
     a, b, values = chosen.outcome, other.outcome, chosen.business.get("value_matrix")
     if a is None or b is None or not values or len(a.y) < 2 or len(a.y) != len(b.y):

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from depthgauge.advise.tree import Advice, advise, answers_from_data, check_answers, load_tree, read_answers_file
+from depthgauge.advice.tree import Advice, advise, answers_from_data, check_answers, load_tree, read_answers_file
 from depthgauge.errors import DepthgaugeError
 
 
@@ -38,7 +38,7 @@ def give_advice(answers: dict | None = None, answers_file: str | os.PathLike | N
     advice = advise(gathered, ask=ask, tree=tree)
     advice_id = None
     if store:
-        from depthgauge.store.records import save_advice
+        from depthgauge.govern.records import save_advice
         from depthgauge.workspace import Workspace
 
         with Workspace.open(home) as workspace:

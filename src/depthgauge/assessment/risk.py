@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgauge.assess.quality import Outcome
+from depthgauge.assessment.quality import Outcome
 
 CALIBRATION_BINS = 10
 MIN_GROUP_ROWS = 10

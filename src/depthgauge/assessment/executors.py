@@ -37,7 +37,7 @@ def check_executor(executor: str) -> str:
 def _train_one(family: str, task: str, roles: dict, seed: int, time_limit_s: float, params: dict, X_train, y_train,
                X_val, y_val) -> dict:
     """Train one candidate; return its saved files, fit time and peak memory (or the error), nothing pickled by us."""
-    from depthgauge.assess import operations
+    from depthgauge.assessment import operations
     from depthgauge.zoo import FAMILIES
 
     model = FAMILIES[family](task, roles, seed=seed, time_limit_s=max(time_limit_s, 0.0), **params)

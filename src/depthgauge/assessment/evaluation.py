@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgauge.assess import business, operations, quality, risk
-from depthgauge.assess.plan import BudgetPlan
+from depthgauge.assessment import business, operations, quality, risk
+from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.cost.ownership import CostTerms, monthly_cost
-from depthgauge.monitor.reference import prediction_reference as _reference_of
+from depthgauge.data.reference import prediction_reference as _reference_of
 
 
 def outcome_of(model, task, X_test, y_test, positive_label) -> quality.Outcome:

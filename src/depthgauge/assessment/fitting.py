@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 import traceback
 
-from depthgauge.assess import operations
-from depthgauge.assess.evaluation import record_training
-from depthgauge.assess.executors import load_trained, train_mlp_data_parallel, train_on_ray
-from depthgauge.assess.plan import SKIP_BELOW_S, BudgetPlan, FitClock
-from depthgauge.assess.progress import Reporter
-from depthgauge.assess.results import CandidateResult
+from depthgauge.assessment import operations
+from depthgauge.assessment.evaluation import record_training
+from depthgauge.assessment.executors import load_trained, train_mlp_data_parallel, train_on_ray
+from depthgauge.assessment.plan import SKIP_BELOW_S, BudgetPlan, FitClock
+from depthgauge.assessment.progress import Reporter
+from depthgauge.assessment.results import CandidateResult
 from depthgauge.errors import DepthgaugeError
 from depthgauge.zoo import FAMILIES
 

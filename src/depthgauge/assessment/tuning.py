@@ -59,7 +59,7 @@ def tune_families(families: list[str], task: str, roles: dict, seed: int, trials
     from ray import tune
     from ray.tune.search import BasicVariantGenerator
 
-    from depthgauge.assess.executors import _start_ray
+    from depthgauge.assessment.executors import _start_ray
 
     if trials < 1:
         raise DepthgaugeError(f"--tune takes a number of trials of at least 1, not {trials}.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depthgauge.zoo.encoding import _as_bool
+from depthgauge.data.values import as_bool
 
 SAMPLE_SIZE = 1000  # for the KS test; six significant digits each keep the profile small
 MAX_CATEGORIES = 50
@@ -21,7 +21,7 @@ OTHER = "__other__"
 def feature_values(profile: dict, series: pd.Series) -> np.ndarray | pd.Series:
     """Return `series` as the profile compares it: numbers (booleans as 0/1), or categories."""
     if profile.get("boolean"):
-        return _as_bool(series).to_numpy(float)
+        return as_bool(series).to_numpy(float)
     if profile["kind"] == "numeric":
         return pd.to_numeric(series, errors="coerce").to_numpy(float)
     return series
@@ -56,7 +56,7 @@ def build_reference(X_train: pd.DataFrame, roles: dict[str, list[str]], predicti
     for name in roles.get("numeric", []):
         features[name] = _numeric_profile(pd.to_numeric(X_train[name], errors="coerce").to_numpy(float), rng)
     for name in roles.get("boolean", []):
-        features[name] = {**_numeric_profile(_as_bool(X_train[name]).to_numpy(float), rng), "boolean": True}
+        features[name] = {**_numeric_profile(as_bool(X_train[name]).to_numpy(float), rng), "boolean": True}
     for name in roles.get("categorical", []):
         features[name] = _categorical_profile(X_train[name])
     return {"rows": len(X_train), "features": features, "predictions": predictions,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from depthgauge.assess import quality
+from depthgauge.assessment import quality
 
 MIN_BUDGET_S = 10.0
 MIN_FIT_S = 2.0

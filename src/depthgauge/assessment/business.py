@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgauge.assess.options import ValueMatrix
-from depthgauge.assess.quality import Outcome
+from depthgauge.assessment.options import ValueMatrix
+from depthgauge.assessment.quality import Outcome
 from depthgauge.cost.ownership import CostEstimate
 
 

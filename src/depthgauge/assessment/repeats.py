@@ -16,11 +16,11 @@ import time
 
 import numpy as np
 
-from depthgauge.assess import quality
-from depthgauge.assess.evaluation import outcome_of
-from depthgauge.assess.fitting import fit_candidates
-from depthgauge.assess.progress import Reporter
-from depthgauge.assess.plan import BudgetPlan
+from depthgauge.assessment import quality
+from depthgauge.assessment.evaluation import outcome_of
+from depthgauge.assessment.fitting import fit_candidates
+from depthgauge.assessment.progress import Reporter
+from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.data.split import repeated_split
 from depthgauge.zoo import FAMILIES
 

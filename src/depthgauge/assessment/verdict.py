@@ -8,10 +8,10 @@ import numpy as np
 from dataclasses import dataclass, field
 from typing import Callable
 
-from depthgauge.assess.quality import (LABELS, LOWER_IS_BETTER, Interval, corrected_resampled_interval, is_better,
+from depthgauge.assessment.quality import (LABELS, LOWER_IS_BETTER, Interval, corrected_resampled_interval, is_better,
                                       paired_bootstrap_delta, paired_margin, splits_to_decide)
-from depthgauge.assess.results import CandidateResult, Verdict
-from depthgauge.assess.summary import executive_summary
+from depthgauge.assessment.results import CandidateResult, Verdict
+from depthgauge.assessment.summary import executive_summary
 from depthgauge.money import usd
 
 _BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}

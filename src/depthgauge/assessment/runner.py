@@ -5,6 +5,8 @@ Every input is validated before the workspace is touched, so bad input writes no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import contextlib
 import os
 import tempfile
@@ -15,27 +17,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from depthgauge.assess import quality
-from depthgauge.assess.evaluation import evaluate, evaluate_unlabelled, prediction_reference
-from depthgauge.assess.fitting import fit_candidates, fit_on_ray
-from depthgauge.assess.progress import Reporter
-from depthgauge.assess.operations import THROUGHPUT_BATCH
-from depthgauge.assess.options import (DataOptions, DecisionOptions, RunOptions, command_line, parse_value,
-                                       parse_volume)
-from depthgauge.assess.persist import store_assessment
-from depthgauge.assess.plan import IMPORTANCE_SHARE, MIN_BUDGET_S, MIN_FIT_S, plan_budget
-from depthgauge.assess.results import Assessment
-from depthgauge.assess.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats
-from depthgauge.assess.importance import permutation_importance_of, sample_rows
-from depthgauge.assess.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
+from depthgauge.assessment import quality
+from depthgauge.assessment.evaluation import evaluate, evaluate_unlabelled, prediction_reference
+from depthgauge.assessment.fitting import fit_candidates, fit_on_ray
+from depthgauge.assessment.progress import Reporter
+from depthgauge.assessment.operations import THROUGHPUT_BATCH
+from depthgauge.assessment.options import DataOptions, DecisionOptions, RunOptions, command_line, parse_value
+from depthgauge.assessment.persist import store_assessment
+from depthgauge.assessment.plan import IMPORTANCE_SHARE, MIN_BUDGET_S, MIN_FIT_S, plan_budget
+from depthgauge.assessment.results import Assessment
+from depthgauge.assessment.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats
+from depthgauge.assessment.importance import permutation_importance_of, sample_rows
+from depthgauge.assessment.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.kinds import detect_kind, prepare
 from depthgauge.data.profile import (LEAKAGE_SCORE, SUSPECT_SCORE, leak_warnings, profile_table, profile_unlabeled,
                                      single_feature_scores)
 from depthgauge.data.split import split_rows
+from depthgauge.units import parse_volume
 from depthgauge.errors import DepthgaugeError
-from depthgauge.monitor.reference import build_reference
+from depthgauge.data.reference import build_reference
 from depthgauge.zoo import CANDIDATES, FAMILIES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
@@ -63,12 +65,14 @@ def assess(
     db_url: str | None = None,
     name: str | None = None,
     reporter: Reporter | None = None,
+    external: Sequence = (),
     **options,
 ) -> Assessment:
     """Return an `Assessment` of simple and deep candidates on `data`, stored in the workspace at `home`.
 
     `options` are the fields of `DataOptions`, `RunOptions` and `DecisionOptions` (the flags of
     `depthgauge assess`, e.g. `time_budget="2m"`, `time_column="date"`, `value="tp=40,fp=-5"`).
+    `external` are outside candidates measured beside the models (`endpoint.candidate.endpoint_candidates`).
     """
     groups = {}
     for cls in (DataOptions, RunOptions, DecisionOptions):
@@ -80,15 +84,19 @@ def assess(
     data_options = replace(groups[DataOptions], target=target, drop=tuple(groups[DataOptions].drop))
     decision = replace(groups[DecisionOptions], endpoints=tuple(groups[DecisionOptions].endpoints))
     return run_assessment(data, data_options, groups[RunOptions], decision, home=home, db_url=db_url, name=name,
-                          reporter=reporter)
+                          reporter=reporter, external=external)
 
 
 def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: DecisionOptions, *,
                    home: str | os.PathLike | None = None, db_url: str | None = None, name: str | None = None,
-                   reporter: Reporter | None = None) -> Assessment:
-    """Run the assessment with options already grouped and checked (what the CLI calls)."""
+                   reporter: Reporter | None = None, external: Sequence = ()) -> Assessment:
+    """Run the assessment with options already grouped and checked (what the CLI calls); `external` are outside
+    candidates, such as vendor endpoints, each with `name`, `path`, `check`, `public` and `evaluate`."""
     started = time.perf_counter()
     reporter = reporter or Reporter()
+    if decision.endpoints and not external:
+        raise TypeError("assess() takes vendor endpoints as candidates: external=endpoint_candidates(paths)")
+    decision = replace(decision, endpoints=tuple(candidate.path for candidate in external))
     if name is not None:
         from depthgauge.registry.refs import check_name
 
@@ -100,7 +108,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     seed, executor, ray_address, tune, workers = run.seed, run.executor, run.ray_address, run.tune, run.workers
     resamples, candidates = run.resamples, run.candidates
     metric, value, review_threshold = decision.metric, decision.value, decision.review_threshold
-    endpoints, allow_leaky = decision.endpoints, decision.allow_leaky
+    allow_leaky = decision.allow_leaky
     budget_s = run.budget_s
     if budget_s < MIN_BUDGET_S:
         raise DepthgaugeError(
@@ -149,7 +157,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                                   f"Use one of: {', '.join(quality.METRICS[scored])}.")
     else:
         metric = "flagged_share"
-    specs = _endpoint_specs(endpoints, kind, frame, target)
+    specs = _external(external, kind, frame, target)
     matrix = parse_value(value, scored) if value and labelled else None
     positive_label = _positive_class(profile.classes or [], profile.class_balance or {}, positive)
 
@@ -207,12 +215,12 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
         y_test = y[split.test]
         data = (X_train, y[split.train], X_val, y[split.validation])
-        vendors = [_call_endpoint(spec, workspace, frame.iloc[split.test], scored, y[split.train], y_test,
+        vendors = [_call_external(spec, workspace, frame.iloc[split.test], scored, y[split.train], y_test,
                                   positive_label, terms, plan.resamples, seed, review_threshold, groups,
                                   matrix, reporter) for spec in specs]
         tuning, params = {}, {}
         if tune:
-            from depthgauge.assess.tuning import tune_families
+            from depthgauge.assessment.tuning import tune_families
 
             reporter.stage(f"Tuning with {tune} Ray Tune trial(s) per tuned family")
             tuning = tune_families(list(candidates), task, roles, seed, tune, plan.fit_s / 2, data, ray_address)
@@ -297,7 +305,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             "workers": workers, "endpoints": [spec.public() for spec in specs], "allow_leaky": allow_leaky,
             "repeats": repeats, "min_effect": decision.min_effect,
         }
-        from depthgauge.assess.report import write_report
+        from depthgauge.assessment.report import write_report
         from depthgauge.store.tables import new_id
 
         assessment = Assessment(
@@ -317,36 +325,31 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         return assessment
 
 
-def _endpoint_specs(paths, kind: str, frame: pd.DataFrame, target: str | None) -> list:
-    """Return the checked endpoint specs: their files, the columns they read, and their keys in the environment."""
-    if not paths:
+def _external(candidates, kind: str, frame: pd.DataFrame, target: str | None) -> list:
+    """Return the outside candidates (vendor endpoints), each checked against the rows it will be called on."""
+    if not candidates:
         return []
-    from depthgauge.endpoint.spec import check_columns, load_spec
-
     if kind not in ("table", "text"):
         raise DepthgaugeError(f"--endpoint compares a vendor's endpoint on table or text rows; this is {kind} data. "
                               "Leave --endpoint out.")
     if target is None:
         raise DepthgaugeError("--endpoint is measured against the right answers: pass --target with the column the "
                               "endpoint predicts.")
-    specs = [load_spec(path) for path in paths]
-    names = [spec.name for spec in specs]
+    names = [candidate.name for candidate in candidates]
     if len(set(names)) != len(names):
         raise DepthgaugeError(f"Two endpoint specs are named '{max(names, key=names.count)}'; give each its own name.")
-    for spec in specs:
-        check_columns(spec, [str(c) for c in frame.columns], target)
-        spec.auth_headers()  # a missing key is found now, before anything is trained or called
-    return specs
+    for candidate in candidates:
+        candidate.check([str(c) for c in frame.columns], target)
+    return list(candidates)
 
 
-def _call_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, terms, resamples, seed,
+def _call_external(candidate, workspace, rows, task, y_train, y_test, positive_label, terms, resamples, seed,
                    review_threshold, groups, matrix, reporter: Reporter):
-    from depthgauge.endpoint.candidate import evaluate_endpoint
-
-    reporter.stage(f"Calling {spec.name} on {len(rows):,} test rows")
-    result = evaluate_endpoint(spec, workspace, rows, task, y_train, y_test, positive_label, terms, resamples,
-                               seed, review_threshold, groups, matrix,
-                               on_progress=lambda done, total: reporter.stage(f"Calling {spec.name}: {done:,}/{total:,}"))
+    reporter.stage(f"Calling {candidate.name} on {len(rows):,} test rows")
+    result = candidate.evaluate(workspace, rows, task, y_train, y_test, positive_label, terms, resamples, seed,
+                                review_threshold, groups, matrix,
+                                on_progress=lambda done, total: reporter.stage(f"Calling {candidate.name}: "
+                                                                               f"{done:,}/{total:,}"))
     reporter.candidate_finished(result)
     return result
 

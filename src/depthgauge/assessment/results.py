@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from depthgauge.assess.operations import Operations
-from depthgauge.assess.quality import Interval, Outcome
+from depthgauge.assessment.operations import Operations
+from depthgauge.assessment.quality import Interval, Outcome
 from depthgauge.cost.ownership import CostEstimate
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from depthgauge.assess.results import Assessment
+from depthgauge.assessment.results import Assessment
 
 
 def store_assessment(workspace, assessment: Assessment, frame: pd.DataFrame, source: str, name: str | None) -> list[str]:

@@ -12,15 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-METRICS = {
-    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
-    "multiclass": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
-    "regression": ("mae", "rmse", "r2"),
-}
-LOWER_IS_BETTER = {"log_loss", "mae", "rmse"}
-PRIMARY = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "rmse"}
-LABELS = {"accuracy": "accuracy", "precision": "precision", "recall": "recall", "f1": "F1", "roc_auc": "ROC-AUC",
-          "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE", "r2": "R²", "flagged_share": "share flagged"}
+from depthgauge.metrics import LABELS, LOWER_IS_BETTER, METRICS, PRIMARY  # noqa: F401  (the catalog, used here)
+
 BOOTSTRAP_RESAMPLES = 1000
 _CHUNK = 100
 

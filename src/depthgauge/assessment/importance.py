@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from depthgauge.assess.quality import LOWER_IS_BETTER, weighted_metrics
+from depthgauge.assessment.quality import LOWER_IS_BETTER, weighted_metrics
 
 MAX_ROWS = 2000  # a fixed random sample of the test rows, the same for every candidate
 MAX_REPEATS = 5
@@ -20,7 +20,7 @@ MIN_REPEATS = 2
 
 
 def _scorer(task: str, metric: str, positive_label):
-    from depthgauge.assess.evaluation import outcome_of
+    from depthgauge.assessment.evaluation import outcome_of
 
     def score(model, X, y) -> float:
         outcome = outcome_of(model, task, X, y, positive_label)

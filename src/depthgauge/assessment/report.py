@@ -10,9 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from depthgauge.assess.quality import LABELS, LOWER_IS_BETTER
-from depthgauge.assess.results import Assessment
-from depthgauge.assess.risk import CALIBRATION_BINS
+from depthgauge.assessment.quality import LABELS, LOWER_IS_BETTER
+from depthgauge.assessment.results import Assessment
+from depthgauge.assessment.risk import CALIBRATION_BINS
 from depthgauge.cost.catalog import Instance
 from depthgauge.files import write_text_atomic
 from depthgauge.money import usd
@@ -127,7 +127,7 @@ def _residuals_against_prediction(trained, most: int = 2000) -> go.Figure:
 
 def leaderboard(assessment: Assessment) -> list[dict]:
     """Every trained candidate ranked by the primary metric (the mean over repeated splits when there were any)."""
-    from depthgauge.assess.verdict import split_mean
+    from depthgauge.assessment.verdict import split_mean
 
     metric = assessment.verdict.primary_metric
     rows = [{"candidate": c, "score": split_mean(c, metric), "interval": c.quality[metric]}
