@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 test: $(TEST_STAMP)
 	sh scripts/ensure_test_packages.sh
+	$(BIN)/ruff check src tests bench   # pyflakes and isort (pyproject.toml); any finding fails the run
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from _common import write_result  # noqa: E402
+
 from tests.serve.crashing import free_port, start_server, stop_server  # noqa: E402
 from tests.serve.fuzzing import fuzz_workspace, run_fuzz  # noqa: E402
 

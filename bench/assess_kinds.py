@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-import depthgauge  # noqa: E402
 from _common import write_result  # noqa: E402
+
+import depthgauge  # noqa: E402
 from depthgauge.data import samples  # noqa: E402
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
-import depthgauge  # noqa: E402
 from _common import write_result  # noqa: E402
+
+import depthgauge  # noqa: E402
 from depthgauge.data.synth import churn_table  # noqa: E402
 from tests.serve.crashing import run_campaign  # noqa: E402
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-import depthgauge  # noqa: E402
 from _common import write_result  # noqa: E402
 from drift_report import log_traffic  # noqa: E402
 from serve_load import free_port, start, stop  # noqa: E402
+
+import depthgauge  # noqa: E402
 from depthgauge.data.synth import churn_table  # noqa: E402
 
 

@@ -20,12 +20,11 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).parents[1]
 sys.path[:0] = [str(Path(__file__).parent), str(ROOT)]
 from _common import write_result  # noqa: E402
+
 from depthgauge.endpoint.cache import ResponseCache  # noqa: E402
 from depthgauge.endpoint.candidate import evaluate_endpoint  # noqa: E402
 from depthgauge.endpoint.client import call_many  # noqa: E402

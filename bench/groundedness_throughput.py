@@ -23,6 +23,7 @@ import torch
 ROOT = Path(__file__).parents[1]
 sys.path[:0] = [str(Path(__file__).parent), str(ROOT)]
 from _common import write_result  # noqa: E402
+
 from depthgauge.genai.groundedness import sentences  # noqa: E402
 from depthgauge.genai.service import evaluate  # noqa: E402
 

@@ -16,6 +16,7 @@ import lightgbm as lgb
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import prepared_churn, write_result  # noqa: E402
+
 from depthgauge.zoo.gbdt import DEFAULTS, LightGBMModel, lightgbm_params  # noqa: E402
 
 REPEATS = 5

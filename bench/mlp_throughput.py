@@ -17,6 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import prepared_churn, write_result  # noqa: E402
+
 from depthgauge.train.loop import TrainConfig, train_module  # noqa: E402
 from depthgauge.zoo.mlp import MLPModel, loss_for  # noqa: E402
 

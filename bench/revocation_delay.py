@@ -19,9 +19,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
-import depthgauge  # noqa: E402
 from _common import write_result  # noqa: E402
 from serve_load import free_port, start, stop  # noqa: E402
+
+import depthgauge  # noqa: E402
 from depthgauge.data.synth import churn_table  # noqa: E402
 
 

@@ -24,8 +24,9 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-import depthgauge  # noqa: E402
 from _common import write_result  # noqa: E402
+
+import depthgauge  # noqa: E402
 from depthgauge.data.synth import churn_table  # noqa: E402
 
 GOALS_MS = {"lightgbm": 0.15, "linear": 0.1, "mlp": 0.3}

@@ -26,8 +26,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-import depthgauge  # noqa: E402
 from _common import write_result  # noqa: E402
+
+import depthgauge  # noqa: E402
 from depthgauge.data.synth import churn_table  # noqa: E402
 
 ROW = {"tenure_months": 3.0, "monthly_charges": 99.5, "support_calls": 4, "contract": "month-to-month",

@@ -24,10 +24,11 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import depthgauge  # noqa: E402
 from _common import write_result  # noqa: E402
-from depthgauge.data.synth import churn_table  # noqa: E402
 from serve_load import ROW, free_port, load, start, stop  # noqa: E402
+
+import depthgauge  # noqa: E402
+from depthgauge.data.synth import churn_table  # noqa: E402
 
 PEERS = Path(__file__).parent / ".venv-peers"
 PEER_PACKAGES = ["bentoml>=1.4,<1.5", "mlflow>=3,<4", "lightgbm", "pandas"]

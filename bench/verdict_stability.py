@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import RESULTS, write_result  # noqa: E402
 from verdict_suite import _fair, _sklearn, _statsmodels  # noqa: E402
 
-from depthgauge.units import parse_duration  # noqa: E402
 from depthgauge.assessment.quality import LOWER_IS_BETTER  # noqa: E402
+from depthgauge.units import parse_duration  # noqa: E402
 
 TABLES = {
     "breast_cancer": (lambda: _sklearn("breast_cancer", "diagnosis"), "diagnosis"),

@@ -30,8 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import RESULTS, write_result  # noqa: E402
 
-from depthgauge.units import parse_duration  # noqa: E402
 from depthgauge.data import samples  # noqa: E402
+from depthgauge.units import parse_duration  # noqa: E402
 
 
 def _sklearn(name: str, target: str):

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +9,7 @@ import pandas as pd
 import pytest
 
 from depthgauge.data.synth import churn_table
-
-ROOT = Path(__file__).resolve().parents[1]
-BREAST_CANCER = ROOT / "examples" / "breast_cancer.csv"
+from tests.helpers.databases import postgres_cluster
 
 
 @pytest.fixture
@@ -53,37 +47,6 @@ def multiclass_table() -> pd.DataFrame:
     frame = wine.frame.copy()
     frame["target"] = frame["target"].map({0: "barolo", 1: "grignolino", 2: "barbera"})
     return frame
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m depthgauge ARGS` as a user would, in a fresh process."""
-    full_env = {**os.environ, "COLUMNS": "160", **(env or {})}
-    full_env.pop("DEPTHGAUGE_HOME", None)
-    if env and "DEPTHGAUGE_HOME" in env:
-        full_env["DEPTHGAUGE_HOME"] = env["DEPTHGAUGE_HOME"]
-    return subprocess.run([sys.executable, "-m", "depthgauge", *args], capture_output=True, text=True,
-                          cwd=cwd, env=full_env, timeout=600)
-
-
-def cli_json(*args: str, **kwargs) -> dict:
-    result = run_cli(*args, "--json", **kwargs)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-_CLUSTER = {}
-
-
-def postgres_cluster():
-    """Return the test run's throwaway PostgreSQL cluster, started on first use and stopped at exit."""
-    if "cluster" not in _CLUSTER:
-        import atexit
-
-        from tests.postgres import PostgresCluster
-
-        _CLUSTER["cluster"] = PostgresCluster().start()
-        atexit.register(_CLUSTER["cluster"].stop)
-    return _CLUSTER["cluster"]
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from depthgauge.errors import DepthgaugeError
 from depthgauge.data.values import FALSE_WORDS, TRUE_WORDS, as_bool, as_datetime
+from depthgauge.errors import DepthgaugeError
 
 REQUIRED = "missing; it is required (it had no missing values in training)"
 SHOWN_ROWS = 3  # a column's problem names this many rows, then counts the rest

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import depthgauge
@@ -108,4 +107,5 @@ def test_a_table_with_a_text_column_stays_a_table_unless_asked(home, churn):
     assert a.duration_s <= 1.1 * 20  # the budget holds for every kind
     assert a.options["kind"] == "table"
     assert next(c for c in a.profile["columns"] if c["name"] == "notes")["role"] == "text"
-    assert isinstance(pd.DataFrame(a.profile["columns"]), pd.DataFrame)
+    trained = {c.family for c in a.candidates if c.ok}
+    assert {"linear", "lightgbm"} <= trained  # a table's models were trained on it, the notes read as text

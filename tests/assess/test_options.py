@@ -1,9 +1,9 @@
 import pytest
 
 from depthgauge.assessment.options import parse_value
-from depthgauge.units import parse_duration, parse_volume
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.errors import DepthgaugeError
+from depthgauge.units import parse_duration, parse_volume
 
 
 @pytest.mark.parametrize("text,seconds", [("300", 300), ("90s", 90), ("5m", 300), ("1h30m", 5400), ("2.5m", 150), (45, 45)])

@@ -5,7 +5,7 @@ import pytest
 import depthgauge
 from depthgauge.data.synth import churn_table
 from depthgauge.errors import DepthgaugeError
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 pytestmark = pytest.mark.ray
 

@@ -9,7 +9,7 @@ from depthgauge.assessment.quality import corrected_resampled_interval
 from depthgauge.assessment.repeats import affordable_repeats
 from depthgauge.assessment.verdict import Circumstances, decide_verdict
 from depthgauge.data.synth import churn_table
-from tests.assess.test_verdict import candidate
+from tests.helpers.verdicts import candidate
 
 
 def _with_splits(result, scores):
@@ -151,7 +151,7 @@ def test_an_equivalent_deep_model_is_taken_only_when_it_saves_more_than_the_cost
 
 def test_a_saving_in_review_labour_smaller_than_its_sampling_error_does_not_pick_the_deep_model():
     from depthgauge.cost.ownership import monthly_cost
-    from tests.assess.test_verdict import TERMS
+    from tests.helpers.verdicts import TERMS
 
     rng = np.random.default_rng(3)
     base = 0.85 + rng.normal(0, 0.01, 5)

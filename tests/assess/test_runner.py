@@ -12,7 +12,7 @@ import depthgauge
 from depthgauge.store.tables import AssessmentRow, DatasetRow, RunRow
 from depthgauge.workspace import Workspace
 from depthgauge.zoo import load_model
-from tests.conftest import BREAST_CANCER
+from tests.helpers.cli import BREAST_CANCER
 
 FIVE_DIMENSIONS = ["roc_auc", "roc_auc_low", "roc_auc_high", "latency_p50_ms", "latency_p99_ms", "throughput_rows_per_s",
                    "fit_seconds", "peak_memory_mb", "artifact_bytes", "training_cost_usd", "cost_per_1k_predictions_usd",

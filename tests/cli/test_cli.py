@@ -7,8 +7,7 @@ import sys
 import pytest
 
 import depthgauge
-
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 def test_help_lists_the_commands():

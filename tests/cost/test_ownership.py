@@ -80,7 +80,7 @@ def test_the_review_cost_default_comes_from_the_price_catalog_and_says_so():
 
 
 def test_a_bad_cost_flag_on_assess_is_refused_before_anything_is_written(tmp_path):
-    from tests.conftest import BREAST_CANCER, run_cli
+    from tests.helpers.cli import BREAST_CANCER, run_cli
 
     home = tmp_path / "ws"
     refused = run_cli("--home", str(home), "assess", str(BREAST_CANCER), "--target", "diagnosis", "--utilisation", "0")

@@ -9,7 +9,7 @@ import depthgauge
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.cost.project import Assumptions, CostOption, cost_option
 from depthgauge.errors import DepthgaugeError
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 def test_every_category_follows_from_the_assumptions():

@@ -17,8 +17,8 @@ from depthgauge.endpoint.spec import load_spec
 from depthgauge.errors import DepthgaugeError
 from depthgauge.money import usd
 from depthgauge.workspace import Workspace
-from tests.conftest import cli_json, run_cli
 from tests.endpoint.vendor_server import VendorServer, spec_text
+from tests.helpers.cli import cli_json, run_cli
 
 POSITIVE = ["great", "excellent", "love", "superb", "reliable", "sturdy"]
 NEGATIVE = ["awful", "broken", "slow", "hate", "refund", "flimsy"]
@@ -131,6 +131,7 @@ def test_a_rerun_pays_only_for_what_failed_and_an_interrupted_run_resumes(server
                   for t in {b["document"]["text"] for b in server.bodies} if "[[" in t)
     assert server.requests - before == retried, "answered calls come from the cache"
     assert again.params["from_cache"] == vendor.params["answered"] and again.params["spent_usd"] == 0
+    assert again.params["calls"] - again.params["from_cache"] == failed  # only the failed rows were called again
     assert again.quality["roc_auc"].value == pytest.approx(vendor.quality["roc_auc"].value)
 
     # Stopped by an error after 10 answers (a crash, or Ctrl-C, which leaves by the same `finally`): the answers

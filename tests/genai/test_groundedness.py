@@ -4,7 +4,6 @@ queue's decisions replacing the detector's, and bad input."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,9 +14,8 @@ from depthgauge.genai.service import evaluate, list_latest
 from depthgauge.serve import reviews
 from depthgauge.store.tables import GenaiEvaluationRow
 from depthgauge.workspace import Workspace
-from tests.conftest import cli_json, run_cli
-
-CASES = Path(__file__).parent / "grounding_cases.jsonl"
+from tests.helpers.cli import cli_json, run_cli
+from tests.helpers.grounding import CASES
 
 
 def _cases() -> list[dict]:
@@ -158,7 +156,7 @@ def test_reviewers_decide_claims_through_the_http_api(evaluated, tmp_path):
 
     from depthgauge.govern.keys import create_key
     from depthgauge.server import create_app
-    from tests.serve.conftest import LiveServer
+    from tests.helpers.servers import LiveServer
 
     home = tmp_path / "ws"
     shutil.copytree(evaluated[0], home)

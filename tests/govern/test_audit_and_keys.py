@@ -8,7 +8,7 @@ import depthgauge
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit, keys
 from depthgauge.workspace import Workspace
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 def test_a_key_is_256_random_bits_stored_only_as_its_hash(home):

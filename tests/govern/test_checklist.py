@@ -4,8 +4,8 @@ import pytest
 
 import depthgauge
 from depthgauge.errors import DepthgaugeError
-from tests.advise.test_tree import PATHS_TO_LEAVES
-from tests.conftest import run_cli
+from tests.helpers.advice import PATHS_TO_LEAVES
+from tests.helpers.cli import run_cli
 
 
 def test_an_empty_workspace_has_twelve_open_items(home):

@@ -9,7 +9,7 @@ import depthgauge
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.service import write_vendor_template
 from depthgauge.govern.vendor import QUESTIONS
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 def two_vendors(tmp_path):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from depthgauge.data.reference import build_reference
 from depthgauge.data.synth import churn_table
 from depthgauge.monitor import drift
-from depthgauge.data.reference import build_reference
 
 
 def measure(reference, frame, seed=0):

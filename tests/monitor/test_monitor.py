@@ -1,37 +1,19 @@
 """Monitoring end to end: traffic through a real server, drift and quality decay detected, alerts stored and delivered."""
 
-import json
 import time
 
 import httpx
 import pytest
 
-from depthgauge.data.synth import churn_table
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.audit import verify
 from depthgauge.monitor.alerts import Webhook, deliver, load_rules
-from depthgauge.monitor.profiles import SETTLE_S
 from depthgauge.monitor.service import run_monitor
 from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
-from tests.conftest import cli_json, run_cli
-from tests.monitor.conftest import Receiver, write_rules
-from tests.serve.conftest import LiveServer
-
-
-def traffic(seed: int, rows: int = 400, shift: float = 0.0):
-    frame = churn_table(rows, 8, seed=seed)
-    frame["monthly_charges"] = frame["monthly_charges"] + shift
-    return json.loads(frame.drop(columns=["churned"]).to_json(orient="records")), frame["churned"].astype(str).tolist()
-
-
-def post_traffic(client, records) -> list[str]:
-    ids = []
-    for start in range(0, len(records), 100):
-        response = client.post("/v1/models/churn/predict", json={"inputs": records[start:start + 100]})
-        assert response.status_code == 200, response.text
-        ids += [p["request_id"] for p in response.json()["predictions"]]
-    return ids
+from tests.helpers.cli import cli_json, run_cli
+from tests.helpers.monitoring import Receiver, post_traffic, settle_log, traffic, write_rules
+from tests.helpers.servers import LiveServer
 
 
 def test_drift_fires_a_scheduled_alert_that_reaches_the_webhook_the_api_and_metrics(workspace_copy):
@@ -64,7 +46,11 @@ def test_drift_fires_a_scheduled_alert_that_reaches_the_webhook_the_api_and_metr
             metrics = client.get("/metrics").text
             assert 'depthgauge_alerts_firing{model="churn",severity="warning"} 1.0' in metrics
             assert 'depthgauge_drift_score{model="churn"}' in metrics
-            time.sleep(2.5)
+            monitor = next(job for job in app.state.serving.jobs if job.name == "monitor")
+            seen, deadline = monitor.runs, time.time() + 30
+            while monitor.runs < seen + 2 and time.time() < deadline:  # two more runs with the rule still breached
+                time.sleep(0.1)
+            assert monitor.runs >= seen + 2, "the scheduled monitor should keep running"
         assert len(receiver.received) == 1, "a rule that stays breached fires once, not on every run"
     with Workspace.open(home) as workspace, workspace.session() as session:
         assert verify(session).ok
@@ -115,7 +101,7 @@ def _drifted_workspace(home, token):
     with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
             base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         post_traffic(client, traffic(seed=5, shift=40.0)[0])
-    time.sleep(SETTLE_S + 0.2)  # the monitor reads log rows once they are settled
+    settle_log(home)  # the monitor reads log rows once they are settled
 
 
 def test_webhook_failures_are_retried_then_recorded(workspace_copy):

@@ -1,7 +1,6 @@
 """Log profiles: the log is folded once, incrementally, without duplicates; windows merge whole profiles."""
 
 import threading
-import time
 
 import httpx
 import numpy as np
@@ -13,14 +12,14 @@ from depthgauge.monitor.report import monitored_version
 from depthgauge.server import create_app
 from depthgauge.store.tables import LogProfileRow, PredictionLogRow
 from depthgauge.workspace import Workspace
-from tests.monitor.test_monitor import post_traffic, traffic
-from tests.serve.conftest import LiveServer
+from tests.helpers.monitoring import post_traffic, settle_log, traffic
+from tests.helpers.servers import LiveServer
 
 
 def _log(home, records):
     with LiveServer(create_app(home, auth=False, monitor_every_s=0)) as url, httpx.Client(base_url=url, timeout=30) as c:
         post_traffic(c, records)
-    time.sleep(profiles.SETTLE_S + 0.2)
+    settle_log(home)  # the monitor reads log rows once they are settled
 
 
 def test_folding_is_incremental_and_windows_take_whole_recent_profiles(workspace_copy, monkeypatch):

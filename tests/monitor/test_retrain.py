@@ -15,8 +15,8 @@ from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
 from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
-from tests.conftest import cli_json, run_cli
-from tests.serve.conftest import ROW, LiveServer
+from tests.helpers.cli import cli_json, run_cli
+from tests.helpers.servers import ROW, LiveServer
 
 
 def dated(frame: pd.DataFrame, start: str = "2025-01-01") -> pd.DataFrame:

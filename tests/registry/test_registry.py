@@ -7,13 +7,13 @@ import shutil
 import pytest
 
 import depthgauge
-from depthgauge.data.synth import churn_table
 from depthgauge.contract import ContractError
+from depthgauge.data.synth import churn_table
 from depthgauge.errors import DepthgaugeError
-from depthgauge.registry.predictor import UnseenCategoryWarning
 from depthgauge.registry import api
+from depthgauge.registry.predictor import UnseenCategoryWarning
 from depthgauge.registry.refs import ModelRef, parse_ref
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 @pytest.fixture(scope="module")

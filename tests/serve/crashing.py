@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.serve.conftest import ROW
+from tests.helpers.servers import ROW
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from tests.serve.conftest import ROW, private_copy
+from tests.helpers.servers import ROW, private_copy
 from tests.serve.crashing import free_port
 
 

@@ -6,7 +6,7 @@ audit chain verifies and the SQLite file passes its integrity check, every round
 
 import pytest
 
-from tests.serve.conftest import private_copy
+from tests.helpers.servers import private_copy
 from tests.serve.crashing import run_campaign
 
 ROUNDS = 5

@@ -16,7 +16,7 @@ from depthgauge.govern.keys import create_key
 from depthgauge.serve import deploy as deployments
 from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
-from tests.serve.conftest import LiveServer
+from tests.helpers.servers import LiveServer
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,16 @@
 
 import datetime
 import json
-import time
 
 import pytest
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.keys import create_key, parse_quota, parse_rate
-from depthgauge.serve.app import FOLLOW_SECONDS
-from depthgauge.server import create_app
 from depthgauge.serve.limits import KeyLimits
+from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
-from tests.conftest import run_cli
-from tests.serve.conftest import ROW, LiveServer, client, private_copy
+from tests.helpers.cli import run_cli
+from tests.helpers.servers import ROW, LiveServer, client, private_copy
 
 
 def test_the_rate_refills_with_time_and_the_quota_with_the_day():
@@ -92,11 +90,11 @@ def test_a_daily_quota_is_shared_by_every_server_and_kept_across_a_restart(serve
     with Workspace.open(home) as workspace, workspace.transaction() as session:
         token = create_key(session, "shared-quota", "predictor", quota="10/day")[1]
     body = {"inputs": [ROW] * 6}
-    with (LiveServer(create_app(home, monitor_every_s=0)) as first,
-          LiveServer(create_app(home, monitor_every_s=0)) as second):
+    one, other = create_app(home, monitor_every_s=0), create_app(home, monitor_every_s=0)
+    with LiveServer(one) as first, LiveServer(other) as second:
         with client(first, token) as c:
             assert c.post("/v1/models/churn/predict", json=body).status_code == 200
-        time.sleep(FOLLOW_SECONDS * 2.5)  # each server adds its count to the workspace's every FOLLOW_SECONDS
+        one.state.serving.limits.sync()  # what the background tick does every FOLLOW_SECONDS
         with client(second, token) as c:
             refused = c.post("/v1/models/churn/predict", json=body)  # 6 + 6 > 10, though this server served none
             fits = c.post("/v1/models/churn/predict", json={"inputs": [ROW] * 4})

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from depthgauge.govern.audit import verify
 from depthgauge.store.tables import PredictionLogRow, ReviewRow
 from depthgauge.workspace import Workspace
-from tests.serve.conftest import ROW, private_copy
+from tests.helpers.servers import ROW, private_copy
 from tests.serve.crashing import free_port, start_server
 
 

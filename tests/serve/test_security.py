@@ -13,8 +13,8 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import run_cli
-from tests.serve.conftest import client, private_copy
+from tests.helpers.cli import run_cli
+from tests.helpers.servers import client, private_copy
 from tests.serve.crashing import free_port
 
 

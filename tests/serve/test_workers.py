@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from depthgauge.store.tables import PredictionLogRow
 from depthgauge.workspace import Workspace
-from tests.serve.conftest import ROW, private_copy
+from tests.helpers.servers import ROW, private_copy
 from tests.serve.crashing import free_port
 
 

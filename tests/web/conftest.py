@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import httpx
@@ -11,15 +10,13 @@ import pytest
 import depthgauge
 from depthgauge.data.synth import churn_table
 from depthgauge.govern.keys import create_key
-from depthgauge.monitor.profiles import SETTLE_S
 from depthgauge.monitor.service import run_monitor
 from depthgauge.serve import deploy as deployments
 from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
-from tests.serve.conftest import LiveServer
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "dashboard"
+from tests.helpers.browser import CHROMIUM
+from tests.helpers.monitoring import settle_log
+from tests.helpers.servers import LiveServer
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +37,7 @@ def dashboard_workspace(tmp_path_factory):
                                                     json={"inputs": records[start:start + 100]}).json()["predictions"]]
         for request_id, label in list(zip(ids, data["churned"].astype(str)))[:150]:
             c.post("/v1/feedback", json={"request_id": request_id, "label": label})
-    time.sleep(SETTLE_S + 0.2)
+    settle_log(home)  # the monitor reads log rows once they are settled
     with Workspace.open(home) as workspace:
         run_monitor(workspace, ["churn"])
     return home, tokens
@@ -74,13 +71,3 @@ def page(browser):
     context.close()
 
 
-def sign_in(page, url: str, token: str) -> None:
-    page.goto(f"{url}/")
-    page.fill("#key", token)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{url}/")
-
-
-def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -7,7 +7,7 @@ import pytest
 
 from depthgauge.money import usd
 from depthgauge.web.routes import _number
-from tests.web.conftest import screenshot, sign_in
+from tests.helpers.browser import screenshot, sign_in
 
 PAGES = ["/", "/models", "/models/churn", "/cards/churn:3", "/assessments", "/reviews", "/monitoring", "/monitoring/churn", "/checklist",
          "/costs", "/audit"]
@@ -172,7 +172,7 @@ def test_an_empty_workspace_says_what_to_do_next(tmp_path, page, path):
     from depthgauge.govern.keys import create_key
     from depthgauge.server import create_app
     from depthgauge.workspace import Workspace
-    from tests.serve.conftest import LiveServer
+    from tests.helpers.servers import LiveServer
 
     home = tmp_path / "empty"
     with Workspace.open(home) as workspace, workspace.transaction() as session:
@@ -185,7 +185,7 @@ def test_an_empty_workspace_says_what_to_do_next(tmp_path, page, path):
 
 def test_the_hallucination_tile_shows_the_latest_evaluation_and_follows_reviews(dashboard, page):
     from depthgauge.genai.service import evaluate, list_latest
-    from tests.genai.test_groundedness import CASES
+    from tests.helpers.grounding import CASES
 
     url, tokens, home = dashboard
     result = evaluate(CASES, "support-bot", home=home)

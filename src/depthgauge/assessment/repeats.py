@@ -19,8 +19,8 @@ import numpy as np
 from depthgauge.assessment import quality
 from depthgauge.assessment.evaluation import outcome_of
 from depthgauge.assessment.fitting import fit_candidates
-from depthgauge.assessment.progress import Reporter
 from depthgauge.assessment.plan import BudgetPlan
+from depthgauge.assessment.progress import Reporter
 from depthgauge.data.split import repeated_split
 from depthgauge.zoo import FAMILIES
 

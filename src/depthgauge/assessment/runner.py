@@ -5,12 +5,11 @@ Every input is validated before the workspace is touched, so bad input writes no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -20,24 +19,30 @@ import pandas as pd
 from depthgauge.assessment import quality
 from depthgauge.assessment.evaluation import evaluate, evaluate_unlabelled, prediction_reference
 from depthgauge.assessment.fitting import fit_candidates, fit_on_ray
-from depthgauge.assessment.progress import Reporter
+from depthgauge.assessment.importance import permutation_importance_of, sample_rows
 from depthgauge.assessment.operations import THROUGHPUT_BATCH
 from depthgauge.assessment.options import DataOptions, DecisionOptions, RunOptions, command_line, parse_value
 from depthgauge.assessment.persist import store_assessment
 from depthgauge.assessment.plan import IMPORTANCE_SHARE, MIN_BUDGET_S, MIN_FIT_S, plan_budget
-from depthgauge.assessment.results import Assessment
+from depthgauge.assessment.progress import Reporter
 from depthgauge.assessment.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats
-from depthgauge.assessment.importance import permutation_importance_of, sample_rows
+from depthgauge.assessment.results import Assessment
 from depthgauge.assessment.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.kinds import detect_kind, prepare
-from depthgauge.data.profile import (LEAKAGE_SCORE, SUSPECT_SCORE, leak_warnings, profile_table, profile_unlabeled,
-                                     single_feature_scores)
-from depthgauge.data.split import split_rows
-from depthgauge.units import parse_volume
-from depthgauge.errors import DepthgaugeError
+from depthgauge.data.profile import (
+    LEAKAGE_SCORE,
+    SUSPECT_SCORE,
+    leak_warnings,
+    profile_table,
+    profile_unlabeled,
+    single_feature_scores,
+)
 from depthgauge.data.reference import build_reference
+from depthgauge.data.split import split_rows
+from depthgauge.errors import DepthgaugeError
+from depthgauge.units import parse_volume
 from depthgauge.zoo import CANDIDATES, FAMILIES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
 from dataclasses import dataclass, field
 from typing import Callable
 
-from depthgauge.assessment.quality import (LABELS, LOWER_IS_BETTER, Interval, corrected_resampled_interval, is_better,
-                                      paired_bootstrap_delta, paired_margin, splits_to_decide)
+import numpy as np
+
+from depthgauge.assessment.quality import (
+    LABELS,
+    LOWER_IS_BETTER,
+    Interval,
+    corrected_resampled_interval,
+    is_better,
+    paired_bootstrap_delta,
+    paired_margin,
+    splits_to_decide,
+)
 from depthgauge.assessment.results import CandidateResult, Verdict
 from depthgauge.assessment.summary import executive_summary
 from depthgauge.money import usd

@@ -36,8 +36,7 @@ def root(
 
 
 def _register() -> None:
-    from depthgauge.cli import (advise, assess, cost, genai, govern, keys, logs, models, monitor, probe,  # noqa: F401
-                                serve, workspace)
+    from depthgauge.cli import advise, assess, cost, genai, govern, keys, logs, models, monitor, probe, serve, workspace  # noqa: F401
 
 
 def run() -> None:

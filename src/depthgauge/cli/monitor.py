@@ -82,8 +82,8 @@ def monitor(
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Measure drift, live quality, latency, cost and business impact from the prediction log; fire alerts."""
-    from depthgauge.monitor.service import run_monitor
     from depthgauge.monitor.profiles import parse_window
+    from depthgauge.monitor.service import run_monitor
     from depthgauge.registry.api import existing_workspace
 
     parse_window(window or "10000")

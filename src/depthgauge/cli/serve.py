@@ -43,8 +43,8 @@ def serve(
 
     from depthgauge.registry.refs import parse_ref
     from depthgauge.serve import deploy as deployments
-    from depthgauge.serve.log import check_durability
     from depthgauge.serve.access import access_log
+    from depthgauge.serve.log import check_durability
     from depthgauge.server import SETTINGS_VARIABLE, create_app
     from depthgauge.workspace import Workspace
 

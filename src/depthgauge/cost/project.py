@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from depthgauge.units import parse_volume
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, PriceCatalog
 from depthgauge.cost.ownership import CADENCES, CostTerms, call_cost, monthly_cost
 from depthgauge.errors import DepthgaugeError
+from depthgauge.units import parse_volume
 from depthgauge.yamlfile import YamlDocument, read_yaml
 
 CATEGORIES = ("serving", "human_review", "retraining", "storage_and_pipelines", "monitoring_and_operations",

@@ -7,8 +7,17 @@ import os
 import plotly.graph_objects as go
 
 from depthgauge.cost.catalog import load_catalog
-from depthgauge.cost.project import (CADENCES, CATEGORIES, Assumptions, CostProjection, assumptions_from_assessment,
-                                     options_from_assessment, parse_assumptions, project, read_cost_file)
+from depthgauge.cost.project import (
+    CADENCES,
+    CATEGORIES,
+    Assumptions,
+    CostProjection,
+    assumptions_from_assessment,
+    options_from_assessment,
+    parse_assumptions,
+    project,
+    read_cost_file,
+)
 from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.pages import page, table
 

@@ -12,8 +12,14 @@ from sqlalchemy import func, select
 
 from depthgauge.assessment.quality import mean_with_interval, wilson_interval
 from depthgauge.errors import DepthgaugeError
-from depthgauge.genai.groundedness import (Calibration, calibrate, content_words, packaged_examples, score_claims,
-                                           sentences)
+from depthgauge.genai.groundedness import (
+    Calibration,
+    calibrate,
+    content_words,
+    packaged_examples,
+    score_claims,
+    sentences,
+)
 
 MAX_ROWS = 100_000
 

@@ -8,8 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError, NotFound
-from depthgauge.store.tables import (AdviceRow, AssessmentRow, ChecklistMarkRow, CostProjectionRow, DeploymentRow,
-                                     MonitorSnapshotRow, VendorScorecardRow)
+from depthgauge.store.tables import (
+    AdviceRow,
+    AssessmentRow,
+    ChecklistMarkRow,
+    CostProjectionRow,
+    DeploymentRow,
+    MonitorSnapshotRow,
+    VendorScorecardRow,
+)
 
 ITEMS = {
     "business_task": "Business task is measurable",

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from depthgauge.govern import audit
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import (AdviceRow, ChecklistMarkRow, CostProjectionRow, VendorScorecardRow, current_user,
-                                     new_id)
+from depthgauge.store.tables import (
+    AdviceRow,
+    ChecklistMarkRow,
+    CostProjectionRow,
+    VendorScorecardRow,
+    current_user,
+    new_id,
+)
 
 
 def save_advice(workspace, advice) -> str:

@@ -20,8 +20,14 @@ from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift
 from depthgauge.monitor.profiles import Window, WindowSpec, read_window
 from depthgauge.serve.deploy import active_deployment
-from depthgauge.store.tables import (AssessmentRow, FeedbackRow, ModelVersionRow, PredictionLogRow,
-                                     ServingCountRow, utcnow)
+from depthgauge.store.tables import (
+    AssessmentRow,
+    FeedbackRow,
+    ModelVersionRow,
+    PredictionLogRow,
+    ServingCountRow,
+    utcnow,
+)
 
 HOURS_PER_MONTH = 730.0
 RESAMPLES = 1000

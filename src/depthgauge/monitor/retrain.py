@@ -17,28 +17,34 @@ import pandas as pd
 from sqlalchemy import select
 
 from depthgauge.assessment import quality
-from depthgauge.assessment.options import ValueMatrix
-from depthgauge.units import parse_duration
-from depthgauge.assessment.results import CandidateResult
 from depthgauge.assessment.evaluation import evaluate, prediction_reference, record_training
+from depthgauge.assessment.options import ValueMatrix
 from depthgauge.assessment.plan import BudgetPlan
-from depthgauge.zoo.base import TRAINING_OUTCOME
+from depthgauge.assessment.results import CandidateResult
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.cost.ownership import terms_from_stated
 from depthgauge.data.fingerprint import dataset_fingerprint
 from depthgauge.data.load import load_table
+from depthgauge.data.reference import build_reference
 from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
-from depthgauge.money import usd
 from depthgauge.govern import audit
-from depthgauge.data.reference import build_reference
+from depthgauge.money import usd
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
 from depthgauge.store.jsonable import json_ready
-from depthgauge.store.tables import (AssessmentRow, AuditEventRow, FeedbackRow, ModelVersionRow,
-                                     PredictionLogRow, current_user)
+from depthgauge.store.tables import (
+    AssessmentRow,
+    AuditEventRow,
+    FeedbackRow,
+    ModelVersionRow,
+    PredictionLogRow,
+    current_user,
+)
+from depthgauge.units import parse_duration
 from depthgauge.zoo import FAMILIES
 from depthgauge.zoo import load_model as load_folder
+from depthgauge.zoo.base import TRAINING_OUTCOME
 
 CHEAPER = 0.9  # "cheaper" means at most 90% of the champion's cost: timing noise alone must not promote
 _ROLES = {"number": "numeric", "boolean": "boolean", "datetime": "datetime", "category": "categorical"}

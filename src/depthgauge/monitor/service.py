@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from depthgauge.monitor.alerts import alert_dict, deliver, evaluate, load_rules, rules_path
-from depthgauge.monitor.report import build_report, monitored_version
 from depthgauge.monitor.profiles import fold_new_predictions, parse_window
+from depthgauge.monitor.report import build_report, monitored_version
 from depthgauge.serve.deploy import active_deployments
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import AlertRow, MonitorSnapshotRow

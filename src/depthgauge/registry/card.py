@@ -12,7 +12,6 @@ from depthgauge.metrics import LABELS
 from depthgauge.money import usd
 from depthgauge.store.tables import AssessmentRow, ModelVersionRow
 
-
 TOP_FEATURES = 5
 
 

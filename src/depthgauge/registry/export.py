@@ -74,8 +74,8 @@ def export_model(reference: str, to: str | os.PathLike, fmt: str = "folder", hom
 
 
 def _write_folder(predictor, detail: dict, folder: Path, home) -> None:
-    from depthgauge.version import __version__
     from depthgauge.registry import api
+    from depthgauge.version import __version__
 
     # plain copies: the workspace's private file modes stay there; the export gets the user's usual ones
     shutil.copytree(predictor.artifact_dir, folder, dirs_exist_ok=True, copy_function=shutil.copyfile)
@@ -92,8 +92,8 @@ def _write_folder(predictor, detail: dict, folder: Path, home) -> None:
 
 
 def _write_onnx(graph, predictor, detail: dict, folder: Path, home) -> None:
-    from depthgauge.version import __version__
     from depthgauge.registry import api
+    from depthgauge.version import __version__
 
     (folder / "model.onnx").write_bytes(graph.SerializeToString())
     (folder / "input_schema.json").write_text(json.dumps(predictor.input_schema, indent=2, default=str))

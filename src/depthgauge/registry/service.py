@@ -13,8 +13,15 @@ from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.registry.refs import ModelRef, check_alias, check_name, parse_ref
-from depthgauge.store.tables import (AssessmentRow, ModelAliasRow, ModelVersionRow, RegisteredModelRow, SettingRow,
-                                     current_user, utcnow)
+from depthgauge.store.tables import (
+    AssessmentRow,
+    ModelAliasRow,
+    ModelVersionRow,
+    RegisteredModelRow,
+    SettingRow,
+    current_user,
+    utcnow,
+)
 
 REQUIRE_APPROVAL = "require_approval_for_production"
 _PACKAGES = ("depthgauge", "torch", "lightgbm", "scikit-learn", "numpy", "pandas", "safetensors")

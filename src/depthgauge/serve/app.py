@@ -93,6 +93,7 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                     if job.every_s and time.monotonic() - job.last >= job.every_s:
                         job.last = time.monotonic()
                         await run_in_threadpool(job.run)
+                        job.runs += 1
             except Exception as exc:  # a failing tick is reported and retried, never fatal to serving
                 state.last_error = f"{type(exc).__name__}: {exc}"
                 logging.getLogger("depthgauge").warning("background task failed: %s", exc)

@@ -9,6 +9,7 @@ overshoot a quota by at most what they predict for that key between two syncs.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +32,7 @@ class KeyLimits:
         self.shared: dict[tuple[str, str], int] = {}  # (key id, day) -> predictions in the database when last read
         self.pending: dict[tuple[str, str], int] = {}  # (key id, day) -> predictions not yet added to it
         self.inflight: dict[tuple[str, str], int] = {}  # being added by `sync` right now
+        self.syncing = threading.Lock()  # one sync at a time (the background tick, shutdown, a test)
 
     def take_request(self, key_id: str, rate: float | None) -> float | None:
         """Spend one request of the key's rate; return None, or the seconds until one is allowed again."""
@@ -62,6 +64,10 @@ class KeyLimits:
 
     def sync(self) -> None:
         """Add this server's new counts to the database's and read back today's totals (every server's)."""
+        with self.syncing:
+            self._sync()
+
+    def _sync(self) -> None:
         if self.workspace is None:
             for counted, rows in self.pending.items():
                 self.shared[counted] = self.shared.get(counted, 0) + rows

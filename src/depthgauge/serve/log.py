@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 
 from depthgauge.errors import DepthgaugeError
-
 from depthgauge.store.tables import PredictionLogRow, ReviewRow
 
 MAX_BATCH = 512

@@ -44,6 +44,7 @@ class Job:
     every_s: float
     run: object  # () -> None
     last: float = field(default=0.0)
+    runs: int = 0  # finished runs, for an operator or a test that waits on the next one
 
 
 class Serving:

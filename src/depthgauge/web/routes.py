@@ -18,8 +18,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from depthgauge.errors import DepthgaugeError
-from depthgauge.money import usd
 from depthgauge.govern.keys import allowed, authenticate
+from depthgauge.money import usd
 from depthgauge.store.tables import ACTING_AS, ApiKeyRow
 from depthgauge.web import sessions, views
 

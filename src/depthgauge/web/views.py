@@ -9,8 +9,7 @@ from depthgauge.monitor.service import recent_alerts
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
 from depthgauge.serve.reviews import pending_count
-from depthgauge.store.tables import (AssessmentRow, AuditEventRow, CostProjectionRow, ModelVersionRow,
-                                     MonitorSnapshotRow)
+from depthgauge.store.tables import AssessmentRow, AuditEventRow, CostProjectionRow, ModelVersionRow, MonitorSnapshotRow
 from depthgauge.web.charts import line_chart
 
 TREND_POINTS = 30

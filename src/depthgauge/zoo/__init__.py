@@ -15,8 +15,8 @@ from depthgauge.zoo.image import CNNModel, PixelLightGBMModel, PixelLinearModel
 from depthgauge.zoo.linear import LinearModel
 from depthgauge.zoo.mlp import MLPModel
 from depthgauge.zoo.rules import RulesModel
-from depthgauge.zoo.tabm import TabMModel
 from depthgauge.zoo.series import GRUForecast, NaiveForecast, SeasonalNaiveForecast
+from depthgauge.zoo.tabm import TabMModel
 from depthgauge.zoo.text import MiniLMModel, MiniLMTunedModel, TfidfModel
 
 FAMILIES: dict[str, type[TabularModel]] = {

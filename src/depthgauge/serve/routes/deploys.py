@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from depthgauge.serve import deploy as deployments
-from depthgauge.serve.answers import Deployed, DeployBody, DeployedModels, body_doc, problems
+from depthgauge.serve.answers import DeployBody, Deployed, DeployedModels, body_doc, problems
 from depthgauge.serve.dependencies import parsed_body, require, serving
 from depthgauge.serve.state import Serving
 

@@ -1,0 +1,1 @@
+"""What several test modules share; fixtures stay in the conftest.py files."""
