@@ -55,22 +55,30 @@ class Predictor:
         return getattr(self.model, "classes_", None)
 
 
-def load_model(reference: str | os.PathLike, home: str | os.PathLike | None = None) -> Predictor:
-    """Return the predictor for `churn@production`, `churn:3`, `churn`, or a local artifact folder (no database)."""
+def load_model(reference: str | os.PathLike, home: str | os.PathLike | None = None, workspace=None) -> Predictor:
+    """Return the predictor for `churn@production`, `churn:3`, `churn`, or a local artifact folder (no database).
+    A caller that holds the workspace passes it (`workspace=`), so it is not opened a second time."""
     from depthgauge.zoo import load_model as load_folder
 
     if Path(reference).is_dir():
         folder = Path(reference)
         return Predictor(load_folder(folder), None, folder)
-    from depthgauge.registry.service import resolve
+    if workspace is not None:
+        return _from_workspace(workspace, str(reference), load_folder)
     from depthgauge.workspace import Workspace, resolve_home
 
     root = resolve_home(home)
     if not (root / "depthgauge.db").exists() and not os.environ.get("DEPTHGAUGE_DB_URL"):
         raise DepthgaugeError(f"No workspace at {root}, so no model '{reference}'. Pass home=..., or a local artifact folder.")
-    with Workspace.open(root) as workspace:
-        with workspace.session() as session:
-            version = resolve(session, str(reference))
-            ref, digest = version.ref, version.artifact_digest
-        folder = workspace.artifacts.get_dir(digest, workspace.home / "models" / digest)  # verified on every load
+    with Workspace.open(root) as opened:
+        return _from_workspace(opened, str(reference), load_folder)
+
+
+def _from_workspace(workspace, reference: str, load_folder) -> Predictor:
+    from depthgauge.registry.service import resolve
+
+    with workspace.session() as session:
+        version = resolve(session, reference)
+        ref, digest = version.ref, version.artifact_digest
+    folder = workspace.artifacts.get_dir(digest, workspace.home / "models" / digest)  # verified on every load
     return Predictor(load_folder(folder), ref, folder)

@@ -63,7 +63,7 @@ class Serving:
     def load(self, name: str, ref: str, review: dict) -> None:
         from depthgauge.registry.predictor import load_model
 
-        predictor = load_model(ref, home=self.workspace.home)
+        predictor = load_model(ref, workspace=self.workspace)
         deployed = Deployed(ref, predictor, request_model(name, record_model(name, predictor.input_schema), MAX_ROWS),
                             [c["name"] for c in predictor.input_schema["columns"]], review)
         batching = review.get("batching")

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_HEAD: list[str] = []
 _MIGRATING = threading.Lock()  # Alembic's command API keeps module-global state: one migration at a time per process
 
 
@@ -36,8 +38,28 @@ def alembic_config() -> Config:
     return config
 
 
+def head_revision() -> str:
+    """The newest migration's revision (read from the migration scripts once per process)."""
+    if not _HEAD:
+        from alembic.script import ScriptDirectory
+
+        _HEAD.append(ScriptDirectory.from_config(alembic_config()).get_current_head())
+    return _HEAD[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a new database."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the database schema to the newest migration."""
+    """Bring the database schema to the newest migration; a database already there costs one query."""
+    if current_revision(engine) == head_revision():
+        return
     config = alembic_config()
     with _MIGRATING, engine.begin() as connection:
         config.attributes["connection"] = connection

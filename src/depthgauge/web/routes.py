@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from depthgauge.errors import DepthgaugeError
+from depthgauge.govern.checklist import build_checklist
 from depthgauge.govern.keys import allowed, authenticate
 from depthgauge.money import usd
 from depthgauge.store.tables import ACTING_AS, ApiKeyRow
@@ -148,7 +149,8 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/monitoring/{name}", read_page("monitoring.html", lambda db, name: views.monitoring(db, name)),
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
-    app.add_api_route("/checklist", read_page("checklist.html", lambda db: {"items": _checklist()}), methods=["GET"],
+    app.add_api_route("/checklist", read_page("checklist.html", lambda db: {"items": build_checklist(db, None)}),
+                      methods=["GET"],
                       include_in_schema=False, response_class=HTMLResponse)
     app.add_api_route("/costs", read_page("costs.html", lambda db: {"projections": views.cost_projections(db)}),
                       methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
@@ -159,11 +161,6 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         from depthgauge.serve.reviews import queue
 
         return queue(db, model=model or None)
-
-    def _checklist():
-        from depthgauge.govern.service import checklist
-
-        return checklist(workspace.home)
 
     @app.get("/assessments/{assessment_id}/report", include_in_schema=False)
     async def assessment_report(request: Request, assessment_id: str):
@@ -183,7 +180,6 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         who = current(request)
         if who is None:
             return sign_in_first(request)
-        from depthgauge.govern.checklist import build_checklist
         from depthgauge.registry.card import card_sections, to_html
         from depthgauge.registry.service import resolve
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.zoo.anomaly import AutoencoderModel, IsolationForestModel
-from depthgauge.zoo.base import MODEL_FILE, TabularModel
+from depthgauge.zoo.base import MODEL_FILE, ZooModel
 from depthgauge.zoo.dummy import DummyModel
 from depthgauge.zoo.gbdt import LightGBMModel
 from depthgauge.zoo.graph import GraphSAGEModel
@@ -19,7 +19,7 @@ from depthgauge.zoo.series import GRUForecast, NaiveForecast, SeasonalNaiveForec
 from depthgauge.zoo.tabm import TabMModel
 from depthgauge.zoo.text import MiniLMModel, MiniLMTunedModel, TfidfModel
 
-FAMILIES: dict[str, type[TabularModel]] = {
+FAMILIES: dict[str, type[ZooModel]] = {
     cls.family: cls for cls in (
         DummyModel, LinearModel, RulesModel, LightGBMModel, MLPModel, TabMModel,
         TfidfModel, MiniLMModel, MiniLMTunedModel,
@@ -41,7 +41,7 @@ CANDIDATES = {
 }
 
 
-def load_model(folder: str | Path) -> TabularModel:
+def load_model(folder: str | Path) -> ZooModel:
     """Return the model saved in `folder`, whatever its family."""
     path = Path(folder) / MODEL_FILE
     if not path.exists():
@@ -60,4 +60,4 @@ def load_model(folder: str | Path) -> TabularModel:
         ) from exc
 
 
-__all__ = ["CANDIDATES", "FAMILIES", "TABULAR_CANDIDATES", "TabularModel", "load_model"]
+__all__ = ["CANDIDATES", "FAMILIES", "TABULAR_CANDIDATES", "ZooModel", "load_model"]

@@ -18,7 +18,7 @@ from sklearn.ensemble import IsolationForest
 from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.base import ZooModel
 from depthgauge.zoo.encoding import TabularEncoder
 
 ANOMALY, NORMAL = "anomaly", "normal"
@@ -37,7 +37,7 @@ def average_path_length(n: np.ndarray) -> np.ndarray:
     return out
 
 
-class AnomalyModel(TabularModel):
+class AnomalyModel(ZooModel):
     """Fits without labels; `predict_proba` gives [anomaly share, 1 − share] in the order of `classes_`."""
 
     def fit(self, X, y=None, validation=None) -> "AnomalyModel":

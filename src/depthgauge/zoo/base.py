@@ -23,7 +23,10 @@ TABLE_ROLES = ("numeric", "categorical", "boolean", "datetime")
 TRAINING_OUTCOME = ("stopped_because", "epochs", "rounds", "iterations", "train_rows_used", "time_slice_s")
 
 
-class TabularModel:
+class ZooModel:
+    """The base of every family in the zoo (tables, images, texts, graphs, series): fit, predict, save and load
+    from plain files, with the input schema the service checks requests against."""
+
     family: ClassVar[str]
     display_name: ClassVar[str]
     is_deep: ClassVar[bool] = False
@@ -49,7 +52,7 @@ class TabularModel:
         return {"seed": self.seed, **self.params}
 
     # protocol ----------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y, validation: tuple[pd.DataFrame, object] | None = None) -> "TabularModel":
+    def fit(self, X: pd.DataFrame, y, validation: tuple[pd.DataFrame, object] | None = None) -> "ZooModel":
         """Fit on (X, y), using `validation` for early stopping where the family supports it; return self."""
         X = self.prepare(X)
         if self.uses_encoder:
@@ -97,7 +100,7 @@ class TabularModel:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> "TabularModel":
+    def load(cls, folder: str | Path) -> "ZooModel":
         state = json.loads((Path(folder) / MODEL_FILE).read_text())
         model = cls(state["task"], state["roles"], seed=state["seed"], **state["params"])
         if state["encoder"] is not None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.base import ZooModel
 
 
-class DummyModel(TabularModel):
+class DummyModel(ZooModel):
     family = "dummy"
     instant = True
     display_name = "Majority/mean baseline"

@@ -8,7 +8,7 @@ import time
 import lightgbm as lgb
 import numpy as np
 
-from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.base import ZooModel
 
 MODEL_TEXT = "lightgbm.txt"
 DEFAULTS = {
@@ -47,7 +47,7 @@ def _design(raw: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.hstack([raw, codes.astype(np.float32)])
 
 
-class LightGBMModel(TabularModel):
+class LightGBMModel(ZooModel):
     family = "lightgbm"
     display_name = "LightGBM"
     explainability = "post-hoc"

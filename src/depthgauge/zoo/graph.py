@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.base import ZooModel
 from depthgauge.zoo.mlp import NetworkOutputs, loss_for
 
 WEIGHTS = "gnn.safetensors"
@@ -66,7 +66,7 @@ class _OnGraph(nn.Module):
         return self.network(self.features, self.adjacency)[positions]
 
 
-class GraphSAGEModel(NetworkOutputs, TabularModel):
+class GraphSAGEModel(NetworkOutputs, ZooModel):
     family = "gnn"
     display_name = "Graph neural network (deep)"
     is_deep = True

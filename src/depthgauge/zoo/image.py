@@ -19,10 +19,10 @@ from torch import nn
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.base import ZooModel
 from depthgauge.zoo.gbdt import LightGBMModel
 from depthgauge.zoo.linear import LinearModel
-from depthgauge.zoo.mlp import NetworkOutputs, loss_for
+from depthgauge.zoo.networks import NetworkOutputs, loss_for
 
 WEIGHTS = "cnn.safetensors"
 
@@ -164,7 +164,7 @@ def random_shift(generator: torch.Generator, max_shift: int = 1):
     return augment
 
 
-class CNNModel(ImageInput, NetworkOutputs, TabularModel):
+class CNNModel(ImageInput, NetworkOutputs, ZooModel):
     family = "cnn"
     display_name = "CNN (deep)"
     is_deep = True

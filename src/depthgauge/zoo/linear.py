@@ -9,7 +9,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from depthgauge.zoo.base import TabularModel, sigmoid_to_two_columns, softmax
+from depthgauge.zoo.base import ZooModel, sigmoid_to_two_columns, softmax
 
 WEIGHTS = "linear.safetensors"
 MAX_ITERATIONS = 1000
@@ -52,7 +52,7 @@ def fit_logistic(design, y: np.ndarray, C: float, seed: int, time_limit_s: float
     return model, summary
 
 
-class LinearModel(TabularModel):
+class LinearModel(ZooModel):
     family = "linear"
     display_name = "Linear model"
     explainability = "intrinsic"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from depthgauge.zoo.base import TabularModel
+from depthgauge.zoo.base import ZooModel
 
 LEAF = -1
 
 
-class RulesModel(TabularModel):
+class RulesModel(ZooModel):
     family = "rules"
     display_name = "Decision rules"
     explainability = "intrinsic"

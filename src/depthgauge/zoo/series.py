@@ -13,13 +13,13 @@ from torch import nn
 
 from depthgauge.data.series import lag_names, seasonal_lag
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import TabularModel
-from depthgauge.zoo.mlp import loss_for
+from depthgauge.zoo.base import ZooModel
+from depthgauge.zoo.networks import loss_for
 
 WEIGHTS = "gru.safetensors"
 
 
-class LagModel(TabularModel):
+class LagModel(ZooModel):
     """Reads the lag columns directly (no encoder); missing lags are filled from the nearest newer one."""
 
     uses_encoder = False

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from depthgauge.zoo.mlp import MLPModel, loss_for
+from depthgauge.zoo.mlp import MLPModel
+from depthgauge.zoo.networks import loss_for
 
 DEFAULTS = {"k": 32, "d_block": 128, "n_blocks": 2, "d_embedding": 8, "n_bins": 48, "dropout": 0.1,
             "learning_rate": 2e-3, "weight_decay": 3e-4, "max_epochs": 400, "patience": 8}

@@ -22,9 +22,9 @@ from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo import sentence
-from depthgauge.zoo.base import TabularModel, sigmoid_to_two_columns, softmax
+from depthgauge.zoo.base import ZooModel, sigmoid_to_two_columns, softmax
 from depthgauge.zoo.linear import fit_logistic
-from depthgauge.zoo.mlp import NetworkOutputs, loss_for
+from depthgauge.zoo.networks import NetworkOutputs, loss_for
 
 HEAD = "head.safetensors"
 VALIDATION_ROWS = 512  # validation texts read after each round of fine-tuning
@@ -45,7 +45,7 @@ def _encoder_version() -> str:
         return "unknown"
 
 
-class TextModel(TabularModel):
+class TextModel(ZooModel):
     """A model that reads one free-text column; a missing text is read as empty."""
 
     uses_encoder = False
