@@ -99,3 +99,15 @@ def test_a_vendor_endpoint_that_wins_and_pays_for_itself_is_recommended():
     worse = decide_verdict("binary", "roc_auc", [candidate("lightgbm", False, 0.5, 1e6), vendor(0.1, 0.5)], False,
                            100.0, 200, 0)
     assert worse.recommended == "lightgbm" and "significantly worse" in worse.headline
+
+
+def test_a_retrained_challenger_is_promoted_only_if_measurably_better_or_as_good_and_cheaper():
+    from depthgauge.assessment.quality import Interval
+    from depthgauge.assessment.verdict import promotion
+
+    better, unsure, worse = Interval(0.02, 0.01, 0.03), Interval(0.0, -0.01, 0.01), Interval(-0.02, -0.03, -0.01)
+    assert promotion("roc_auc", better, 200.0, 100.0)[0] == "promote"  # better wins even at twice the cost
+    assert promotion("roc_auc", unsure, 89.0, 100.0) == (
+        "promote", "the challenger is not measurably worse on roc_auc and at least 10% cheaper to own per month")
+    assert promotion("roc_auc", unsure, 91.0, 100.0)[0] == "keep"  # 9% cheaper is within timing noise
+    assert promotion("roc_auc", worse, 10.0, 100.0) == ("keep", "the challenger is measurably worse on roc_auc")

@@ -23,6 +23,20 @@ from depthgauge.assessment.summary import executive_summary
 from depthgauge.money import usd
 
 _BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
+CHEAPER = 0.9  # "cheaper" means at most 90% of the champion's cost: timing noise alone must not promote
+
+
+def promotion(metric: str, delta: Interval, challenger_cost: float, champion_cost: float) -> tuple[str, str]:
+    """Whether a retrained challenger replaces production, and why: ("promote" | "keep", reason). It must be
+    measurably better on `metric` (`delta` > 0 is better), or not measurably worse and at least 10% cheaper."""
+    if delta.low > 0:
+        return "promote", f"the challenger is measurably better on {metric}"
+    if delta.high >= 0 and challenger_cost <= CHEAPER * champion_cost:
+        return "promote", f"the challenger is not measurably worse on {metric} and at least 10% cheaper to own per month"
+    if delta.high < 0:
+        return "keep", f"the challenger is measurably worse on {metric}"
+    return "keep", (f"the challenger is not measurably better on {metric} and not 10% cheaper "
+                    f"({usd(challenger_cost, '/ month')} vs {usd(champion_cost, '/ month')})")
 
 
 def describe_delta(metric: str, delta: Interval, challenger: str, reference: str) -> str:

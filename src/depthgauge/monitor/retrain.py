@@ -21,6 +21,7 @@ from depthgauge.assessment.evaluation import evaluate, prediction_reference, rec
 from depthgauge.assessment.options import ValueMatrix
 from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.assessment.results import CandidateResult
+from depthgauge.assessment.verdict import promotion
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
 from depthgauge.cost.ownership import terms_from_stated
 from depthgauge.data.fingerprint import dataset_fingerprint
@@ -29,7 +30,6 @@ from depthgauge.data.reference import build_reference
 from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
-from depthgauge.money import usd
 from depthgauge.registry import service as registry
 from depthgauge.serve import deploy as deployments
 from depthgauge.store.jsonable import json_ready
@@ -46,7 +46,6 @@ from depthgauge.zoo import FAMILIES
 from depthgauge.zoo import load_model as load_folder
 from depthgauge.zoo.base import TRAINING_OUTCOME
 
-CHEAPER = 0.9  # "cheaper" means at most 90% of the champion's cost: timing noise alone must not promote
 _ROLES = {"number": "numeric", "boolean": "boolean", "datetime": "datetime", "category": "categorical"}
 
 
@@ -149,15 +148,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
         delta = quality.paired_bootstrap_delta(task, metric, results["challenger"].outcome,
                                                results["champion"].outcome, plan.resamples, seed)
         cost = {role: r.cost.monthly_total_usd for role, r in results.items()}
-        if delta.low > 0:
-            decision, why = "promote", f"the challenger is measurably better on {metric}"
-        elif delta.high >= 0 and cost["challenger"] <= CHEAPER * cost["champion"]:
-            decision, why = "promote", f"the challenger is not measurably worse on {metric} and at least 10% cheaper to own per month"
-        elif delta.high < 0:
-            decision, why = "keep", f"the challenger is measurably worse on {metric}"
-        else:
-            decision, why = "keep", (f"the challenger is not measurably better on {metric} and not 10% cheaper "
-                                     f"({usd(cost['challenger'], '/ month')} vs {usd(cost['champion'], '/ month')})")
+        decision, why = promotion(metric, delta, cost["challenger"], cost["champion"])
         folder = challenger_model.save(Path(scratch) / "challenger")
         digest = workspace.artifacts.put_dir(folder)
     challenger = results["challenger"]
