@@ -1,8 +1,10 @@
 """Who is calling: an API key, checked against its stored hash, its role's permissions and its request rate.
 
-Every authenticated route of the API asks `KeyGate.caller`; a refusal is an HTTPException (401, 403 or 429)
-that names the reason. A checked key is cached for KEY_CACHE_SECONDS, so a revoked key is refused within that
-time on every server of the workspace while a busy key costs no database read per request.
+One gate per server, shared by the API and the dashboard. Every authenticated route of the API asks
+`KeyGate.caller`, and a refusal is an HTTPException (401, 403 or 429) that names the reason; the dashboard signs
+in with `KeyGate.key` and checks its sessions' keys with `KeyGate.is_live`. A checked key is cached for
+KEY_CACHE_SECONDS, so a revoked key is refused within that time on every server of the workspace (and signs its
+dashboard sessions out), while a busy key costs no database read per request.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class KeyGate:
         self.workspace, self.limits, self.enabled, self.clock = workspace, limits, enabled, clock
         self.on_limited = on_limited  # called with (key name, "rate") when a request is over its key's rate
         self.seen: dict[str, tuple[float, ApiKeyRow]] = {}  # token -> (valid until, the key's row)
+        self.live: dict[str, float] = {}  # key id -> until when it is known not to be revoked (dashboard sessions)
 
     def caller(self, token: str | None, permission: str) -> Caller:
         """The caller presenting `token`, if it may `permission` now; else raise the HTTPException that says why."""
@@ -62,6 +65,22 @@ class KeyGate:
                                      "Retry after the time in Retry-After.",
                                 headers={"Retry-After": str(max(1, math.ceil(wait)))})
         return Caller(key.name, key.role, key.id, key.quota_per_day)
+
+    def is_live(self, key_id: str) -> bool:
+        """Whether the key `key_id` still exists unrevoked (a dashboard session signed by it is then still good)."""
+        if self.live.get(key_id, float("-inf")) >= self.clock():
+            return True
+        with self.workspace.session() as session:
+            row = session.get(ApiKeyRow, key_id)
+        if row is None or row.revoked_at is not None:
+            self.live.pop(key_id, None)
+            return False
+        self.live[key_id] = self.clock() + KEY_CACHE_SECONDS
+        return True
+
+    def key(self, token: str | None) -> ApiKeyRow | None:
+        """The live key presenting `token`, or None (checked against its stored hash, cached briefly)."""
+        return self._key(token)
 
     def _key(self, token: str | None) -> ApiKeyRow | None:
         if not token:

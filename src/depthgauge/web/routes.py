@@ -8,7 +8,6 @@ HttpOnly and SameSite=Strict.
 from __future__ import annotations
 
 import hmac
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
@@ -19,14 +18,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.checklist import build_checklist
-from depthgauge.govern.keys import allowed, authenticate
+from depthgauge.govern.keys import allowed
 from depthgauge.money import usd
-from depthgauge.store.tables import ACTING_AS, ApiKeyRow
+from depthgauge.store.tables import ACTING_AS
 from depthgauge.web import sessions, views
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]))
-LIVE_CHECK_S = 2.0
 
 
 def _number(value, digits: int = 3) -> str:
@@ -51,7 +49,7 @@ async def _form(request: Request) -> dict[str, str]:
 def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
     secret = sessions.secret_for(workspace.home)
     anonymous = sessions.Session("anonymous", "anonymous", "admin", "no-auth", float("inf"))
-    live_keys: dict[str, float] = {}
+    gate = app.state.serving.gate  # the API's key checks and cache: one per server
 
     def current(request: Request) -> sessions.Session | None:
         if not auth:
@@ -59,12 +57,8 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         session = sessions.read(secret, request.cookies.get(sessions.COOKIE))
         if session is None:
             return None
-        if live_keys.get(session.key_id, 0) < time.monotonic():  # a revoked key signs its sessions out
-            with workspace.session() as db:
-                key = db.get(ApiKeyRow, session.key_id)
-            if key is None or key.revoked_at is not None:
-                return None
-            live_keys[session.key_id] = time.monotonic() + LIVE_CHECK_S
+        if not gate.is_live(session.key_id):  # a revoked key signs its sessions out
+            return None
         ACTING_AS.set(f"key:{session.name}")
         return session
 
@@ -110,8 +104,7 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
     async def login(request: Request):
         fields = await _form(request)
         key, next = fields.get("key", ""), fields.get("next", "/")
-        with workspace.session() as db:
-            row = authenticate(db, key.strip())
+        row = gate.key(key.strip())
         if row is None:
             body = TEMPLATES.get_template("login.html").render(next=next, error="That key is not valid (or was revoked).",
                                                                who=None, auth=auth, path="/login")
