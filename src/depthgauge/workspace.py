@@ -46,10 +46,13 @@ class Workspace:
         return path
 
     @contextmanager
-    def transaction(self):
-        """Yield a session whose work is committed together, or not at all."""
+    def transaction(self, actor: str | None = None):
+        """Yield a session whose work is committed together, or not at all, done by `actor` (an API key as
+        "key:NAME"; default: the person at this terminal). The audit log and the *_by columns record it."""
         factory = sessionmaker(self.engine, expire_on_commit=False)
         with factory.begin() as session:
+            if actor is not None:
+                session.info["actor"] = actor
             yield session
 
     def session(self) -> Session:

@@ -305,3 +305,22 @@ def test_an_unknown_durability_is_refused_before_anything_is_deployed(served_wor
     result = run_cli("--home", str(home), "serve", "--log-format", "xml", "--deploy", "churn:2")
     assert result.returncode == 2 and "Unknown log format 'xml'" in result.stderr and "json" in result.stderr
     assert deployments() == before
+
+
+def test_a_deploy_over_the_api_is_recorded_as_the_key_s_and_one_from_python_as_the_user_s(server, monkeypatch):
+    from depthgauge.store.tables import DeploymentRow
+
+    url, tokens, home = server
+    with client(url, tokens["deployer"]) as c:
+        assert c.post("/v1/models/churn/deploy", json={"ref": "1"}).status_code == 200
+    monkeypatch.setenv("DEPTHGAUGE_USER", "dana")
+    with Workspace.open(home) as workspace, workspace.transaction() as session:  # a unit of work of this terminal's
+        from depthgauge.serve import deploy as deployments
+
+        deployments.deploy(session, "churn", "2")
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        events = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "model.deploy")
+                                 .order_by(AuditEventRow.seq)).all()
+        rows = session.scalars(select(DeploymentRow).order_by(DeploymentRow.deployed_at)).all()
+    assert [e.actor for e in events[-2:]] == ["key:deployer-key", "dana"]
+    assert [r.deployed_by for r in rows[-2:]] == ["key:deployer-key", "dana"]

@@ -165,6 +165,18 @@ def test_an_admin_approves_and_promotes_from_the_models_page(dashboard, page):
     page.get_by_role("button", name="Promote churn:1 to production").click()
     page.wait_for_url(f"{url}/models/churn")
     assert "production" in page.locator("tr", has_text="churn:1").first.inner_text()
+    from sqlalchemy import select
+
+    from depthgauge.store.tables import AuditEventRow, ModelVersionRow
+    from depthgauge.workspace import Workspace
+
+    with Workspace.open(dashboard[2]) as workspace, workspace.session() as session:
+        actors = dict(session.execute(select(AuditEventRow.action, AuditEventRow.actor)
+                                      .where(AuditEventRow.action.in_(["model.approve", "model.alias:production"]))
+                                      .order_by(AuditEventRow.seq)).all())
+        approved_by = session.scalar(select(ModelVersionRow.approved_by).where(ModelVersionRow.version == 1))
+    assert actors == {"model.approve": "key:admin-key", "model.alias:production": "key:admin-key"}
+    assert approved_by == "key:admin-key"  # the dashboard user's key, not the server's login name
 
 
 @pytest.mark.parametrize("path", ["/", "/monitoring", "/reviews"])

@@ -38,9 +38,9 @@ def store_assessment(workspace, assessment: Assessment, frame: pd.DataFrame, sou
         session.add(row)
         session.flush()
         from depthgauge.govern import audit
-        from depthgauge.store.tables import current_user
+        from depthgauge.store.tables import actor_of
 
-        audit.record(session, current_user(), "assessment.create", f"assessment:{assessment.id}",
+        audit.record(session, actor_of(session), "assessment.create", f"assessment:{assessment.id}",
                      {"target": row.target, "recommended": assessment.verdict.recommended})
         recommended = next(r for r, c in zip(runs, assessment.candidates, strict=True) if c.name == assessment.verdict.recommended)
         row.recommended_run_id = recommended.id

@@ -154,7 +154,7 @@ def _correctness(answers: list[dict], embed) -> dict | None:
 def _store(workspace, feature, source, answers, items, where, supports, calibration: Calibration, correctness) -> dict:
     from depthgauge.govern import audit
     from depthgauge.store.jsonable import json_ready
-    from depthgauge.store.tables import GenaiClaimRow, GenaiEvaluationRow, ReviewRow, current_user, new_id
+    from depthgauge.store.tables import GenaiClaimRow, GenaiEvaluationRow, ReviewRow, actor_of, new_id
 
     flags = [s.score >= calibration.threshold for s in supports]
     summary = rates([(a, f) for (a, _), f in zip(where, flags)], len(answers))
@@ -182,7 +182,7 @@ def _store(workspace, feature, source, answers, items, where, supports, calibrat
                 unsupported.append({"claim": claim.id, "review_id": review.id, "answer": answer,
                                     "question": answers[answer]["question"], "sentence": sentence,
                                     "score": support.score, "evidence": support.evidence, "reason": reason})
-        audit.record(session, current_user(), "genai.evaluate", f"genai:{feature}",
+        audit.record(session, actor_of(session), "genai.evaluate", f"genai:{feature}",
                      {"evaluation": evaluation_id, "answers": len(answers), "threshold": calibration.threshold,
                       "hallucination_rate": (summary["hallucination_rate"] or {}).get("value")})
     return {"id": evaluation_id, "feature": feature, "source": source, "threshold": calibration.threshold,

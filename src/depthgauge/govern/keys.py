@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.govern import audit
-from depthgauge.store.tables import ApiKeyRow, KeyUsageRow, current_user, utcnow
+from depthgauge.store.tables import ApiKeyRow, KeyUsageRow, actor_of, utcnow
 
 ROLES = ("admin", "deployer", "reviewer", "predictor", "viewer")
 PERMISSIONS = {
@@ -76,7 +76,7 @@ def create_key(session: Session, name: str, role: str, rate: str | None = None,
                     rate_per_s=rate_per_s, quota_per_day=quota_per_day)
     session.add(row)
     session.flush()
-    audit.record(session, current_user(), "key.create", f"key:{row.id}",
+    audit.record(session, actor_of(session), "key.create", f"key:{row.id}",
                  {"name": row.name, "role": role, "rate_per_s": rate_per_s, "quota_per_day": quota_per_day})
     return row, token
 
@@ -99,7 +99,7 @@ def revoke(session: Session, key_id: str) -> ApiKeyRow:
     if row.revoked_at is not None:
         raise DepthgaugeError(f"Key '{key_id}' ({row.name}) is already revoked.")
     row.revoked_at = utcnow()
-    audit.record(session, current_user(), "key.revoke", f"key:{row.id}", {"name": row.name, "role": row.role})
+    audit.record(session, actor_of(session), "key.revoke", f"key:{row.id}", {"name": row.name, "role": row.role})
     return row
 
 

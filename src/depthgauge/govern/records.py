@@ -9,7 +9,7 @@ from depthgauge.store.tables import (
     ChecklistMarkRow,
     CostProjectionRow,
     VendorScorecardRow,
-    current_user,
+    actor_of,
     new_id,
 )
 
@@ -19,7 +19,7 @@ def save_advice(workspace, advice) -> str:
     with workspace.transaction() as session:
         session.add(AdviceRow(id=row_id, approach=advice.approach, answers=advice.answers,
                               result=json_ready(advice.to_dict())))
-        audit.record(session, current_user(), "advice.create", f"advice:{row_id}", {"approach": advice.approach})
+        audit.record(session, actor_of(session), "advice.create", f"advice:{row_id}", {"approach": advice.approach})
     return row_id
 
 
@@ -28,7 +28,7 @@ def save_cost_projection(workspace, projection, assessment_id: str | None) -> No
         session.add(CostProjectionRow(id=projection.id, assessment_id=assessment_id,
                                       result=json_ready(projection.to_dict()),
                                       report_path=str(projection.report_path) if projection.report_path else None))
-        audit.record(session, current_user(), "cost_projection.create", f"cost_projection:{projection.id}",
+        audit.record(session, actor_of(session), "cost_projection.create", f"cost_projection:{projection.id}",
                      {"assessment_id": assessment_id})
 
 
@@ -36,7 +36,7 @@ def save_vendor_scorecard(workspace, scorecard) -> None:
     with workspace.transaction() as session:
         session.add(VendorScorecardRow(id=scorecard.id, source=scorecard.source, result=json_ready(scorecard.to_dict()),
                                        report_path=str(scorecard.report_path) if scorecard.report_path else None))
-        audit.record(session, current_user(), "vendor_scorecard.create", f"vendor_scorecard:{scorecard.id}",
+        audit.record(session, actor_of(session), "vendor_scorecard.create", f"vendor_scorecard:{scorecard.id}",
                      {"vendors": [v.name for v in scorecard.vendors]})
 
 
@@ -44,5 +44,5 @@ def add_checklist_mark(workspace, item: str, status: str, evidence: str) -> str:
     row_id = new_id()
     with workspace.transaction() as session:
         session.add(ChecklistMarkRow(id=row_id, item=item, status=status, evidence=evidence))
-        audit.record(session, current_user(), "checklist.mark", f"checklist:{item}", {"status": status, "evidence": evidence})
+        audit.record(session, actor_of(session), "checklist.mark", f"checklist:{item}", {"status": status, "evidence": evidence})
     return row_id

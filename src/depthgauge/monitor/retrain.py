@@ -39,7 +39,7 @@ from depthgauge.store.tables import (
     FeedbackRow,
     ModelVersionRow,
     PredictionLogRow,
-    current_user,
+    actor_of,
 )
 from depthgauge.units import parse_duration
 from depthgauge.zoo import FAMILIES
@@ -168,7 +168,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
                      "feedback_rows": 0 if traffic is None else len(traffic), "comparison": comparison},
             scorecard=json_ready(challenger.scorecard_dict()), input_schema=challenger_model.input_schema(),
             reference=json_ready(reference))
-        audit.record(session, current_user(), "model.retrain", f"model:{name}:{version.version}",
+        audit.record(session, actor_of(session), "model.retrain", f"model:{name}:{version.version}",
                      {"champion": champion.ref, "decision": decision, "why": why, "comparison": comparison})
         deployed = False
         if decision == "promote":
@@ -206,7 +206,7 @@ def rollback(session, name: str) -> dict:
         raise DepthgaugeError(f"{name} has had no other production version than {current.ref}, so there is nothing to "
                               "roll back to.")
     registry.promote(session, previous.ref, "production")
-    audit.record(session, current_user(), "model.rollback", f"model:{name}", {"from": current.ref, "to": previous.ref})
+    audit.record(session, actor_of(session), "model.rollback", f"model:{name}", {"from": current.ref, "to": previous.ref})
     active = deployments.active_deployment(session, name)
     if active is not None and active.version_id != previous.id:
         deployments.deploy(session, name, previous.ref, action="rollback")

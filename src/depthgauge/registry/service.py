@@ -19,7 +19,7 @@ from depthgauge.store.tables import (
     ModelVersionRow,
     RegisteredModelRow,
     SettingRow,
-    current_user,
+    actor_of,
     utcnow,
 )
 
@@ -55,7 +55,7 @@ def _event(session: Session, name: str, version: int | None, action: str, note: 
     from depthgauge.govern import audit
 
     obj = f"model:{name}" + (f":{version}" if version is not None else "")
-    audit.record(session, current_user(), f"model.{action}", obj, {"version": version, "note": note})
+    audit.record(session, actor_of(session), f"model.{action}", obj, {"version": version, "note": note})
 
 
 def register_assessment(session: Session, assessment: AssessmentRow, name: str, schemas: dict[str, dict],
@@ -92,7 +92,7 @@ def register_version(session: Session, name: str, *, family: str, is_deep: bool,
                      run_id: str | None = None, note: str | None = None) -> ModelVersionRow:
     """Add the next version of the registered model `name`; packages, code version and creator join the lineage."""
     latest = session.scalar(select(func.max(ModelVersionRow.version)).where(ModelVersionRow.model_name == name)) or 0
-    lineage = {"packages": package_versions(), "code_version": code_version(), "created_by": current_user(),
+    lineage = {"packages": package_versions(), "code_version": code_version(), "created_by": actor_of(session),
                "created_at": utcnow().isoformat(), **lineage}
     version = ModelVersionRow(model_name=name, version=latest + 1, run_id=run_id, assessment_id=assessment_id,
                               family=family, is_deep=is_deep, status="active", artifact_digest=digest, lineage=lineage,
@@ -109,7 +109,7 @@ def _set_alias(session: Session, name: str, alias: str, version: ModelVersionRow
     if row is None:
         session.add(ModelAliasRow(model_name=name, alias=alias, version_id=version.id))
     else:
-        row.version_id, row.updated_by, row.updated_at = version.id, current_user(), utcnow()
+        row.version_id, row.updated_by, row.updated_at = version.id, actor_of(session), utcnow()
     _event(session, name, version.version, f"alias:{alias}")
 
 
@@ -163,10 +163,10 @@ def set_approval_policy(session: Session, required: bool) -> None:
     if row is None:
         session.add(SettingRow(key=REQUIRE_APPROVAL, value=required))
     else:
-        row.value, row.updated_by, row.updated_at = required, current_user(), utcnow()
+        row.value, row.updated_by, row.updated_at = required, actor_of(session), utcnow()
     from depthgauge.govern import audit
 
-    audit.record(session, current_user(), "settings.change", f"setting:{REQUIRE_APPROVAL}", {"value": required})
+    audit.record(session, actor_of(session), "settings.change", f"setting:{REQUIRE_APPROVAL}", {"value": required})
 
 
 def approve(session: Session, reference: str, note: str) -> ModelVersionRow:
@@ -175,7 +175,7 @@ def approve(session: Session, reference: str, note: str) -> ModelVersionRow:
     version = resolve(session, reference)
     if version.status == "archived":
         raise DepthgaugeError(f"{version.ref} is archived; archived versions cannot be approved.")
-    version.approved_by, version.approved_at, version.approval_note = current_user(), utcnow(), note.strip()
+    version.approved_by, version.approved_at, version.approval_note = actor_of(session), utcnow(), note.strip()
     _event(session, version.model_name, version.version, "approve", note.strip())
     return version
 

@@ -29,6 +29,11 @@ class Caller:
     key_id: str | None = None
     quota_per_day: int | None = None
 
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller: "key:NAME", or "anonymous" with authentication off."""
+        return "anonymous" if self.key_id is None else f"key:{self.name}"
+
 
 ANONYMOUS = Caller("anonymous", "admin")
 

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ValidationError
 from depthgauge.serve.answers import field_problems
 from depthgauge.serve.auth import Caller, token_of
 from depthgauge.serve.state import Serving
-from depthgauge.store.tables import ACTING_AS
 
 
 def serving(request: Request) -> Serving:
@@ -20,10 +19,7 @@ def require(permission: str):
 
     async def check(request: Request) -> Caller:
         gate = request.app.state.serving.gate
-        caller = gate.caller(token_of(request.headers.get("authorization"), request.headers.get("x-api-key")),
-                             permission)
-        ACTING_AS.set("anonymous" if caller.key_id is None else f"key:{caller.name}")
-        return caller
+        return gate.caller(token_of(request.headers.get("authorization"), request.headers.get("x-api-key")), permission)
 
     return check
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
 from depthgauge.registry.service import resolve
-from depthgauge.store.tables import DeploymentRow, RegisteredModelRow, SettingRow, current_user, utcnow
+from depthgauge.store.tables import DeploymentRow, RegisteredModelRow, SettingRow, actor_of, utcnow
 
 DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": [], "redact": [], "batching": None}
 REDACTED = "[redacted]"
@@ -88,9 +88,9 @@ def deploy(session: Session, name: str, ref: str, review: dict | None = None, ac
     if setting is None:
         session.add(SettingRow(key=key, value=policy))
     else:
-        setting.value, setting.updated_by, setting.updated_at = policy, current_user(), utcnow()
+        setting.value, setting.updated_by, setting.updated_at = policy, actor_of(session), utcnow()
     session.flush()
-    audit.record(session, current_user(), f"model.{action}", f"deployment:{name}", {"ref": version.ref, "review": policy})
+    audit.record(session, actor_of(session), f"model.{action}", f"deployment:{name}", {"ref": version.ref, "review": policy})
     return deployment
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from depthgauge.errors import DepthgaugeError, NotFound
 from depthgauge.govern import audit
-from depthgauge.store.tables import FeedbackRow, PredictionLogRow, ReviewRow, current_user
+from depthgauge.store.tables import FeedbackRow, PredictionLogRow, ReviewRow, actor_of
 
 
 def parse_date(text: str) -> datetime:
@@ -30,7 +30,7 @@ def purge_before(session: Session, before: datetime) -> int:
     """Delete every logged prediction older than `before`, with its reviews and labels; return how many."""
     ids = list(session.scalars(select(PredictionLogRow.request_id).where(PredictionLogRow.at < before)))
     removed = sum(_remove(session, ids[i:i + 500]) for i in range(0, len(ids), 500))
-    audit.record(session, current_user(), "logs.purge", "prediction_log", {"before": before.isoformat(), "deleted": removed})
+    audit.record(session, actor_of(session), "logs.purge", "prediction_log", {"before": before.isoformat(), "deleted": removed})
     return removed
 
 
@@ -39,5 +39,5 @@ def delete_requests(session: Session, request_ids: list[str]) -> int:
     if missing:
         raise NotFound(f"No logged prediction with request id {', '.join(missing)}; nothing was deleted.")
     removed = _remove(session, request_ids)
-    audit.record(session, current_user(), "logs.delete", "prediction_log", {"request_ids": request_ids})
+    audit.record(session, actor_of(session), "logs.delete", "prediction_log", {"request_ids": request_ids})
     return removed

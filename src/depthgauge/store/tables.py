@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
 def new_id() -> str:
@@ -69,20 +80,36 @@ class RunRow(Base):
     assessment: Mapped[AssessmentRow] = relationship(back_populates="runs")
 
 
-ACTING_AS: ContextVar[str | None] = ContextVar("depthgauge_acting_as", default=None)
-
-
 def current_user() -> str:
-    """Return who is acting: the API key of the current request, else $DEPTHGAUGE_USER, else the login name."""
+    """The person at this terminal: $DEPTHGAUGE_USER, else the login name. The actor of a unit of work opened
+    without one (the CLI, the Python API); the server names its caller instead (`Workspace.transaction(actor=)`)."""
     import getpass
     import os
 
-    if ACTING_AS.get() is not None:
-        return ACTING_AS.get()
     try:
         return os.environ.get("DEPTHGAUGE_USER") or getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def actor_of(session) -> str:
+    """Who acts in `session`'s unit of work: the actor it was opened for, else the person at this terminal."""
+    return session.info.get("actor") or current_user()
+
+
+_ACTOR_COLUMNS = ("created_by", "updated_by", "deployed_by", "given_by")
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_actor(session, _context, _instances) -> None:
+    """Rows a unit of work adds carry its actor in their *_by column, unless the code set one."""
+    actor = session.info.get("actor")
+    if actor is None:
+        return
+    for row in session.new:
+        for column in _ACTOR_COLUMNS:
+            if hasattr(row, column) and getattr(row, column) is None:
+                setattr(row, column, actor)
 
 
 class _Record:

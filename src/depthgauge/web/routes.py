@@ -20,7 +20,6 @@ from depthgauge.errors import DepthgaugeError
 from depthgauge.govern.checklist import build_checklist
 from depthgauge.govern.keys import allowed
 from depthgauge.money import usd
-from depthgauge.store.tables import ACTING_AS
 from depthgauge.web import sessions, views
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -59,8 +58,11 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
             return None
         if not gate.is_live(session.key_id):  # a revoked key signs its sessions out
             return None
-        ACTING_AS.set(f"key:{session.name}")
         return session
+
+    def actor_of_session(who: sessions.Session) -> str:
+        """How the audit log names a dashboard user: by the key they signed in with ("anonymous" with auth off)."""
+        return f"key:{who.name}" if auth else "anonymous"
 
     def page(template_name: str, request: Request, who: sessions.Session, status: int = 200, **context) -> HTMLResponse:
         body = TEMPLATES.get_template(template_name).render(who=who, path=request.url.path, can=lambda p: allowed(who.role, p),
@@ -210,8 +212,8 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         from depthgauge.serve.reviews import decide as decide_review
 
         try:
-            with workspace.transaction() as db:
-                decide_review(db, review_id, decision, label or None, f"key:{who.name}")
+            with workspace.transaction(actor=actor_of_session(who)) as db:
+                decide_review(db, review_id, decision, label or None, actor_of_session(who))
         except DepthgaugeError as exc:
             return page("error.html", request, who, status=409, message=str(exc))
         queue_of = fields.get("model", "")
@@ -233,7 +235,7 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         from depthgauge.registry import service as registry
 
         try:
-            with workspace.transaction() as db:
+            with workspace.transaction(actor=actor_of_session(who)) as db:
                 version = (registry.approve(db, ref, note) if action == "approve"
                            else registry.promote(db, ref, alias))
                 name = version.model_name

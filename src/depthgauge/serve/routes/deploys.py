@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from depthgauge.serve import deploy as deployments
 from depthgauge.serve.answers import DeployBody, Deployed, DeployedModels, body_doc, problems
+from depthgauge.serve.auth import Caller
 from depthgauge.serve.dependencies import parsed_body, require, serving
 from depthgauge.serve.state import Serving
 
@@ -23,10 +24,11 @@ async def list_deployed(state: Serving = Depends(serving)):
 
 
 @router.post("/v1/models/{name}/deploy", response_model=Deployed, openapi_extra=body_doc(DeployBody),
-             dependencies=[Depends(require("deploy"))], responses=problems(401, 403, 404, 409, 422, 429))
-async def deploy(name: str, request: Request, state: Serving = Depends(serving)):
+             responses=problems(401, 403, 404, 409, 422, 429))
+async def deploy(name: str, request: Request, caller: Caller = Depends(require("deploy")),
+                 state: Serving = Depends(serving)):
     body = await parsed_body(request, DeployBody)
-    with state.workspace.transaction() as session:
+    with state.workspace.transaction(actor=caller.actor) as session:
         row = deployments.deploy(session, name, body.ref, body.review)
         ref, review = row.ref, deployments.review_policy(session, name)
     await run_in_threadpool(state.load, name, ref, review)
@@ -34,10 +36,10 @@ async def deploy(name: str, request: Request, state: Serving = Depends(serving))
     return {"name": name, "ref": ref, "review": review}
 
 
-@router.post("/v1/models/{name}/rollback", response_model=Deployed, dependencies=[Depends(require("deploy"))],
-             responses=problems(401, 403, 404, 409, 429))
-async def rollback(name: str, request: Request, state: Serving = Depends(serving)):
-    with state.workspace.transaction() as session:
+@router.post("/v1/models/{name}/rollback", response_model=Deployed, responses=problems(401, 403, 404, 409, 429))
+async def rollback(name: str, request: Request, caller: Caller = Depends(require("deploy")),
+                   state: Serving = Depends(serving)):
+    with state.workspace.transaction(actor=caller.actor) as session:
         row = deployments.rollback(session, name)
         ref, review = row.ref, deployments.review_policy(session, name)
     await run_in_threadpool(state.load, name, ref, review)

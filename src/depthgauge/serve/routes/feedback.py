@@ -19,11 +19,11 @@ router = APIRouter()
              responses=problems(401, 403, 404, 422, 429))
 async def feedback(request: Request, caller: Caller = Depends(require("feedback")), state: Serving = Depends(serving)):
     body = await parsed_body(request, Feedback)
-    with state.workspace.transaction() as session:
+    with state.workspace.transaction(actor=caller.actor) as session:
         if session.get(PredictionLogRow, body.request_id) is None:
             raise NotFound(f"No prediction with request id '{body.request_id}'.")
         row = FeedbackRow(request_id=body.request_id, label=json_ready(body.label), source="feedback",
-                          given_by=f"key:{caller.name}")
+                          given_by=caller.actor)
         session.add(row)
         session.flush()
         return {"id": row.id, "request_id": body.request_id}

@@ -29,6 +29,6 @@ async def list_reviews(status: Literal["pending", "approved", "corrected", "all"
 async def decide_review(review_id: str, request: Request, caller: Caller = Depends(require("review")),
                         state: Serving = Depends(serving)):
     body = await parsed_body(request, ReviewBody)
-    with state.workspace.transaction() as session:
-        review = reviews.decide(session, review_id, body.decision, body.label, f"key:{caller.name}")
+    with state.workspace.transaction(actor=caller.actor) as session:
+        review = reviews.decide(session, review_id, body.decision, body.label, caller.actor)
         return {"id": review_id, "status": review.status, "label": review.label}
