@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,13 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers.servers import ROW
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.helpers.servers import ROW, free_port
 
 
 def start_server(home: Path, port: int, *options: str) -> subprocess.Popen:

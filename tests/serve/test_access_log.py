@@ -9,8 +9,7 @@ import time
 
 import httpx
 
-from tests.helpers.servers import ROW, private_copy
-from tests.serve.crashing import free_port
+from tests.helpers.servers import ROW, free_port, private_copy
 
 
 def test_serve_prints_its_address_and_models_and_logs_each_request_without_body_or_key(served_workspace, tmp_path,

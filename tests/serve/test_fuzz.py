@@ -10,7 +10,8 @@ import re
 import httpx
 import pytest
 
-from tests.serve.crashing import free_port, start_server, stop_server
+from tests.helpers.servers import free_port
+from tests.serve.crashing import start_server, stop_server
 from tests.serve.fuzzing import fuzz_workspace, run_fuzz
 
 EXAMPLES = 15

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from depthgauge.govern.audit import verify
 from depthgauge.store.tables import PredictionLogRow, ReviewRow
 from depthgauge.workspace import Workspace
-from tests.helpers.servers import ROW, private_copy
-from tests.serve.crashing import free_port, start_server
+from tests.helpers.servers import ROW, free_port, private_copy
+from tests.serve.crashing import start_server
 
 
 def test_two_servers_share_one_database_without_losing_or_duplicating_anything(served_workspace, tmp_path, monkeypatch):

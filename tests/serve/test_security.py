@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from tests.helpers.cli import run_cli
-from tests.helpers.servers import client, private_copy
-from tests.serve.crashing import free_port
+from tests.helpers.servers import client, free_port, private_copy
 
 
 def _directives(response) -> dict[str, str]:

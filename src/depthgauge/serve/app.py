@@ -23,7 +23,7 @@ from depthgauge.errors import DepthgaugeError, InvalidField, NotFound
 from depthgauge.serve.access import access_log
 from depthgauge.serve.answers import BODIES, PredictAnswer, Problem, field_problems, problems
 from depthgauge.serve.log import GroupCommitLog, check_durability
-from depthgauge.serve.predict import PATH, ROUTE, PredictRoute, clean_request_id
+from depthgauge.serve.predict import PATH, ROUTE, PredictRoute, clean_request_id, declared_too_large
 from depthgauge.serve.routes import deploys, feedback, ops, reviews
 from depthgauge.serve.state import Serving
 
@@ -75,8 +75,8 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     from depthgauge.workspace import Workspace
 
     check_durability(durability)
-    state = Serving(Workspace.open(home), auth, durability)
-    state.load_active()
+    state = Serving(Workspace.open(home), auth)
+    state.follow_deployments()
 
     def follow() -> None:
         if state.follow_deployments():
@@ -95,7 +95,6 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                         await run_in_threadpool(job.run)
                         job.runs += 1
             except Exception as exc:  # a failing tick is reported and retried, never fatal to serving
-                state.last_error = f"{type(exc).__name__}: {exc}"
                 logging.getLogger("depthgauge").warning("background task failed: %s", exc)
 
     @asynccontextmanager
@@ -153,10 +152,9 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             started, status = time.perf_counter(), {}
             # the caller's X-Request-ID when it sends one (for tracing across services), else a new one
             request_id = (clean_request_id(headers.get(b"x-request-id")) or new_id()) if write_access else ""
-            length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > max_body_bytes:
-                response = JSONResponse({"detail": f"Body of {int(length):,} bytes exceeds the limit of "
-                                                   f"{max_body_bytes:,}. Send smaller batches."}, status_code=413,
+            too_large = declared_too_large(headers, max_body_bytes)
+            if too_large:
+                response = JSONResponse({"detail": too_large}, status_code=413,
                                         headers={"x-request-id": request_id} if write_access else None)
                 await response(scope, receive, send)
                 observe(scope, "unmatched", 413, time.perf_counter() - started, request_id)

@@ -56,7 +56,7 @@ class KeyGate:
         """The caller presenting `token`, if it may `permission` now; else raise the HTTPException that says why."""
         if not self.enabled:
             return ANONYMOUS
-        key = self._key(token)
+        key = self.key(token)
         if key is None:
             raise HTTPException(401, "Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -85,9 +85,6 @@ class KeyGate:
 
     def key(self, token: str | None) -> ApiKeyRow | None:
         """The live key presenting `token`, or None (checked against its stored hash, cached briefly)."""
-        return self._key(token)
-
-    def _key(self, token: str | None) -> ApiKeyRow | None:
         if not token:
             return None
         cached = self.seen.get(token)

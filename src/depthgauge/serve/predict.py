@@ -114,10 +114,9 @@ class PredictRoute:
     async def _answer(self, name: str, method: str, headers: dict, receive) -> dict:
         if method != "POST":
             raise HTTPException(405, "Method Not Allowed", headers={"Allow": "POST"})
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            raise HTTPException(413, f"Body of {int(length):,} bytes exceeds the limit of {self.max_body_bytes:,}. "
-                                     "Send smaller batches.")
+        too_large = declared_too_large(headers, self.max_body_bytes)
+        if too_large:
+            raise HTTPException(413, too_large)
         serving = self.serving
         caller = serving.gate.caller(token_of(headers.get(b"authorization", b"").decode("latin-1"),
                                            headers.get(b"x-api-key", b"").decode("latin-1")), "predict")
@@ -206,6 +205,14 @@ class PredictRoute:
         finally:
             self.in_flight -= 1
         return answers
+
+
+def declared_too_large(headers: dict, limit: int) -> str | None:
+    """Why a request whose Content-Length is over `limit` bytes is refused (413) before its body is read, or None."""
+    length = headers.get(b"content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        return f"Body of {int(length):,} bytes exceeds the limit of {limit:,}. Send smaller batches."
+    return None
 
 
 def clean_request_id(given: bytes | None) -> str:

@@ -48,8 +48,8 @@ class Job:
 
 
 class Serving:
-    def __init__(self, workspace, auth: bool, durability: str):
-        self.workspace, self.auth, self.durability = workspace, auth, durability
+    def __init__(self, workspace, auth: bool):
+        self.workspace = workspace
         self.models: dict[str, Deployed] = {}
         self.metrics = Metrics()
         self.limits = KeyLimits(workspace)
@@ -58,7 +58,6 @@ class Serving:
         self.log: GroupCommitLog | None = None  # started with the app (its writer thread lives as long as it serves)
         self.served: dict[str, list[int]] = {}  # model -> [requests, 4xx, 5xx] since the last flush to serving_counts
         self.jobs: list[Job] = []
-        self.last_error: str | None = None  # of the background tick, for an operator reading the logs
 
     def load(self, name: str, ref: str, review: dict) -> None:
         from depthgauge.registry.predictor import load_model
@@ -72,16 +71,9 @@ class Serving:
                                             float(batching.get("max_wait_ms", 2)), int(batching.get("max_rows", 128)))
         self.models[name] = deployed
 
-    def load_active(self) -> None:
-        with self.workspace.session() as session:
-            active = [(d.model_name, d.ref, deployments.review_policy(session, d.model_name))
-                      for d in deployments.active_deployments(session)]
-        for name, ref, review in active:
-            self.load(name, ref, review)
-
     def follow_deployments(self) -> bool:
-        """Load what was deployed elsewhere (CLI, other servers) and drop what was undeployed; return whether the set
-        of served versions changed."""
+        """Load what is deployed and not yet served here (at start: everything; later: what was deployed elsewhere,
+        by the CLI or other servers) and drop what was undeployed; return whether the served versions changed."""
         with self.workspace.session() as session:
             wanted = {d.model_name: d.ref for d in deployments.active_deployments(session)}
             policies = {name: deployments.review_policy(session, name) for name in wanted}

@@ -28,20 +28,24 @@ async def list_deployed(state: Serving = Depends(serving)):
 async def deploy(name: str, request: Request, caller: Caller = Depends(require("deploy")),
                  state: Serving = Depends(serving)):
     body = await parsed_body(request, DeployBody)
-    with state.workspace.transaction(actor=caller.actor) as session:
-        row = deployments.deploy(session, name, body.ref, body.review)
-        ref, review = row.ref, deployments.review_policy(session, name)
-    await run_in_threadpool(state.load, name, ref, review)
-    request.app.openapi_schema = None
+    ref, review = await _change(request, state, caller, name,
+                                lambda session: deployments.deploy(session, name, body.ref, body.review))
     return {"name": name, "ref": ref, "review": review}
 
 
 @router.post("/v1/models/{name}/rollback", response_model=Deployed, responses=problems(401, 403, 404, 409, 429))
 async def rollback(name: str, request: Request, caller: Caller = Depends(require("deploy")),
                    state: Serving = Depends(serving)):
+    ref, _ = await _change(request, state, caller, name, lambda session: deployments.rollback(session, name))
+    return {"name": name, "ref": ref}
+
+
+async def _change(request: Request, state: Serving, caller: Caller, name: str, change) -> tuple[str, dict]:
+    """Record the caller's deployment change (`change(session)` returns the new deployment) and serve it here at
+    once; return its version and review policy."""
     with state.workspace.transaction(actor=caller.actor) as session:
-        row = deployments.rollback(session, name)
-        ref, review = row.ref, deployments.review_policy(session, name)
+        ref = change(session).ref
+        review = deployments.review_policy(session, name)
     await run_in_threadpool(state.load, name, ref, review)
     request.app.openapi_schema = None
-    return {"name": name, "ref": ref}
+    return ref, review
