@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from depthgauge.errors import DepthgaugeError
 from depthgauge.store.artifacts import ArtifactStore
-from depthgauge.store.db import make_engine, migrate
+from depthgauge.store.db import make_engine, prepare
 
 DEFAULT_HOME = ".depthgauge"
 
@@ -29,13 +30,20 @@ class Workspace:
     artifacts: ArtifactStore
 
     @classmethod
-    def open(cls, home: str | os.PathLike | None = None, db_url: str | None = None) -> "Workspace":
-        """Return the workspace at `home`, creating it and migrating its database to the latest schema."""
+    def open(cls, home: str | os.PathLike | None = None, db_url: str | None = None,
+             upgrade: bool = False) -> "Workspace":
+        """Return the workspace at `home`, creating it when new. A database an earlier release left is migrated
+        to this release's schema only when `upgrade` (`init` and `serve` ask for it); otherwise opening it
+        raises a `DepthgaugeError` that says how to upgrade, and nothing is changed."""
         root = resolve_home(home)
         root.mkdir(parents=True, exist_ok=True)
         url = db_url or os.environ.get("DEPTHGAUGE_DB_URL") or f"sqlite:///{root / 'depthgauge.db'}"
         engine = make_engine(url)
-        migrate(engine)
+        try:
+            prepare(engine, upgrade)
+        except DepthgaugeError:
+            engine.dispose()
+            raise
         artifacts = ArtifactStore(os.environ.get("DEPTHGAUGE_ARTIFACTS") or root / "artifacts")
         return cls(home=root, engine=engine, artifacts=artifacts)
 

@@ -1,6 +1,10 @@
+import pytest
 from sqlalchemy import inspect, text
 
+from depthgauge.errors import DepthgaugeError
+from depthgauge.store.db import head_revision
 from depthgauge.workspace import Workspace, resolve_home
+from tests.helpers.cli import run_cli
 
 
 def test_open_creates_the_schema_in_wal_mode_and_reopens(home):
@@ -74,7 +78,7 @@ def test_a_workspace_from_before_generative_features_keeps_its_reviews_as_predic
                    "'{\"prediction\": \"yes\"}', 0.5, 1.0, 'pending')", {}),
                   ("INSERT INTO reviews (id, request_id, model_name, reason, status, created_at) "
                    "VALUES ('v1', 'r1', 'churn', 'confidence 0.50 < 0.60', 'pending', '2026-01-01')", {}))
-    with Workspace.open(home) as workspace, workspace.session() as session:
+    with Workspace.open(home, upgrade=True) as workspace, workspace.session() as session:
         [review] = queue(session)
         assert review["kind"] == "prediction" and review["output"] == {"prediction": "yes"}
 
@@ -87,6 +91,52 @@ def test_a_workspace_from_before_key_limits_upgrades_and_its_keys_keep_working(t
                   ("INSERT INTO api_keys (id, name, role, key_hash, prefix, created_by, created_at) "
                    "VALUES ('k1', 'old', 'viewer', :hash, 'dg_old', 'me', '2026-01-01 00:00:00')",
                    {"hash": hash_token("dg_old-token")}))
-    with Workspace.open(home) as workspace, workspace.session() as session:  # migrates to the newest schema
+    with Workspace.open(home, upgrade=True) as workspace, workspace.session() as session:  # to the newest schema
         key = authenticate(session, "dg_old-token")
         assert key is not None and key.name == "old" and key.rate_per_s is None and key.quota_per_day is None
+
+
+def _revision(home) -> str:
+    from depthgauge.store.db import current_revision, make_engine
+
+    engine = make_engine(f"sqlite:///{home / 'depthgauge.db'}")
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_workspace_an_earlier_release_left_is_upgraded_only_by_init_and_serve(tmp_path):
+    home = tmp_path / "ws"
+    _workspace_at(home, "0007", ("INSERT INTO datasets (id, fingerprint, source, n_rows, n_columns, columns, "
+                                 "created_at) VALUES ('d1', 'f', 'churn.csv', 10, 3, '[]', '2026-01-01')", {}))
+    with pytest.raises(DepthgaugeError, match=r"schema 0007, from an earlier release.*depthgauge init"):
+        Workspace.open(home)
+    listed = run_cli("models", "list", env={"DEPTHGAUGE_HOME": str(home)})
+    assert listed.returncode == 2 and "depthgauge init" in listed.stderr and "Traceback" not in listed.stderr
+    assert _revision(home) == "0007", "a command other than init or serve changes nothing"
+
+    upgraded = run_cli("init", "--json", env={"DEPTHGAUGE_HOME": str(home)})
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert _revision(home) == head_revision()
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        assert session.execute(text("SELECT source FROM datasets")).scalars().all() == ["churn.csv"]
+
+
+def test_a_workspace_a_newer_release_wrote_is_refused_with_the_fix(tmp_path):
+    home = tmp_path / "ws"
+    _workspace_at(home, head_revision(), ("UPDATE alembic_version SET version_num = '9999'", {}))
+    for upgrade in (False, True):
+        with pytest.raises(DepthgaugeError, match=r"schema 9999, which a newer release.*pip install -U depthgauge"):
+            Workspace.open(home, upgrade=upgrade)
+    assert _revision(home) == "9999"
+
+
+def test_serving_starts_by_upgrading_the_workspace(tmp_path):
+    from depthgauge.serve.app import create_api
+
+    home = tmp_path / "ws"
+    _workspace_at(home, "0008")
+    app = create_api(home)
+    app.state.serving.workspace.close()
+    assert _revision(home) == head_revision()

@@ -57,6 +57,7 @@ def serve(
         from depthgauge.monitor.alerts import load_rules
 
         load_rules(rules)
+    Workspace.open(ctx.obj["home"], upgrade=True).close()  # once, before any worker opens it
     if deploy:
         with Workspace.open(ctx.obj["home"]) as workspace, workspace.transaction() as session:
             for ref in deploy:

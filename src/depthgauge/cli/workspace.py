@@ -26,11 +26,12 @@ def _existing_workspace(home):
 
 @app.command()
 def init(ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Print machine-readable JSON.")):
-    """Create the workspace (metadata database and artifact store) and the first admin API key."""
+    """Create the workspace (metadata database and artifact store) and the first admin API key; upgrade the
+    database of a workspace an earlier release made to this release's schema, keeping its data."""
     from depthgauge.govern.keys import create_key, has_keys
     from depthgauge.workspace import Workspace
 
-    with Workspace.open(ctx.obj["home"]) as workspace, workspace.transaction() as session:
+    with Workspace.open(ctx.obj["home"], upgrade=True) as workspace, workspace.transaction() as session:
         info = {"home": str(workspace.home), "database": workspace.engine.url.render_as_string(hide_password=True),
                 "admin_key": None}
         if not has_keys(session):

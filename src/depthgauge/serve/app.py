@@ -75,7 +75,7 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     from depthgauge.workspace import Workspace
 
     check_durability(durability)
-    state = Serving(Workspace.open(home), auth)
+    state = Serving(Workspace.open(home, upgrade=True), auth)  # serving starts on this release's schema
     state.follow_deployments()
 
     def follow() -> None:

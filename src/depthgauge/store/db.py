@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from depthgauge.errors import DepthgaugeError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 _HEAD: list[str] = []
 _MIGRATING = threading.Lock()  # Alembic's command API keeps module-global state: one migration at a time per process
@@ -56,10 +58,29 @@ def current_revision(engine: Engine) -> str | None:
         return None
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the database schema to the newest migration; a database already there costs one query."""
-    if current_revision(engine) == head_revision():
+def prepare(engine: Engine, upgrade: bool) -> None:
+    """Make sure the database has this release's schema: create it in an empty database; migrate one an older
+    release left only when `upgrade` (`depthgauge init` and `depthgauge serve`), else refuse with the fix.
+    A database already at the newest schema costs one query."""
+    current = current_revision(engine)
+    if current == head_revision():
         return
+    if current is not None:
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
+        try:
+            ScriptDirectory.from_config(alembic_config()).get_revision(current)
+        except CommandError:
+            raise DepthgaugeError(
+                f"The workspace database ({engine.url.render_as_string(hide_password=True)}) is at schema "
+                f"{current}, which a newer release of depthgauge wrote; this release knows schemas up to "
+                f"{head_revision()}. Upgrade depthgauge: pip install -U depthgauge") from None
+        if not upgrade:
+            raise DepthgaugeError(
+                f"The workspace database ({engine.url.render_as_string(hide_password=True)}) is at schema "
+                f"{current}, from an earlier release; this release needs {head_revision()}. Upgrade it in place, "
+                "keeping its data, with: depthgauge init (depthgauge serve upgrades it too)")
     config = alembic_config()
     with _MIGRATING, engine.begin() as connection:
         config.attributes["connection"] = connection
