@@ -44,7 +44,7 @@ from depthgauge.store.tables import (
 from depthgauge.units import parse_duration
 from depthgauge.zoo import FAMILIES
 from depthgauge.zoo import load_model as load_folder
-from depthgauge.zoo.base import TRAINING_OUTCOME
+from depthgauge.zoo.model import TRAINING_OUTCOME
 
 _ROLES = {"number": "numeric", "boolean": "boolean", "datetime": "datetime", "category": "categorical"}
 

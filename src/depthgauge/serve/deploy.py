@@ -8,12 +8,10 @@ from sqlalchemy.orm import Session
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
 from depthgauge.registry.service import resolve
+from depthgauge.serve.predict import RULE_OPS
 from depthgauge.store.tables import DeploymentRow, RegisteredModelRow, SettingRow, actor_of, utcnow
 
 DEFAULT_REVIEW = {"confidence_threshold": 0.6, "rules": [], "redact": [], "batching": None}
-REDACTED = "[redacted]"
-_OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-        "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
 
 
 def _full_ref(name: str, ref: str) -> str:
@@ -44,24 +42,10 @@ def check_review_policy(policy: dict | None, columns: list[str] | None = None) -
     if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise DepthgaugeError(f"review.confidence_threshold must be between 0 and 1, not {threshold!r}.")
     for rule in policy["rules"]:
-        if not isinstance(rule, dict) or set(rule) != {"column", "op", "value"} or rule["op"] not in _OPS:
-            raise DepthgaugeError(f"Review rule {rule!r} must be {{column, op, value}} with op one of {', '.join(_OPS)}.")
+        if not isinstance(rule, dict) or set(rule) != {"column", "op", "value"} or rule["op"] not in RULE_OPS:
+            raise DepthgaugeError(f"Review rule {rule!r} must be {{column, op, value}} with op one of "
+                                  f"{', '.join(RULE_OPS)}.")
     return policy
-
-
-def review_reasons(policy: dict, confidence: float | None, record: dict) -> list[str]:
-    """Return why a prediction must go to a person (empty: it need not)."""
-    reasons = []
-    if confidence is not None and confidence < policy["confidence_threshold"]:
-        reasons.append(f"confidence {confidence:.3f} below {policy['confidence_threshold']}")
-    for rule in policy["rules"]:
-        value = record.get(rule["column"])
-        try:
-            if value is not None and _OPS[rule["op"]](value, rule["value"]):
-                reasons.append(f"{rule['column']} {rule['op']} {rule['value']}")
-        except TypeError:
-            continue
-    return reasons
 
 
 def deploy(session: Session, name: str, ref: str, review: dict | None = None, action: str = "deploy") -> DeploymentRow:
@@ -131,8 +115,3 @@ def history(session: Session, name: str, limit: int = 20) -> list[dict]:
                            .order_by(DeploymentRow.deployed_at.desc()).limit(limit))
     return [{"ref": d.ref, "active": d.active, "deployed_by": d.deployed_by, "deployed_at": d.deployed_at.isoformat()}
             for d in rows]
-
-
-def redact(record: dict, columns: list[str]) -> dict:
-    """Return the record as it may be logged: personal-data columns replaced before anything is written."""
-    return {k: (REDACTED if k in columns and v is not None else v) for k, v in record.items()} if columns else record

@@ -1,9 +1,10 @@
 """One prediction, from the request's bytes to the answer: `POST /v1/models/{name}/predict`.
 
-Follow it: the key is checked (`auth.KeyGate`), the body is read and checked against the deployed version's
-input contract, the rows are predicted (one row of a table model on the one-row fast path, inline; several rows,
-or a request that arrives while others are in flight, through the micro-batcher), each answer is routed to review
-by the deployment's policy, and the answer goes out only once its record is in the durable log (`log.py`).
+Follow it in four files: this one (the request, the key check through `serving.gate`, review routing, the
+answer), `contract.py` (the input check), `zoo/model.py` (`ZooModel`: the rows encoded and predicted by the
+family's own code) and `serve/log.py` (the answer goes out only once its record is in the durable log).
+One row of a table model takes the fast path, inline; several rows, or a request that arrives while others are
+in flight, go through the micro-batcher (`batching.py`), which calls the same `predict_rows`.
 
 It is a plain ASGI handler rather than a FastAPI route: this is the one path where the framework's per-request
 layers (routing, dependency solving, exception middleware) cost more than the prediction itself. What FastAPI would
@@ -30,7 +31,6 @@ from pydantic import BaseModel
 
 from depthgauge.contract import ContractError, http_problems
 from depthgauge.errors import DepthgaugeError
-from depthgauge.serve import deploy as deployments
 from depthgauge.serve.auth import token_of
 from depthgauge.serve.batching import MicroBatcher
 from depthgauge.store.jsonable import json_ready
@@ -43,6 +43,9 @@ MAX_ROWS = 10_000
 RECORDS_PATH_ROWS = 256  # the most rows predicted from records rather than a DataFrame (bench/row_latency.py)
 ROUTE = "/v1/models/{name}/predict"
 PATH = re.compile(r"^/v1/models/([^/]+)/predict$")
+REDACTED = "[redacted]"
+RULE_OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+            "==": lambda a, b: a == b, "!=": lambda a, b: a != b}  # the comparisons a review rule may make
 
 
 @dataclass
@@ -187,11 +190,11 @@ class PredictRoute:
             now, answers, log_rows, reviews = utcnow(), [], [], []
             for record, row_notes, (prediction, probabilities, confidence) in zip(rows, notes, outputs, strict=True):
                 request_id = self.new_id()
-                reasons = deployments.review_reasons(deployed.review, confidence, record)
+                reasons = review_reasons(deployed.review, confidence, record)
                 review_id = self.new_id()[:12] if reasons else None
                 output = {"prediction": prediction, "probabilities": probabilities}
                 log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
-                                 "inputs": json_ready(deployments.redact(record, deployed.review["redact"])),
+                                 "inputs": json_ready(redact(record, deployed.review["redact"])),
                                  "output": json_ready(output), "confidence": confidence, "latency_ms": latency_ms,
                                  "review_status": "pending" if reasons else "none"})
                 if reasons:
@@ -267,3 +270,23 @@ def predict_rows(deployed: Deployed, rows: list[dict]) -> list[tuple]:
         best = np.array([classes.index(label) for label in model.predict(frame)])
     return [(classes[b], dict(zip(classes, map(float, p), strict=True)), float(p[b])) for p, b in zip(raw, best,
                                                                                                       strict=True)]
+
+
+def review_reasons(policy: dict, confidence: float | None, record: dict) -> list[str]:
+    """Return why a prediction must go to a person (empty: it need not)."""
+    reasons = []
+    if confidence is not None and confidence < policy["confidence_threshold"]:
+        reasons.append(f"confidence {confidence:.3f} below {policy['confidence_threshold']}")
+    for rule in policy["rules"]:
+        value = record.get(rule["column"])
+        try:
+            if value is not None and RULE_OPS[rule["op"]](value, rule["value"]):
+                reasons.append(f"{rule['column']} {rule['op']} {rule['value']}")
+        except TypeError:
+            continue
+    return reasons
+
+
+def redact(record: dict, columns: list[str]) -> dict:
+    """Return the record as it may be logged: personal-data columns replaced before anything is written."""
+    return {k: (REDACTED if k in columns and v is not None else v) for k, v in record.items()} if columns else record

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.zoo.anomaly import AutoencoderModel, IsolationForestModel
-from depthgauge.zoo.base import MODEL_FILE, ZooModel
 from depthgauge.zoo.dummy import DummyModel
 from depthgauge.zoo.gbdt import LightGBMModel
 from depthgauge.zoo.graph import GraphSAGEModel
 from depthgauge.zoo.image import CNNModel, PixelLightGBMModel, PixelLinearModel
 from depthgauge.zoo.linear import LinearModel
 from depthgauge.zoo.mlp import MLPModel
+from depthgauge.zoo.model import MODEL_FILE, ZooModel
 from depthgauge.zoo.rules import RulesModel
 from depthgauge.zoo.series import GRUForecast, NaiveForecast, SeasonalNaiveForecast
 from depthgauge.zoo.tabm import TabMModel

@@ -18,8 +18,8 @@ from sklearn.ensemble import IsolationForest
 from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import ZooModel
 from depthgauge.zoo.encoding import TabularEncoder
+from depthgauge.zoo.model import ZooModel
 
 ANOMALY, NORMAL = "anomaly", "normal"
 LEVELS = np.linspace(0.0, 1.0, 1001)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgauge.zoo.base import ZooModel
+from depthgauge.zoo.model import ZooModel
 
 
 class DummyModel(ZooModel):

@@ -8,7 +8,7 @@ import time
 import lightgbm as lgb
 import numpy as np
 
-from depthgauge.zoo.base import ZooModel
+from depthgauge.zoo.model import ZooModel
 
 MODEL_TEXT = "lightgbm.txt"
 DEFAULTS = {

@@ -19,9 +19,9 @@ from torch import nn
 
 from depthgauge.errors import DepthgaugeError
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import ZooModel
 from depthgauge.zoo.gbdt import LightGBMModel
 from depthgauge.zoo.linear import LinearModel
+from depthgauge.zoo.model import ZooModel
 from depthgauge.zoo.networks import NetworkOutputs, loss_for
 
 WEIGHTS = "cnn.safetensors"

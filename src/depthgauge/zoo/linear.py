@@ -9,7 +9,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from depthgauge.zoo.base import ZooModel, sigmoid_to_two_columns, softmax
+from depthgauge.zoo.model import ZooModel, sigmoid_to_two_columns, softmax
 
 WEIGHTS = "linear.safetensors"
 MAX_ITERATIONS = 1000

@@ -10,7 +10,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import ZooModel
+from depthgauge.zoo.model import ZooModel
 from depthgauge.zoo.networks import NetworkOutputs, loss_for
 
 WEIGHTS = "mlp.safetensors"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from depthgauge.zoo.base import ZooModel
+from depthgauge.zoo.model import ZooModel
 
 LEAF = -1
 

@@ -13,7 +13,7 @@ from torch import nn
 
 from depthgauge.data.series import lag_names, seasonal_lag
 from depthgauge.train.loop import TrainConfig, train_module
-from depthgauge.zoo.base import ZooModel
+from depthgauge.zoo.model import ZooModel
 from depthgauge.zoo.networks import loss_for
 
 WEIGHTS = "gru.safetensors"

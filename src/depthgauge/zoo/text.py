@@ -22,8 +22,8 @@ from torch import nn
 
 from depthgauge.train.loop import TrainConfig, train_module
 from depthgauge.zoo import sentence
-from depthgauge.zoo.base import ZooModel, sigmoid_to_two_columns, softmax
 from depthgauge.zoo.linear import fit_logistic
+from depthgauge.zoo.model import ZooModel, sigmoid_to_two_columns, softmax
 from depthgauge.zoo.networks import NetworkOutputs, loss_for
 
 HEAD = "head.safetensors"
