@@ -10,6 +10,7 @@ import numpy as np
 from depthgauge.assessment import business, operations, quality, risk
 from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.cost.ownership import CostTerms, monthly_cost
+from depthgauge.data.estimation import fit_estimator
 from depthgauge.data.reference import prediction_reference as _reference_of
 
 
@@ -76,9 +77,15 @@ def evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, terms:
     measure_operations(result, model, X_test, plan, peak_mb, terms)
 
 
-def prediction_reference(task: str, result, seed: int) -> dict:
+def monitoring_reference(task: str, result, features_reference: dict, seed: int) -> dict:
+    """Return what the monitor compares the fitted candidate's traffic with: the training inputs' profile
+    (`features_reference`), its holdout outputs, its input importance, and its label-free quality estimator."""
     outcome = result.outcome
     if outcome.proba is None:
-        return _reference_of(task, outcome.pred, None, seed)
-    labels = np.asarray(result.model.classes_, dtype=object)[outcome.pred]
-    return _reference_of(task, labels, outcome.proba.max(axis=1), seed)
+        predictions = _reference_of(task, outcome.pred, None, seed)
+    else:
+        labels = np.asarray(result.model.classes_, dtype=object)[outcome.pred]
+        predictions = _reference_of(task, labels, outcome.proba.max(axis=1), seed)
+    classes = None if outcome.proba is None else list(result.model.classes_)
+    return {**features_reference, "predictions": predictions, "importance": result.model.input_importance(),
+            "estimator": fit_estimator(task, outcome.proba, outcome.y, outcome.pred, classes, outcome.positive, seed)}

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from depthgauge.assessment import quality
-from depthgauge.assessment.evaluation import evaluate, evaluate_unlabelled, prediction_reference
+from depthgauge.assessment.evaluation import evaluate, evaluate_unlabelled, monitoring_reference
 from depthgauge.assessment.fitting import fit_candidates, fit_on_ray
 from depthgauge.assessment.importance import permutation_importance_of, sample_rows
 from depthgauge.assessment.operations import THROUGHPUT_BATCH
@@ -272,8 +272,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                                  review_threshold, groups, seed)
                     else:
                         evaluate_unlabelled(result, model, X_test, plan, peak_mb, terms)
-                    result.reference = {**features_reference, "predictions": prediction_reference(scored, result, seed),
-                                        "importance": model.input_importance()}
+                    result.reference = monitoring_reference(scored, result, features_reference, seed)
                     if repeats > 1:
                         result.split_scores = [result.quality[metric].value] + extra[result.name]
                     if importance_left > 0 and result.family != "dummy":

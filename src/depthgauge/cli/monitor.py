@@ -49,6 +49,15 @@ def _render(report: dict, out: Console) -> None:
                  f"no estimate ({q['labeled']} labels; send them with POST /v1/feedback or review decisions)")
               + (f" · FPR {_number(q['false_positive_rate'])} FNR {_number(q['false_negative_rate'])}"
                  if q.get("false_positive_rate") is not None else ""))
+    estimated = q.get("estimated")
+    if estimated:
+        out.print(f"estimated without labels ({estimated['metric']}, {estimated['method']} calibration): "
+                  f"{_interval(estimated)} on {estimated['rows']:,} predictions"
+                  + (f" · below the holdout interval by {estimated['shortfall']:.4f}" if estimated["shortfall"] else "")
+                  + (f" · labels {estimated['labels']}" if estimated.get("labels") else ""))
+        if estimated.get("disagreement"):
+            out.print(f"[red]{estimated['disagreement']}[/red]")
+        out.print(f"[dim]{estimated['note']}[/dim]")
     o = report["operations"]
     out.print(f"operations: latency p50/p95/p99 {_number(o['latency_p50_ms'])}/{_number(o['latency_p95_ms'])}/"
               f"{_number(o['latency_p99_ms'])} ms · {_number(o['throughput_per_s'])} predictions/s · error rate "

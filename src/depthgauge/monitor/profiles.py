@@ -26,6 +26,7 @@ import pyarrow.json as pa_json
 from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from depthgauge.data import estimation
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift
 from depthgauge.store.tables import LogProfileRow, ModelVersionRow, PredictionLogRow, utcnow
@@ -99,10 +100,24 @@ def summarise(version: ModelVersionRow, inputs: list[str], outputs: list[str], c
                "latency_counts": np.bincount(np.searchsorted(LATENCY_EDGES_MS, np.asarray(latency_ms, float)),
                                              minlength=len(LATENCY_EDGES_MS) + 1).tolist(),
                "reviews": int(sum(status != "none" for status in review_status))}
+    numbers = np.array([np.nan if c is None else c for c in confidence], float)
     if "confidence" in reference["predictions"]:
-        numbers = np.array([np.nan if c is None else c for c in confidence], float)
         profile["confidence"] = drift.profile_values(reference["predictions"]["confidence"], numbers, rng)
+    estimator = reference.get("estimator")
+    if estimator is not None:
+        profile["estimation"] = _estimation_sums(estimator, outputs, predicted.column("prediction").to_pylist(), numbers)
     return profile
+
+
+def _estimation_sums(estimator: dict, outputs: list[str], predicted: list, confidence: np.ndarray) -> dict:
+    """The sums this stretch adds to the label-free quality estimate (`data.estimation`)."""
+    if estimator["task"] == "multiclass":
+        return estimation.window_sums(estimator, confidence)
+    positive = estimator["positive_class"]
+    parsed = _parse_lines(outputs, {"probabilities": pa.struct([(positive, pa.float64())])}).column("probabilities")
+    scores = np.array([np.nan if p is None or p[positive] is None else p[positive] for p in parsed.to_pylist()],
+                      float)
+    return estimation.window_sums(estimator, scores, [str(label) == positive for label in predicted])
 
 
 def _fold(session, version: ModelVersionRow) -> int:
@@ -159,6 +174,7 @@ class Window:
     confidence: dict | None
     latency_counts: np.ndarray
     reviews: int
+    estimation: dict | None = None  # the sums of the label-free quality estimate, where the version has one
 
     def latency_percentile(self, q: float) -> float | None:
         """Return the q-th percentile of logged latency (ms), from the histogram: within 5% of the exact figure."""
@@ -189,4 +205,5 @@ def read_window(session, version: ModelVersionRow, spec: WindowSpec) -> Window:
     confidence = drift.merge([p["confidence"] for p in parts]) if "confidence" in parts[0] else None
     return Window(version.ref, rows, min(p.first_at for p in chosen), max(p.last_at for p in chosen), features,
                   drift.merge([p["predictions"] for p in parts]), confidence,
-                  np.sum([p["latency_counts"] for p in parts], axis=0), sum(p["reviews"] for p in parts))
+                  np.sum([p["latency_counts"] for p in parts], axis=0), sum(p["reviews"] for p in parts),
+                  estimation.merge_sums([p.get("estimation") for p in parts]))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from depthgauge.assessment import business, quality
 from depthgauge.assessment.options import ValueMatrix
 from depthgauge.cost.catalog import DEFAULT_INSTANCE, load_catalog
+from depthgauge.data import estimation
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift
 from depthgauge.monitor.profiles import Window, WindowSpec, read_window
@@ -83,7 +84,8 @@ def _quality(session, window: Window, version: ModelVersionRow, options: dict) -
     holdout = version.scorecard["quality"].get(metric)
     labeled = _labeled(session, window) if window.predictions else []
     result = {"metric": metric, "holdout": holdout, "live": None, "labeled": 0, "drop": None,
-              "false_positive_rate": None, "false_negative_rate": None}
+              "false_positive_rate": None, "false_negative_rate": None,
+              "estimated": _estimated(window, version, metric)}
     if not labeled:
         return result, None
     outcome, unknown = _live_outcome(labeled, task, version.input_schema.get("classes"), options.get("positive_class"))
@@ -98,11 +100,50 @@ def _quality(session, window: Window, version: ModelVersionRow, options: dict) -
     if reference is not None and len(outcome.y) >= MIN_LABELS:
         sign = -1.0 if chosen in quality.LOWER_IS_BETTER else 1.0
         result["drop"] = sign * (reference["value"] - intervals[chosen].value)  # positive: live is worse
+    if result["estimated"] is not None and len(outcome.y) >= MIN_LABELS:
+        result["estimated"].update(_compared(result["estimated"], result["live"]))
     if task == "binary":
         actual, said = outcome.y == outcome.positive, outcome.pred == outcome.positive
         result["false_positive_rate"] = _finite(np.sum(said & ~actual) / max(np.sum(~actual), 1))
         result["false_negative_rate"] = _finite(np.sum(~said & actual) / max(np.sum(actual), 1))
     return result, outcome
+
+
+def _estimated(window: Window, version: ModelVersionRow, metric: str) -> dict | None:
+    """The window's quality estimated without labels (`data.estimation`), beside the holdout's interval.
+
+    `shortfall` is how far the estimated metric lies below the holdout's interval (0 within it): the alert rule
+    `estimated-quality` fires on it."""
+    estimator = (version.reference or {}).get("estimator")
+    if estimator is None or window.estimation is None or window.estimation["n"] < drift.MIN_ROWS:
+        return None
+    metrics = estimation.estimate(window.estimation)
+    chosen = metric if metrics.get(metric) is not None else "accuracy"
+    value = metrics[chosen]
+    holdout = version.scorecard["quality"].get(chosen)
+    return {"metric": chosen, **value, "rows": window.estimation["n"], "metrics": metrics,
+            "method": estimator["calibration"]["method"], "holdout": holdout,
+            "shortfall": max(0.0, holdout["low"] - value["value"]) if holdout else None,
+            "labels": None, "note": ESTIMATE_NOTE}
+
+
+ESTIMATE_NOTE = ("Estimated without labels from the calibrated confidence of every prediction in the window. "
+                 "It assumes the relation between inputs and labels is unchanged: concept drift is invisible to "
+                 "it, and only labels show it.")
+
+
+def _compared(estimated: dict, live: dict) -> dict:
+    """Whether the labelled quality agrees with the estimate: when their intervals do not overlap, the relation
+    between inputs and labels has likely changed (concept drift), which only the labels can show."""
+    if live is None or live["metric"] != estimated["metric"]:
+        return {}
+    if live["high"] >= estimated["low"] and live["low"] <= estimated["high"]:
+        return {"labels": "agree", "disagrees": 0}
+    below = live["value"] < estimated["value"]
+    return {"labels": "disagree", "disagrees": 1, "disagreement": (
+        f"The labelled {live['metric']} ({live['value']:.3f}) is {'below' if below else 'above'} the label-free "
+        f"estimate ({estimated['value']:.3f}), beyond both intervals. The relation between inputs and labels has "
+        "probably changed (concept drift), which the estimate cannot see: trust the labels.")}
 
 
 def _operations(session, window: Window, version: ModelVersionRow) -> dict:

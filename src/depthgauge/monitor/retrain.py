@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from depthgauge.assessment import quality
-from depthgauge.assessment.evaluation import evaluate, prediction_reference, record_training
+from depthgauge.assessment.evaluation import evaluate, monitoring_reference, record_training
 from depthgauge.assessment.options import ValueMatrix
 from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.assessment.results import CandidateResult
@@ -152,9 +152,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
         folder = challenger_model.save(Path(scratch) / "challenger")
         digest = workspace.artifacts.put_dir(folder)
     challenger = results["challenger"]
-    reference = {**build_reference(X_train, roles, {}, seed=seed),
-                 "predictions": prediction_reference(task, challenger, seed),
-                 "importance": challenger_model.input_importance()}
+    reference = monitoring_reference(task, challenger, build_reference(X_train, roles, {}, seed=seed), seed)
     comparison = {"metric": metric, "delta": delta.as_dict(), "holdout_rows": len(split.test),
                   "challenger": challenger.quality[metric].as_dict(), "champion": results["champion"].quality[metric].as_dict(),
                   "monthly_cost_usd": cost}

@@ -46,6 +46,7 @@ def model_tiles(session) -> list[dict]:
             "assessment_id": version.assessment_id, "monitored_at": _get(latest, "at"),
             "metric": metric, "holdout": version.scorecard["quality"].get(metric) if metric else None,
             "live": _get(latest, "quality", "live"), "labeled": _get(latest, "quality", "labeled"),
+            "estimated": _get(latest, "quality", "estimated"),
             "latency_p50": _get(latest, "operations", "latency_p50_ms"),
             "latency_p99": _get(latest, "operations", "latency_p99_ms"),
             "throughput": _get(latest, "operations", "throughput_per_s"),
@@ -109,7 +110,9 @@ def monitoring(session, name: str) -> dict:
     return {"name": name, "latest": latest, "alerts": recent_alerts(session, name, limit=20),
             "quality_chart": line_chart({"live": [_get(r, "quality", "live", "value") for r in history],
                                          "live low": [_get(r, "quality", "live", "low") for r in history],
-                                         "live high": [_get(r, "quality", "live", "high") for r in history]},
+                                         "live high": [_get(r, "quality", "live", "high") for r in history],
+                                         "estimated (no labels)": [_get(r, "quality", "estimated", "value")
+                                                                   for r in history]},
                                         f"Live quality of {name} over the last monitor runs"),
             "drift_chart": line_chart({"drift score": [_get(r, "drift", "score") for r in history]},
                                       f"Drift score of {name}")}
