@@ -101,7 +101,7 @@ def _quality(session, window: Window, version: ModelVersionRow, options: dict) -
         sign = -1.0 if chosen in quality.LOWER_IS_BETTER else 1.0
         result["drop"] = sign * (reference["value"] - intervals[chosen].value)  # positive: live is worse
     if result["estimated"] is not None and len(outcome.y) >= MIN_LABELS:
-        result["estimated"].update(_compared(result["estimated"], result["live"]))
+        result["estimated"].update(compared_with_labels(result["estimated"], result["live"]))
     if task == "binary":
         actual, said = outcome.y == outcome.positive, outcome.pred == outcome.positive
         result["false_positive_rate"] = _finite(np.sum(said & ~actual) / max(np.sum(~actual), 1))
@@ -132,7 +132,7 @@ ESTIMATE_NOTE = ("Estimated without labels from the calibrated confidence of eve
                  "it, and only labels show it.")
 
 
-def _compared(estimated: dict, live: dict) -> dict:
+def compared_with_labels(estimated: dict, live: dict) -> dict:
     """Whether the labelled quality agrees with the estimate: when their intervals do not overlap, the relation
     between inputs and labels has likely changed (concept drift), which only the labels can show."""
     if live is None or live["metric"] != estimated["metric"]:

@@ -1,0 +1,208 @@
+"""How close the label-free quality estimate comes to the truth, window by window, on real data sets.
+
+For each data set a quarter of the rows is held back as future traffic. `depthgauge assess` runs on the rest (1m
+budget), which calibrates each classifier on its holdout as it does in use; the LightGBM version's estimator is read
+from the registry and the traffic is predicted by `load_model`. Windows of 500 rows are drawn from the traffic with
+replacement, under four conditions:
+- none: drawn at random;
+- covariate shift: drawn with weights exp(k * z), z the standardised most important numeric feature, k = ±0.5, ±1;
+- label-prior shift: drawn so that the positive class (multiclass: the first class) is 20%, 35%, 65% or 80%;
+- concept shift: the label flipped for the rows above the median of that feature, the inputs unchanged.
+Each window's estimate comes from the monitor's own functions (`window_sums`, `estimate`); the truth from the labels.
+Reported per data set and condition: the mean absolute estimation error of accuracy and ROC-AUC (binary), and how
+often the truth lies in the estimate's interval. Under concept shift: how often the labelled quality and the
+estimate disagree by the monitor's own test (`compared_with_labels`).
+
+Data, none downloaded: statsmodels' Fair's affairs (6,366 rows) and RAND health visits (20,190 rows, any visit),
+scikit-learn's digits (1,797 images as 64 pixel columns, 10 classes) and breast cancer (569 rows).
+Needs: pip install -e '.[bench]'. About 6 minutes on 2 cores.
+
+    .venv/bin/python bench/performance_estimation.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import write_result  # noqa: E402
+from verdict_suite import _fair, _sklearn, _statsmodels  # noqa: E402
+
+import depthgauge  # noqa: E402
+from depthgauge.assessment import quality  # noqa: E402
+from depthgauge.data.estimation import estimate, window_sums  # noqa: E402
+from depthgauge.monitor.report import compared_with_labels  # noqa: E402
+from depthgauge.registry.predictor import load_model  # noqa: E402
+from depthgauge.store.tables import ModelVersionRow  # noqa: E402
+from depthgauge.workspace import Workspace  # noqa: E402
+
+WINDOW = 500
+WINDOWS_PER_SETTING = 10
+GOAL = 0.02
+
+
+def _randhie():
+    frame = _statsmodels("randhie")
+    frame["visited"] = np.where(frame.pop("mdvis") > 0, "yes", "no")
+    return frame
+
+
+def _digits():
+    frame = _sklearn("digits", "digit")
+    frame["digit"] = "d" + frame["digit"].astype(str)
+    return frame
+
+
+SETS = {
+    "fair_affairs": (_fair, "had_affair"),
+    "randhie_any_visit": (_randhie, "visited"),
+    "digits": (_digits, "digit"),
+    "breast_cancer": (lambda: _sklearn("breast_cancer", "diagnosis"), "diagnosis"),
+}
+
+
+def _prepared(name: str, home: Path):
+    """Assess on three quarters of the set; return the estimator, the traffic's inputs, labels and model outputs."""
+    load, target = SETS[name]
+    frame = load().sample(frac=1.0, random_state=0).reset_index(drop=True)
+    cut = int(len(frame) * 0.75)
+    seen, traffic = frame.iloc[:cut], frame.iloc[cut:].reset_index(drop=True)
+    started = time.perf_counter()
+    depthgauge.assess(seen, target=target, time_budget="1m", home=home, name=name,
+                      candidates=("dummy", "linear", "lightgbm"))
+    assess_s = time.perf_counter() - started
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        version = next(session.get(ModelVersionRow, v.id) for v in session.query(ModelVersionRow)
+                       if v.model_name == name and v.family == "lightgbm")
+        reference, scorecard, ref = version.reference, version.scorecard, version.ref
+    predictor = load_model(ref, home=home)
+    inputs = traffic.drop(columns=[target])
+    proba = predictor.predict_proba(inputs)
+    classes = [str(c) for c in predictor.classes_]
+    predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    importance = reference.get("importance") or {}
+    numeric = [c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c]) and inputs[c].nunique() > 5]
+    feature = max(numeric, key=lambda c: importance.get(c, 0.0))
+    return {"estimator": reference["estimator"], "classes": classes, "proba": proba, "predicted": predicted,
+            "labels": traffic[target].astype(str).to_numpy(), "feature": inputs[feature].to_numpy(float),
+            "feature_name": feature, "assess_s": assess_s, "holdout": scorecard["quality"], "rows": len(frame)}
+
+
+def _truth(task: str, labels, predicted, proba, classes, positive) -> dict:
+    truth = {"accuracy": float(np.mean(labels == predicted))}
+    if task == "binary" and len(np.unique(labels)) == 2:
+        truth["roc_auc"] = float(roc_auc_score(labels == positive, proba[:, classes.index(positive)]))
+    return truth
+
+
+def _estimated(estimator: dict, rows, data) -> dict:
+    if estimator["task"] == "binary":
+        positive = estimator["positive_class"]
+        sums = window_sums(estimator, data["proba"][rows, data["classes"].index(positive)],
+                           data["predicted"][rows] == positive)
+    else:
+        sums = window_sums(estimator, data["proba"][rows].max(axis=1))
+    return estimate(sums)
+
+
+def _windows(data: dict, rng: np.random.Generator):
+    """Yield (condition, setting, row indices, labels) for every window."""
+    n = len(data["labels"])
+    z = (data["feature"] - np.nanmean(data["feature"])) / (np.nanstd(data["feature"]) or 1.0)
+    z = np.nan_to_num(z)
+    focus = data["estimator"].get("positive_class") or data["classes"][0]
+    for _ in range(WINDOWS_PER_SETTING):
+        rows = rng.choice(n, WINDOW)
+        yield "none", "random", rows, data["labels"][rows]
+    for k in (-1.0, -0.5, 0.5, 1.0):
+        weights = np.exp(k * np.clip(z, -3, 3))
+        for _ in range(WINDOWS_PER_SETTING):
+            rows = rng.choice(n, WINDOW, p=weights / weights.sum())
+            yield "covariate", f"k={k:+g}", rows, data["labels"][rows]
+    is_focus = data["labels"] == focus
+    for share in (0.2, 0.35, 0.65, 0.8):
+        weights = np.where(is_focus, share / is_focus.mean(), (1 - share) / (1 - is_focus.mean()))
+        for _ in range(WINDOWS_PER_SETTING):
+            rows = rng.choice(n, WINDOW, p=weights / weights.sum())
+            yield "prior", f"{focus}={share:.0%}", rows, data["labels"][rows]
+    segment = data["feature"] > np.nanmedian(data["feature"])
+    for _ in range(WINDOWS_PER_SETTING):
+        rows = rng.choice(n, WINDOW)
+        labels = data["labels"][rows].copy()
+        flip = segment[rows]
+        if data["estimator"]["task"] == "binary":
+            other = next(c for c in data["classes"] if c != focus)
+            labels[flip] = np.where(labels[flip] == focus, other, focus)
+        else:  # the next class in turn: a systematic change of the relation
+            labels[flip] = [data["classes"][(data["classes"].index(c) + 1) % len(data["classes"])] for c in labels[flip]]
+        yield "concept", "flipped above the median", rows, labels
+
+
+def run_set(name: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="dg-estimation-") as scratch:
+        data = _prepared(name, Path(scratch) / "ws")
+    estimator = data["estimator"]
+    task, positive = estimator["task"], estimator.get("positive_class")
+    metric = "roc_auc" if task == "binary" else "accuracy"
+    rng = np.random.default_rng(0)
+    windows = []
+    for condition, setting, rows, labels in _windows(data, rng):
+        estimated = _estimated(estimator, rows, data)
+        truth = _truth(task, labels, data["predicted"][rows], data["proba"][rows], data["classes"], positive)
+        entry = {"condition": condition, "setting": setting}
+        for key, value in truth.items():
+            entry[key] = {"true": value, "estimated": estimated[key]["value"],
+                          "error": abs(estimated[key]["value"] - value),
+                          "covered": estimated[key]["low"] <= value <= estimated[key]["high"]}
+        if condition == "concept":
+            codes = {c: k for k, c in enumerate(data["classes"])}
+            outcome = quality.Outcome(np.array([codes[c] for c in labels]),
+                                      np.array([codes[c] for c in data["predicted"][rows]]), data["proba"][rows],
+                                      codes.get(positive, 1))
+            live = quality.quality_with_intervals(task, outcome, 500, seed=0)[metric].as_dict()
+            entry["labels"] = compared_with_labels({"metric": metric, **estimated[metric]}, {"metric": metric, **live})
+        windows.append(entry)
+    summary = {}
+    for condition in ("none", "covariate", "prior", "concept"):
+        chosen = [w for w in windows if w["condition"] == condition]
+        summary[condition] = {}
+        for key in ("accuracy", "roc_auc"):
+            errors = [w[key]["error"] for w in chosen if key in w]
+            if errors:
+                summary[condition][key] = {"mean_abs_error": float(np.mean(errors)),
+                                           "worst_abs_error": float(np.max(errors)),
+                                           "interval_coverage": float(np.mean([w[key]["covered"] for w in chosen
+                                                                               if key in w]))}
+        if condition == "concept":
+            summary[condition]["labels_disagree_share"] = float(np.mean([w["labels"].get("labels") == "disagree"
+                                                                         for w in chosen]))
+    met = all(summary[c][k]["mean_abs_error"] <= GOAL for c in ("covariate", "prior") for k in summary[c])
+    return {"rows": data["rows"], "task": task, "assess_s": round(data["assess_s"], 1),
+            "calibration": estimator["calibration"]["method"], "validation_brier": estimator["validation_brier"],
+            "holdout_rows": estimator["holdout_rows"], "shift_feature": data["feature_name"],
+            "holdout_quality": {k: v["value"] for k, v in data["holdout"].items() if isinstance(v, dict)},
+            "summary": summary, "goal_met": met, "windows": windows}
+
+
+def main() -> None:
+    results = {}
+    for name in SETS:
+        started = time.perf_counter()
+        results[name] = run_set(name)
+        print(f"{name}: {time.perf_counter() - started:.0f} s, goal met: {results[name]['goal_met']}", flush=True)
+        for condition, figures in results[name]["summary"].items():
+            print(f"  {condition}: {figures}", flush=True)
+    write_result("performance_estimation", {
+        "window_rows": WINDOW, "windows_per_setting": WINDOWS_PER_SETTING, "goal_mean_abs_error": GOAL,
+        "sets": results})
+
+
+if __name__ == "__main__":
+    main()
