@@ -124,3 +124,23 @@ def test_retrain_and_rollback_refuse_what_they_cannot_do(champion, tmp_path):
         from depthgauge.monitor.retrain import retrain
 
         retrain(workspace, "other", churn_table(100, 8))
+
+
+def test_retrain_runs_the_replay_gate_when_the_policy_requires_it(champion, tmp_path):
+    """A challenger measurably better on its holdout is still kept out of production when the gate fails: here the
+    champion has served only 40 predictions, and the policy wants 200 to replay."""
+    home, first = champion
+    (home / "replay.yaml").write_text("required_for_production: true\nmin_rows: 200\n")
+    with LiveServer(create_app(home, auth=False, monitor_every_s=0)) as url, httpx.Client(base_url=url) as client:
+        for _ in range(40):
+            assert client.post("/v1/models/churn/predict", json={"inputs": ROW}).status_code == 200
+    data = tmp_path / "new.csv"
+    changed_concept(3000, seed=42).to_csv(data, index=False)
+    result = cli_json("--home", str(home), "retrain", "churn", "--data", str(data), "--time-budget", "30s")
+    assert result["comparison"]["delta"]["low"] > 0, "measurably better on its own holdout"
+    assert result["decision"] == "keep" and "replay gate says fail" in result["why"]
+    assert result["replay"]["rows"] == 40 and result["replay"]["production"] == first
+    assert "only 40 logged predictions" in result["replay"]["gate"]["reasons"][0]
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        assert registry.resolve(session, "churn@production").ref == first
+        assert registry.resolve(session, "churn@candidate").ref == result["challenger"]

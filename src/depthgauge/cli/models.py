@@ -84,10 +84,22 @@ def approve_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_
 @models_app.command("promote")
 def promote_command(ctx: typer.Context, ref: str = typer.Argument(..., help=REF_HELP),
                     to: str = typer.Option("production", "--to", help="candidate, staging or production."),
+                    reviewed: Optional[str] = typer.Option(None, help="When the replay gate asks for review: what "
+                                                           "you checked (recorded in the audit log)."),
                     json_output: bool = JSON):
-    """Move an alias (default: production) to a version. Production needs an approved version by default."""
+    """Move an alias (default: production) to a version. Production needs an approved version by default, and a
+    passed replay gate when the workspace's replay.yaml says required_for_production: true."""
+    from depthgauge.monitor.replay import gate_promotion
+
+    with _api().existing_workspace(ctx.obj["home"]) as workspace:
+        replayed = gate_promotion(workspace, ref, to, reviewed)
     result = _api().promote(ref, to, ctx.obj["home"])
-    _done(result, json_output, f"{result['ref']} is now @{to}.")
+    if replayed is not None:
+        result["replay"] = {"outcome": replayed["gate"]["outcome"], "reasons": replayed["gate"]["reasons"],
+                            "rows": replayed["rows"], "against": replayed["production"]}
+    _done(result, json_output, f"{result['ref']} is now @{to}." + (
+        f" Replay gate: {replayed['gate']['outcome']} on {replayed['rows']:,} logged predictions of "
+        f"{replayed['production']}." if replayed else ""))
 
 
 @models_app.command("archive")

@@ -157,3 +157,64 @@ def rollback(ctx: typer.Context, model: str = typer.Argument(..., help="Register
         return
     typer.echo(f"Rolled {model} back from {result['from']} to {result['to']}."
                + (" Serving follows within seconds." if result["deployed"] else ""))
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    candidate: str = typer.Argument(..., help="The version to try: NAME:VERSION or NAME@ALIAS."),
+    against: str = typer.Option(..., "--against", help="The version whose logged traffic is replayed, usually "
+                                                       "NAME@production."),
+    window: Optional[str] = typer.Option(None, help="Traffic to replay: a span (7d, 24h) or a count of predictions "
+                                                    "(default: the policy's window)."),
+    policy: Optional[str] = typer.Option(None, help="Replay policy YAML (default: the workspace's replay.yaml, else "
+                                                    "the built-in policy)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Score a candidate on the inputs production logged and gate it: pass, fail or review. Exit code 1 unless it
+    passes, so a pipeline can stop on it."""
+    from depthgauge.monitor.replay import load_policy, policy_path
+    from depthgauge.monitor.replay import replay as run_replay
+    from depthgauge.registry.api import existing_workspace
+
+    if window is not None:
+        from depthgauge.monitor.profiles import parse_window
+
+        parse_window(window)
+    with existing_workspace(ctx.obj["home"]) as workspace:
+        report = run_replay(workspace, candidate, against, load_policy(policy_path(workspace.home, policy)), window)
+    if json_output:
+        print_json(report)
+    else:
+        _render_replay(report, Console(width=max(Console().width, 110)))
+    if report["gate"]["outcome"] != "pass":
+        raise typer.Exit(1)
+
+
+def _render_replay(report: dict, out: Console) -> None:
+    out.print(f"[bold]{report['candidate']}[/bold] replayed on {report['rows']:,} logged predictions of "
+              f"{report['production']} ({report['window']})"
+              + (f"; redacted in the log, replayed as missing: {', '.join(report['redacted_columns'])}"
+                 if report["redacted_columns"] else ""))
+    agreement = report["agreement"]
+    if agreement:
+        out.print(f"agreement with production: {agreement['share']:.1%} ({agreement['rule']})")
+    estimated = report["estimated"]
+    if estimated:
+        out.print(f"estimated {estimated['metric']} without labels: candidate {_interval(estimated['candidate'])} · "
+                  f"production {_interval(estimated['production'])} · difference {estimated['difference']:+.4f}")
+    labelled = report["labelled"]
+    if labelled:
+        out.print(f"labelled {labelled.get('metric', 'quality')}: " + (
+            f"candidate - production {_interval(labelled['delta'])} on {labelled['labels']:,} labels (paired bootstrap)"
+            if labelled["delta"] else f"{labelled['labels']} labels, too few to compare"))
+    latency = report["latency"]
+    if latency:
+        out.print("latency per row: " + " · ".join(f"{name} p50 {v['p50_ms']:.2f} ms, p99 {v['p99_ms']:.2f} ms"
+                                                   for name, v in latency.items()))
+    monthly = report["cost"]["monthly_usd"]
+    out.print(f"cost per month: candidate {usd(monthly['candidate'])} · production {usd(monthly['production'])}")
+    gate = report["gate"]
+    colour = {"pass": "green", "fail": "red"}.get(gate["outcome"], "yellow")
+    out.print(f"[{colour}]gate: {gate['outcome'].upper()}[/{colour}]" + (
+        "".join(f"\n  - {reason}" for reason in gate["reasons"])) + f"\n[dim]policy: {gate['policy']}[/dim]")

@@ -30,7 +30,9 @@ from depthgauge.data.reference import build_reference
 from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
+from depthgauge.monitor.replay import Side, load_policy, logged_traffic, policy_path, replay_models
 from depthgauge.registry import service as registry
+from depthgauge.registry.predictor import Predictor, load_model
 from depthgauge.serve import deploy as deployments
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import (
@@ -153,6 +155,12 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
         digest = workspace.artifacts.put_dir(folder)
     challenger = results["challenger"]
     reference = monitoring_reference(task, challenger, build_reference(X_train, roles, {}, seed=seed), seed)
+    replayed = None
+    if decision == "promote":
+        replayed = _replay_gate(workspace, champion, challenger_model, reference, challenger, task, metric)
+        if replayed is not None and replayed["gate"]["outcome"] != "pass":
+            decision, why = "keep", (f"the replay gate says {replayed['gate']['outcome']} on production's traffic: "
+                                     + "; ".join(replayed["gate"]["reasons"]))
     comparison = {"metric": metric, "delta": delta.as_dict(), "holdout_rows": len(split.test),
                   "challenger": challenger.quality[metric].as_dict(), "champion": results["champion"].quality[metric].as_dict(),
                   "monthly_cost_usd": cost}
@@ -167,7 +175,8 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
             scorecard=json_ready(challenger.scorecard_dict()), input_schema=challenger_model.input_schema(),
             reference=json_ready(reference))
         audit.record(session, actor_of(session), "model.retrain", f"model:{name}:{version.version}",
-                     {"champion": champion.ref, "decision": decision, "why": why, "comparison": comparison})
+                     {"champion": champion.ref, "decision": decision, "why": why, "comparison": comparison,
+                      "replay": None if replayed is None else replayed["gate"]})
         deployed = False
         if decision == "promote":
             if registry.approval_required(session):
@@ -180,9 +189,26 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
         else:
             registry.promote(session, version.ref, "candidate")
         return {"model": name, "champion": champion.ref, "challenger": version.ref, "decision": decision, "why": why,
-                "deployed": deployed, "comparison": comparison, "rows": {"new_data": len(frame) - (0 if traffic is None
+                "deployed": deployed, "comparison": comparison,
+                "replay": None if replayed is None else {k: v for k, v in replayed.items() if k != "task"}, "rows": {"new_data": len(frame) - (0 if traffic is None
                                                                                                    else len(traffic)),
                                                                           "labeled_traffic": 0 if traffic is None else len(traffic)}}
+
+
+def _replay_gate(workspace, champion: ModelVersionRow, model, reference: dict, result, task: str,
+                 metric: str) -> dict | None:
+    """The challenger replayed on the champion's logged traffic, when the workspace's replay policy requires the gate
+    before production (`replay.gate_promotion` does the same for a promotion by hand); None when it does not."""
+    policy = load_policy(policy_path(workspace.home))
+    if not policy.required_for_production:
+        return None
+    with workspace.session() as session:
+        traffic = logged_traffic(session, champion, policy.window)
+    challenger = Side("the retrained challenger", Predictor(model, None, Path(workspace.home)), json_ready(reference),
+                      json_ready(result.scorecard_dict()))
+    production = Side(champion.ref, load_model(champion.ref, workspace=workspace), champion.reference,
+                      champion.scorecard, logged=True)
+    return replay_models(challenger, production, traffic, task, metric, policy, champion.ref)
 
 
 def rollback(session, name: str) -> dict:

@@ -235,6 +235,10 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         from depthgauge.registry import service as registry
 
         try:
+            if action == "promote":
+                from depthgauge.monitor.replay import gate_promotion
+
+                gate_promotion(workspace, ref, alias, reviewed=note or None, actor=actor_of_session(who))
             with workspace.transaction(actor=actor_of_session(who)) as db:
                 version = (registry.approve(db, ref, note) if action == "approve"
                            else registry.promote(db, ref, alias))
