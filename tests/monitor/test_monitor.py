@@ -198,3 +198,29 @@ def test_the_label_free_estimate_tracks_true_quality_under_covariate_shift(works
     assert estimated["low"] < estimated["value"] < estimated["high"]
     text = run_cli("--home", str(home), "monitor", "churn", "--window", "2000")
     assert "estimated without labels (roc_auc" in text.stdout and "concept drift is invisible" in text.stdout
+
+
+def test_the_whole_input_test_finds_an_interaction_shift_no_single_feature_shows(workspace_copy):
+    """usage_1 and usage_2 are independent in training; live they move together. Each keeps its own distribution,
+    so no per-feature test fires, but a classifier tells live rows from training rows."""
+    home, token, _ = workspace_copy
+    records, _ = traffic(seed=5)
+    planted, _ = traffic(seed=6)
+    noise = np.random.default_rng(6).normal(0, 1, len(planted))
+    for record, extra in zip(planted, noise):
+        record["usage_2"] = round(0.97 * record["usage_1"] + (1 - 0.97 ** 2) ** 0.5 * extra, 4)
+    reports = []
+    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        for batch in (records, planted):
+            post_traffic(client, batch)
+            settle_log(home)
+            reports.append(cli_json("--home", str(home), "monitor", "churn", "--window", "400")[0]["drift"])
+    healthy, shifted = reports
+    assert healthy["whole_input"]["status"] == "measured" and not healthy["whole_input"]["drifted"]
+    assert healthy["whole_input"]["rows"] == {"reference": 1000, "live": 400}  # training rows kept: at most 1,000
+    assert shifted["drifted_count"] == 0, "no single feature shows the shift"
+    assert shifted["whole_input"]["drifted"] and shifted["whole_input"]["auc"] > 0.6
+    assert {d["feature"] for d in shifted["whole_input"]["drivers"][:2]} == {"usage_1", "usage_2"}
+    text = run_cli("--home", str(home), "monitor", "churn", "--window", "400")
+    assert "whole input (classifier two-sample test)" in text.stdout and "(drifted) driven by" in text.stdout

@@ -34,6 +34,13 @@ def _render(report: dict, out: Console) -> None:
         out.print(f"drift score {drift['score']:.3f} · drifted: {', '.join(drift['drifted_features']) or 'none'} · "
                   f"predictions PSI {drift['predictions']['psi']:.3f}"
                   + (" (drifted)" if drift["predictions"]["drifted"] else ""))
+        whole = drift.get("whole_input") or {}
+        if whole.get("status") == "measured":
+            out.print(f"whole input (classifier two-sample test): ROC-AUC {whole['auc']:.3f}, p {whole['p_value']:.3g}"
+                      + (" [red](drifted)[/red] driven by " + ", ".join(d["feature"] for d in whole["drivers"])
+                         if whole["drifted"] else " (no drift)"))
+        elif whole:
+            out.print(f"whole input: {whole['reason']}")
         if drift.get("unseen_categories"):
             out.print("categories never seen in training: " + ", ".join(
                 f"{name} {share:.1%} of predictions" for name, share in drift["unseen_categories"].items()))

@@ -14,6 +14,7 @@ import pandas as pd
 from depthgauge.data.values import as_bool
 
 SAMPLE_SIZE = 1000  # for the KS test; six significant digits each keep the profile small
+JOINT_ROWS = 1000  # whole training rows kept for the whole-input (classifier two-sample) drift test
 MAX_CATEGORIES = 50
 OTHER = "__other__"
 
@@ -60,7 +61,23 @@ def build_reference(X_train: pd.DataFrame, roles: dict[str, list[str]], predicti
     for name in roles.get("categorical", []):
         features[name] = _categorical_profile(X_train[name])
     return {"rows": len(X_train), "features": features, "predictions": predictions,
-            "importance": importance or {}, "not_monitored": roles.get("datetime", [])}
+            "importance": importance or {}, "not_monitored": roles.get("datetime", []),
+            "joint_sample": joint_sample(X_train, roles.get("numeric", []), roles.get("boolean", []),
+                                         roles.get("categorical", []), JOINT_ROWS, rng)}
+
+
+def joint_sample(frame: pd.DataFrame, numeric: list[str], boolean: list[str], categorical: list[str], size: int,
+                 rng: np.random.Generator) -> dict:
+    """Return up to `size` whole rows of `frame`, JSON-ready: numbers (booleans as 0/1) to six significant digits,
+    categories as text. Text, image and date columns are left out."""
+    chosen = frame if len(frame) <= size else frame.iloc[np.sort(rng.choice(len(frame), size, replace=False))]
+    numbers = [pd.to_numeric(chosen[c], errors="coerce").to_numpy(float) for c in numeric]
+    numbers += [as_bool(chosen[c]).to_numpy(float) for c in boolean]
+    texts = [chosen[c].astype("string").to_numpy(dtype=object) for c in categorical]
+    rows = [[None if np.isnan(column[i]) else float(f"{column[i]:.6g}") for column in numbers]
+            + [None if pd.isna(column[i]) else str(column[i]) for column in texts] for i in range(len(chosen))]
+    return {"columns": numeric + boolean + categorical, "numeric": numeric, "boolean": boolean,
+            "categorical": categorical, "rows": rows}
 
 
 def prediction_reference(task: str, predicted: np.ndarray, top_probability: np.ndarray | None, seed: int = 0) -> dict:

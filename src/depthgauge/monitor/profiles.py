@@ -27,11 +27,15 @@ from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from depthgauge.data import estimation
+from depthgauge.data.reference import joint_sample
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift
+from depthgauge.monitor.whole_input import merge_samples
 from depthgauge.store.tables import LogProfileRow, ModelVersionRow, PredictionLogRow, utcnow
 
 CHUNK_ROWS = 10_000
+JOINT_ROWS_PER_PROFILE = 500  # whole rows kept per stretch, for the whole-input drift test
+JOINT_ROWS_PER_WINDOW = 1000
 SETTLE_S = 1.0
 LATENCY_EDGES_MS = np.geomspace(1e-3, 1e5, 201)  # 10% wide bins: percentiles within 5%
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$")
@@ -92,7 +96,8 @@ def summarise(version: ModelVersionRow, inputs: list[str], outputs: list[str], c
     """Return the profile of one stretch of the log: inputs and outputs as JSON text, the rest as values."""
     reference = version.reference
     rng = np.random.default_rng(seed)
-    features = drift.profile_frame(reference, _inputs_frame(inputs, version.input_schema), seed)
+    frame = _inputs_frame(inputs, version.input_schema)
+    features = drift.profile_frame(reference, frame, seed)
     regression = reference["predictions"].get("kind") == "numeric"
     predicted = _parse_lines(outputs, {"prediction": pa.float64() if regression else pa.string()})
     predictions = drift.profile_values(reference["predictions"], predicted.column("prediction").to_pandas(), rng)
@@ -103,6 +108,10 @@ def summarise(version: ModelVersionRow, inputs: list[str], outputs: list[str], c
     numbers = np.array([np.nan if c is None else c for c in confidence], float)
     if "confidence" in reference["predictions"]:
         profile["confidence"] = drift.profile_values(reference["predictions"]["confidence"], numbers, rng)
+    shape = reference.get("joint_sample")
+    if shape is not None:
+        profile["joint_sample"] = joint_sample(frame, shape["numeric"], shape["boolean"], shape["categorical"],
+                                               JOINT_ROWS_PER_PROFILE, rng)
     estimator = reference.get("estimator")
     if estimator is not None:
         profile["estimation"] = _estimation_sums(estimator, outputs, predicted.column("prediction").to_pylist(), numbers)
@@ -175,6 +184,7 @@ class Window:
     latency_counts: np.ndarray
     reviews: int
     estimation: dict | None = None  # the sums of the label-free quality estimate, where the version has one
+    joint_sample: dict | None = None  # whole rows, for the whole-input drift test
 
     def latency_percentile(self, q: float) -> float | None:
         """Return the q-th percentile of logged latency (ms), from the histogram: within 5% of the exact figure."""
@@ -206,4 +216,5 @@ def read_window(session, version: ModelVersionRow, spec: WindowSpec) -> Window:
     return Window(version.ref, rows, min(p.first_at for p in chosen), max(p.last_at for p in chosen), features,
                   drift.merge([p["predictions"] for p in parts]), confidence,
                   np.sum([p["latency_counts"] for p in parts], axis=0), sum(p["reviews"] for p in parts),
-                  estimation.merge_sums([p.get("estimation") for p in parts]))
+                  estimation.merge_sums([p.get("estimation") for p in parts]),
+                  merge_samples([p.get("joint_sample") for p in parts], JOINT_ROWS_PER_WINDOW))

@@ -20,6 +20,7 @@ from depthgauge.data import estimation
 from depthgauge.errors import DepthgaugeError
 from depthgauge.monitor import drift
 from depthgauge.monitor.profiles import Window, WindowSpec, read_window
+from depthgauge.monitor.whole_input import whole_input_drift
 from depthgauge.serve.deploy import active_deployment
 from depthgauge.store.tables import (
     AssessmentRow,
@@ -226,6 +227,7 @@ def build_report(session, reference: str, spec: WindowSpec, prices=None) -> dict
                            "unseen_categories": {name: round(f["unseen_share"], 4) for name, f in features.items()
                                                  if f.get("unseen_share")},
                            "features": features, "predictions": predictions,
+                           "whole_input": whole_input_drift(version.reference.get("joint_sample"), window.joint_sample),
                            "not_monitored": version.reference.get("not_monitored", [])}
     report["quality"], outcome = _quality(session, window, version, options)
     report["operations"] = _operations(session, window, version)

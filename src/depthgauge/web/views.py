@@ -54,6 +54,7 @@ def model_tiles(session) -> list[dict]:
             "cost_per_1k_capacity": _get(latest, "cost", "cost_per_1k_at_capacity_usd"),
             "monthly": _get(latest, "cost", "monthly_run_rate_usd"),
             "drift_score": _get(latest, "drift", "score"), "drifted": _get(latest, "drift", "drifted_features") or [],
+            "whole_input": _get(latest, "drift", "whole_input"),
             "net_value": _get(latest, "business", "net_value_per_1k"),
             "latency_chart": line_chart({"p50": [_get(r, "operations", "latency_p50_ms") for r in history],
                                          "p99": [_get(r, "operations", "latency_p99_ms") for r in history]},
