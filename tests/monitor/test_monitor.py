@@ -224,3 +224,49 @@ def test_the_whole_input_test_finds_an_interaction_shift_no_single_feature_shows
     assert {d["feature"] for d in shifted["whole_input"]["drivers"][:2]} == {"usage_1", "usage_2"}
     text = run_cli("--home", str(home), "monitor", "churn", "--window", "400")
     assert "whole input (classifier two-sample test)" in text.stdout and "(drifted) driven by" in text.stdout
+
+
+def _noisy_where_busy(rows: int, seed: int, busy_share: float = 0.5):
+    """A regression table whose noise is four times larger on busy days: the error depends on an input."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    busy = rng.random(rows) < busy_share
+    load, hour = rng.normal(0, 1, rows), rng.uniform(0, 24, rows)
+    noise = rng.normal(0, 1, rows) * np.where(busy, 2.0, 0.5)
+    return pd.DataFrame({"load": load.round(4), "hour": hour.round(2), "busy": np.where(busy, "yes", "no"),
+                         "minutes": (10 + 3 * load + 2 * np.sin(hour / 4) + noise).round(3)})
+
+
+def test_a_regressor_s_error_is_estimated_without_labels_and_alerts_when_it_grows(tmp_path):
+    """Traffic shifts towards busy days, where the model errs more: the direct loss estimate of MAE and RMSE follows
+    the true error, lies above the holdout's interval, and the built-in estimated-quality rule fires."""
+    import depthgauge
+    from depthgauge.govern.keys import create_key
+    from depthgauge.serve import deploy as deployments
+
+    home = tmp_path / "ws"
+    depthgauge.assess(_noisy_where_busy(3000, seed=1), target="minutes", time_budget="20s", home=home, name="eta",
+                      resamples=200, candidates=("dummy", "linear"))
+    with Workspace.open(home) as workspace, workspace.transaction() as session:
+        token = create_key(session, "admin", "admin")[1]
+        deployments.deploy(session, "eta", "2")
+    live = _noisy_where_busy(1500, seed=2, busy_share=0.9)
+    records = json.loads(live.drop(columns=["minutes"]).to_json(orient="records"))
+    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        answers = []
+        for start in range(0, len(records), 250):
+            response = client.post("/v1/models/eta/predict", json={"inputs": records[start:start + 250]})
+            assert response.status_code == 200, response.text
+            answers += [a["prediction"] for a in response.json()["predictions"]]
+    settle_log(home)
+    report = cli_json("--home", str(home), "monitor", "eta")[0]
+    estimated = report["quality"]["estimated"]
+    error = live["minutes"].to_numpy() - np.array(answers)
+    true_mae, true_rmse = float(np.mean(np.abs(error))), float(np.sqrt(np.mean(error ** 2)))
+    assert estimated["metric"] == "rmse" and estimated["method"] == "loss model" and estimated["rows"] == 1500
+    assert abs(estimated["value"] - true_rmse) < 0.1 * true_rmse, (estimated, true_rmse)
+    assert abs(estimated["metrics"]["mae"]["value"] - true_mae) < 0.1 * true_mae, (estimated, true_mae)
+    assert estimated["shortfall"] > 0 and estimated["value"] > estimated["holdout"]["high"]
+    assert "estimated-quality" in [a["rule"] for a in report["alerts"]]

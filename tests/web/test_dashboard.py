@@ -233,3 +233,37 @@ def test_the_checklist_reads_the_verdict_and_the_monitored_deployment(dashboard_
     assert plan.status == "done" and "churn:3 deployed" in plan.evidence[0] and "monitored" in plan.evidence[0]
     assert items["deep_learning_confirmed"].status in ("done", "partial")  # answered by the verdict, never left open
     assert "assessment" in items["deep_learning_confirmed"].evidence[0]
+
+
+def test_the_quality_tile_shows_the_label_free_estimate_and_a_concept_shift(dashboard, page):
+    """The estimate sits beside the labelled quality; when the labels turn (a concept shift) the tile says the two
+    disagree and that the labels are right."""
+    import httpx
+    from sqlalchemy import select
+
+    from depthgauge.monitor.service import run_monitor
+    from depthgauge.store.tables import FeedbackRow
+    from depthgauge.workspace import Workspace
+
+    url, tokens, home = dashboard
+    sign_in(page, url, tokens["viewer"])
+    tile = page.locator("section.tile", has=page.locator("#q-churn"))
+    estimated = float(tile.get_by_test_id("estimated").inner_text())
+    assert 0.5 < estimated < 1.0 and "no labels" in tile.inner_text()
+    assert "blind to concept drift" in tile.inner_text() and tile.get_by_test_id("estimate-disagrees").count() == 0
+    screenshot(page, "quality_tile_estimate")
+
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        labelled = session.execute(select(FeedbackRow.request_id, FeedbackRow.label)).all()
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=30) as client:
+        for request_id, label in labelled:
+            flipped = {"yes": "no", "no": "yes"}[label]
+            assert client.post("/v1/feedback", json={"request_id": request_id, "label": flipped}).status_code == 200
+    with Workspace.open(home) as workspace:
+        run_monitor(workspace, ["churn"])
+    page.reload()
+    tile = page.locator("section.tile", has=page.locator("#q-churn"))
+    assert float(tile.get_by_test_id("estimated").inner_text()) == estimated, "the inputs did not change"
+    assert "concept drift" in tile.get_by_test_id("estimate-disagrees").inner_text()
+    assert float(tile.get_by_test_id("live").inner_text()) < estimated
+    screenshot(page, "quality_tile_concept_shift")

@@ -10,7 +10,7 @@ import numpy as np
 from depthgauge.assessment import business, operations, quality, risk
 from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.cost.ownership import CostTerms, monthly_cost
-from depthgauge.data.estimation import fit_estimator
+from depthgauge.data.estimation import fit_estimator, fit_loss_estimator
 from depthgauge.data.reference import prediction_reference as _reference_of
 
 
@@ -77,9 +77,10 @@ def evaluate_unlabelled(result, model, X_test, plan: BudgetPlan, peak_mb, terms:
     measure_operations(result, model, X_test, plan, peak_mb, terms)
 
 
-def monitoring_reference(task: str, result, features_reference: dict, seed: int) -> dict:
+def monitoring_reference(task: str, result, features_reference: dict, X_test, seed: int) -> dict:
     """Return what the monitor compares the fitted candidate's traffic with: the training inputs' profile
-    (`features_reference`), its holdout outputs, its input importance, and its label-free quality estimator."""
+    (`features_reference`), its holdout outputs, its input importance, and its label-free quality estimator
+    (calibrated confidence for classifiers; a loss model over the holdout inputs `X_test` for regressors)."""
     outcome = result.outcome
     if outcome.proba is None:
         predictions = _reference_of(task, outcome.pred, None, seed)
@@ -87,5 +88,9 @@ def monitoring_reference(task: str, result, features_reference: dict, seed: int)
         labels = np.asarray(result.model.classes_, dtype=object)[outcome.pred]
         predictions = _reference_of(task, labels, outcome.proba.max(axis=1), seed)
     classes = None if outcome.proba is None else list(result.model.classes_)
+    if task == "regression":
+        estimator = fit_loss_estimator(X_test, outcome.pred, outcome.y, features_reference["joint_sample"], seed)
+    else:
+        estimator = fit_estimator(task, outcome.proba, outcome.y, outcome.pred, classes, outcome.positive, seed)
     return {**features_reference, "predictions": predictions, "importance": result.model.input_importance(),
-            "estimator": fit_estimator(task, outcome.proba, outcome.y, outcome.pred, classes, outcome.positive, seed)}
+            "estimator": estimator}

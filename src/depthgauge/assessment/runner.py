@@ -272,7 +272,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                                  review_threshold, groups, seed)
                     else:
                         evaluate_unlabelled(result, model, X_test, plan, peak_mb, terms)
-                    result.reference = monitoring_reference(scored, result, features_reference, seed)
+                    result.reference = monitoring_reference(scored, result, features_reference, X_test, seed)
                     if repeats > 1:
                         result.split_scores = [result.quality[metric].value] + extra[result.name]
                     if importance_left > 0 and result.family != "dummy":

@@ -58,9 +58,9 @@ def _render(report: dict, out: Console) -> None:
                  if q.get("false_positive_rate") is not None else ""))
     estimated = q.get("estimated")
     if estimated:
-        out.print(f"estimated without labels ({estimated['metric']}, {estimated['method']} calibration): "
+        out.print(f"estimated without labels ({estimated['metric']}, {estimated['method']}): "
                   f"{_interval(estimated)} on {estimated['rows']:,} predictions"
-                  + (f" · below the holdout interval by {estimated['shortfall']:.4f}" if estimated["shortfall"] else "")
+                  + (f" · worse than the holdout interval by {estimated['shortfall']:.4f}" if estimated["shortfall"] else "")
                   + (f" · labels {estimated['labels']}" if estimated.get("labels") else ""))
         if estimated.get("disagreement"):
             out.print(f"[red]{estimated['disagreement']}[/red]")

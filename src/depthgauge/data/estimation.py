@@ -19,6 +19,10 @@ Where it holds and where it does not: it assumes that P(label | input) is what t
 The intervals are the spread of the realised metric given the calibrated probabilities (normal approximations);
 they leave out the error of the calibration itself. Binary classifiers get all five metrics; multiclass ones get
 accuracy, from the calibrated probability of the predicted class.
+
+Regressors get direct loss estimation: two small gradient-boosted models, fitted on the holdout, predict each row's
+absolute and squared error from its inputs and the prediction; a window's MAE and RMSE are their means. It too is
+blind to concept drift, and it can only predict errors of the size the holdout showed where inputs looked alike.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+
+from depthgauge.data.values import as_bool
 
 FOLDS = 5
 AUC_BINS = 64  # quantile bins of the holdout's scores; pairs within one bin count half
@@ -149,6 +156,8 @@ def estimate(sums: dict) -> dict:
     n = sums["n"]
     if not n:
         return {}
+    if "abs" in sums:
+        return _loss_estimate(sums)
     if "correct" in sums:
         return {"accuracy": _interval(sums["correct"] / n, math.sqrt(sums["variance"]) / n)}
     tp, fp, fn, tn = sums["tp"], sums["fp"], sums["fn"], sums["tn"]
@@ -166,3 +175,88 @@ def estimate(sums: dict) -> dict:
         variance = (auc * (1 - auc) + (p - 1) * (q1 - auc * auc) + (m - 1) * (q2 - auc * auc)) / (p * m)
         result["roc_auc"] = _interval(auc, math.sqrt(max(variance, 0.0)))
     return result
+
+
+# Regression: direct loss estimation -----------------------------------------------------------
+
+LOSS_MODEL = {"n_estimators": 150, "learning_rate": 0.05, "num_leaves": 8, "min_child_samples": 10,
+              "subsample": 0.8, "subsample_freq": 1, "verbose": -1}
+
+
+def _loss_frame(estimator: dict, frame: pd.DataFrame, predicted) -> pd.DataFrame:
+    """The loss model's inputs: numbers (booleans as 0/1), categories as codes of the holdout's categories (others
+    missing), and the model's own prediction."""
+    columns = {}
+    for name in estimator["numeric"]:
+        columns[name] = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+    for name in estimator["boolean"]:
+        columns[name] = as_bool(frame[name]).to_numpy(float)
+    for name, known in estimator["categories"].items():
+        codes = {value: float(k) for k, value in enumerate(known)}
+        columns[name] = frame[name].astype("string").map(codes).astype(float).to_numpy()
+    columns["__prediction__"] = np.asarray(predicted, float)
+    return pd.DataFrame(columns)
+
+
+def fit_loss_estimator(X: pd.DataFrame, predicted: np.ndarray, y: np.ndarray, shape: dict,
+                       seed: int = 0) -> dict | None:
+    """Return the JSON-ready direct loss estimator of a regressor, from its holdout inputs, predictions and truth:
+    two small gradient-boosted models (LightGBM text) of the absolute and the squared error. None below 50 rows."""
+    import lightgbm
+
+    if len(y) < 50:
+        return None
+    estimator = {"task": "regression", "numeric": list(shape["numeric"]), "boolean": list(shape["boolean"]),
+                 "categories": {name: sorted(X[name].astype("string").dropna().unique().tolist())[:200]
+                                for name in shape["categorical"]}, "holdout_rows": len(y)}
+    frame = _loss_frame(estimator, X, predicted)
+    error = np.asarray(y, float) - np.asarray(predicted, float)
+    order = np.random.default_rng(seed).permutation(len(y))
+    for name, target in (("abs", np.abs(error)), ("sq", error ** 2)):
+        out_of_fold = np.zeros(len(y))
+        for held in np.array_split(order, FOLDS):
+            kept = np.setdiff1d(order, held)
+            fitted = lightgbm.LGBMRegressor(random_state=seed, **LOSS_MODEL).fit(frame.iloc[kept], target[kept])
+            out_of_fold[held] = np.clip(fitted.predict(frame.iloc[held]), 0, None)
+        final = lightgbm.LGBMRegressor(random_state=seed, **LOSS_MODEL).fit(frame, target)
+        estimator[f"{name}_model"] = final.booster_.model_to_string()
+        estimator[f"{name}_spread"] = float(np.mean((target - out_of_fold) ** 2))  # per-row variance around the model
+    return estimator
+
+
+_BOOSTERS: dict[int, object] = {}
+
+
+def _booster(text: str):
+    import lightgbm
+
+    key = hash(text)
+    if key not in _BOOSTERS:
+        if len(_BOOSTERS) > 32:
+            _BOOSTERS.clear()
+        _BOOSTERS[key] = lightgbm.Booster(model_str=text)
+    return _BOOSTERS[key]
+
+
+def loss_sums(estimator: dict, frame: pd.DataFrame, predicted) -> dict:
+    """Return the sums one stretch of a regressor's traffic adds to a window's estimated MAE and RMSE."""
+    predicted = np.asarray(predicted, float)
+    present = ~np.isnan(predicted)
+    features = _loss_frame(estimator, frame.loc[present], predicted[present])
+    n = int(present.sum())
+    if not n:
+        return {"n": 0, "abs": 0.0, "sq": 0.0, "abs_spread": 0.0, "sq_spread": 0.0}
+    absolute = np.clip(_booster(estimator["abs_model"]).predict(features), 0, None)
+    squared = np.clip(_booster(estimator["sq_model"]).predict(features), 0, None)
+    return {"n": n, "abs": float(absolute.sum()), "sq": float(squared.sum()),
+            "abs_spread": n * estimator["abs_spread"], "sq_spread": n * estimator["sq_spread"]}
+
+
+def _loss_estimate(sums: dict) -> dict:
+    n = sums["n"]
+    mae, mse = sums["abs"] / n, sums["sq"] / n
+    se_mae, se_mse = math.sqrt(sums["abs_spread"]) / n, math.sqrt(sums["sq_spread"]) / n
+    rmse = math.sqrt(mse)
+    high = math.inf
+    return {"mae": _interval(mae, se_mae, 0.0, high),
+            "rmse": {"value": rmse, "low": math.sqrt(max(mse - Z * se_mse, 0.0)), "high": math.sqrt(mse + Z * se_mse)}}

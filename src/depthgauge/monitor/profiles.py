@@ -114,12 +114,16 @@ def summarise(version: ModelVersionRow, inputs: list[str], outputs: list[str], c
                                                JOINT_ROWS_PER_PROFILE, rng)
     estimator = reference.get("estimator")
     if estimator is not None:
-        profile["estimation"] = _estimation_sums(estimator, outputs, predicted.column("prediction").to_pylist(), numbers)
+        profile["estimation"] = _estimation_sums(estimator, frame, outputs, predicted.column("prediction").to_pylist(),
+                                                 numbers)
     return profile
 
 
-def _estimation_sums(estimator: dict, outputs: list[str], predicted: list, confidence: np.ndarray) -> dict:
+def _estimation_sums(estimator: dict, frame: pd.DataFrame, outputs: list[str], predicted: list,
+                     confidence: np.ndarray) -> dict:
     """The sums this stretch adds to the label-free quality estimate (`data.estimation`)."""
+    if estimator["task"] == "regression":
+        return estimation.loss_sums(estimator, frame, np.array([np.nan if p is None else p for p in predicted], float))
     if estimator["task"] == "multiclass":
         return estimation.window_sums(estimator, confidence)
     positive = estimator["positive_class"]

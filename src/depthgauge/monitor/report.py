@@ -113,22 +113,28 @@ def _quality(session, window: Window, version: ModelVersionRow, options: dict) -
 def _estimated(window: Window, version: ModelVersionRow, metric: str) -> dict | None:
     """The window's quality estimated without labels (`data.estimation`), beside the holdout's interval.
 
-    `shortfall` is how far the estimated metric lies below the holdout's interval (0 within it): the alert rule
-    `estimated-quality` fires on it."""
+    `shortfall` is how far the estimated metric lies on the worse side of the holdout's interval (0 within it):
+    the alert rule `estimated-quality` fires on it."""
     estimator = (version.reference or {}).get("estimator")
     if estimator is None or window.estimation is None or window.estimation["n"] < drift.MIN_ROWS:
         return None
     metrics = estimation.estimate(window.estimation)
-    chosen = metric if metrics.get(metric) is not None else "accuracy"
+    chosen = metric if metrics.get(metric) is not None else ("accuracy" if "accuracy" in metrics else "rmse")
     value = metrics[chosen]
     holdout = version.scorecard["quality"].get(chosen)
-    return {"metric": chosen, **value, "rows": window.estimation["n"], "metrics": metrics,
-            "method": estimator["calibration"]["method"], "holdout": holdout,
-            "shortfall": max(0.0, holdout["low"] - value["value"]) if holdout else None,
-            "labels": None, "note": ESTIMATE_NOTE}
+    if holdout is None:
+        shortfall = None
+    elif chosen in quality.LOWER_IS_BETTER:
+        shortfall = max(0.0, value["value"] - holdout["high"])
+    else:
+        shortfall = max(0.0, holdout["low"] - value["value"])
+    method = "loss model" if estimator["task"] == "regression" else f"{estimator['calibration']['method']} calibration"
+    return {"metric": chosen, **value, "rows": window.estimation["n"], "metrics": metrics, "method": method,
+            "holdout": holdout, "shortfall": shortfall, "labels": None, "note": ESTIMATE_NOTE}
 
 
-ESTIMATE_NOTE = ("Estimated without labels from the calibrated confidence of every prediction in the window. "
+ESTIMATE_NOTE = ("Estimated without labels: from the calibrated confidence of every prediction in the window "
+                 "(classifiers), or from a model of each prediction's error fitted on the holdout (regressors). "
                  "It assumes the relation between inputs and labels is unchanged: concept drift is invisible to "
                  "it, and only labels show it.")
 

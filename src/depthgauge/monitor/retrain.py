@@ -154,7 +154,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
         folder = challenger_model.save(Path(scratch) / "challenger")
         digest = workspace.artifacts.put_dir(folder)
     challenger = results["challenger"]
-    reference = monitoring_reference(task, challenger, build_reference(X_train, roles, {}, seed=seed), seed)
+    reference = monitoring_reference(task, challenger, build_reference(X_train, roles, {}, seed=seed), X_test, seed)
     replayed = None
     if decision == "promote":
         replayed = _replay_gate(workspace, champion, challenger_model, reference, challenger, task, metric)
