@@ -83,6 +83,23 @@ def post_traffic(client, records) -> list[str]:
     return ids
 
 
+def served_answers(home, token: str, model: str, records: list[dict], batch: int = 250) -> list[dict]:
+    """Predict `records` through a real server over the workspace at `home`; return every answer, in order."""
+    import httpx
+
+    from depthgauge.server import create_app
+    from tests.helpers.servers import LiveServer
+
+    answers = []
+    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        for start in range(0, len(records), batch):
+            response = client.post(f"/v1/models/{model}/predict", json={"inputs": records[start:start + batch]})
+            assert response.status_code == 200, response.text
+            answers += response.json()["predictions"]
+    return answers
+
+
 def settle_log(home) -> None:
     """Age every logged prediction past the monitor's settle time (SETTLE_S), as waiting that long would."""
     from datetime import timedelta

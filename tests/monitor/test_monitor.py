@@ -14,7 +14,7 @@ from depthgauge.monitor.service import run_monitor
 from depthgauge.server import create_app
 from depthgauge.workspace import Workspace
 from tests.helpers.cli import cli_json, run_cli
-from tests.helpers.monitoring import Receiver, post_traffic, settle_log, traffic, write_rules
+from tests.helpers.monitoring import Receiver, post_traffic, served_answers, settle_log, traffic, write_rules
 from tests.helpers.servers import LiveServer
 
 
@@ -177,13 +177,7 @@ def test_the_label_free_estimate_tracks_true_quality_under_covariate_shift(works
     frame = pool.sample(2_000, weights=weights, random_state=1)
     records = json.loads(frame.drop(columns=["churned"]).to_json(orient="records"))
     truth = frame["churned"].astype(str).to_numpy()
-    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        answers = []
-        for start in range(0, len(records), 200):
-            response = client.post("/v1/models/churn/predict", json={"inputs": records[start:start + 200]})
-            assert response.status_code == 200, response.text
-            answers += response.json()["predictions"]
+    answers = served_answers(home, token, "churn", records)
     settle_log(home)
     report = cli_json("--home", str(home), "monitor", "churn", "--window", "2000")[0]
     estimated = report["quality"]["estimated"]
@@ -253,13 +247,7 @@ def test_a_regressor_s_error_is_estimated_without_labels_and_alerts_when_it_grow
         deployments.deploy(session, "eta", "2")
     live = _noisy_where_busy(1500, seed=2, busy_share=0.9)
     records = json.loads(live.drop(columns=["minutes"]).to_json(orient="records"))
-    with LiveServer(create_app(home, monitor_every_s=0)) as url, httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        answers = []
-        for start in range(0, len(records), 250):
-            response = client.post("/v1/models/eta/predict", json={"inputs": records[start:start + 250]})
-            assert response.status_code == 200, response.text
-            answers += [a["prediction"] for a in response.json()["predictions"]]
+    answers = [a["prediction"] for a in served_answers(home, token, "eta", records)]
     settle_log(home)
     report = cli_json("--home", str(home), "monitor", "eta")[0]
     estimated = report["quality"]["estimated"]
