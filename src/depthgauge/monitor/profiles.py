@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +35,7 @@ from depthgauge.monitor.whole_input import merge_samples
 from depthgauge.store.tables import LogProfileRow, ModelVersionRow, PredictionLogRow, utcnow
 
 CHUNK_ROWS = 10_000
-JOINT_ROWS_PER_PROFILE = 500  # whole rows kept per stretch, for the whole-input drift test
+JOINT_ROWS_PER_PROFILE = 200  # whole rows kept per stretch, for the whole-input drift test
 JOINT_ROWS_PER_WINDOW = 1000
 SETTLE_S = 1.0
 LATENCY_EDGES_MS = np.geomspace(1e-3, 1e5, 201)  # 10% wide bins: percentiles within 5%
@@ -99,8 +100,13 @@ def summarise(version: ModelVersionRow, inputs: list[str], outputs: list[str], c
     frame = _inputs_frame(inputs, version.input_schema)
     features = drift.profile_frame(reference, frame, seed)
     regression = reference["predictions"].get("kind") == "numeric"
-    predicted = _parse_lines(outputs, {"prediction": pa.float64() if regression else pa.string()})
-    predictions = drift.profile_values(reference["predictions"], predicted.column("prediction").to_pandas(), rng)
+    estimator = reference.get("estimator")
+    types = {"prediction": pa.float64() if regression else pa.string()}
+    if estimator is not None and estimator["task"] == "binary":  # the positive class's probability, in the same pass
+        types["probabilities"] = pa.struct([(estimator["positive_class"], pa.float64())])
+    parsed = _parse_lines(outputs, types)
+    predicted = parsed.column("prediction").to_pandas()
+    predictions = drift.profile_values(reference["predictions"], predicted, rng)
     profile = {"features": features, "predictions": predictions,
                "latency_counts": np.bincount(np.searchsorted(LATENCY_EDGES_MS, np.asarray(latency_ms, float)),
                                              minlength=len(LATENCY_EDGES_MS) + 1).tolist(),
@@ -112,25 +118,20 @@ def summarise(version: ModelVersionRow, inputs: list[str], outputs: list[str], c
     if shape is not None:
         profile["joint_sample"] = joint_sample(frame, shape["numeric"], shape["boolean"], shape["categorical"],
                                                JOINT_ROWS_PER_PROFILE, rng)
-    estimator = reference.get("estimator")
     if estimator is not None:
-        profile["estimation"] = _estimation_sums(estimator, frame, outputs, predicted.column("prediction").to_pylist(),
-                                                 numbers)
+        profile["estimation"] = _estimation_sums(estimator, frame, parsed, predicted, numbers)
     return profile
 
 
-def _estimation_sums(estimator: dict, frame: pd.DataFrame, outputs: list[str], predicted: list,
+def _estimation_sums(estimator: dict, frame: pd.DataFrame, parsed: pa.Table, predicted: pd.Series,
                      confidence: np.ndarray) -> dict:
     """The sums this stretch adds to the label-free quality estimate (`data.estimation`)."""
     if estimator["task"] == "regression":
-        return estimation.loss_sums(estimator, frame, np.array([np.nan if p is None else p for p in predicted], float))
+        return estimation.loss_sums(estimator, frame, predicted.to_numpy(float))
     if estimator["task"] == "multiclass":
         return estimation.window_sums(estimator, confidence)
-    positive = estimator["positive_class"]
-    parsed = _parse_lines(outputs, {"probabilities": pa.struct([(positive, pa.float64())])}).column("probabilities")
-    scores = np.array([np.nan if p is None or p[positive] is None else p[positive] for p in parsed.to_pylist()],
-                      float)
-    return estimation.window_sums(estimator, scores, [str(label) == positive for label in predicted])
+    scores = pc.struct_field(parsed.column("probabilities"), [0]).to_pandas().to_numpy(float)
+    return estimation.window_sums(estimator, scores, (predicted == estimator["positive_class"]).to_numpy(bool))
 
 
 def _fold(session, version: ModelVersionRow) -> int:
