@@ -32,6 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from depthgauge.data.reference import column_or_missing
 from depthgauge.data.values import as_bool
 
 FOLDS = 5
@@ -188,12 +189,12 @@ def _loss_frame(estimator: dict, frame: pd.DataFrame, predicted) -> pd.DataFrame
     missing), and the model's own prediction."""
     columns = {}
     for name in estimator["numeric"]:
-        columns[name] = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+        columns[name] = pd.to_numeric(column_or_missing(frame, name), errors="coerce").to_numpy(float)
     for name in estimator["boolean"]:
-        columns[name] = as_bool(frame[name]).to_numpy(float)
+        columns[name] = as_bool(column_or_missing(frame, name)).to_numpy(float)
     for name, known in estimator["categories"].items():
         codes = {value: float(k) for k, value in enumerate(known)}
-        columns[name] = frame[name].astype("string").map(codes).astype(float).to_numpy()
+        columns[name] = column_or_missing(frame, name).astype("string").map(codes).astype(float).to_numpy()
     columns["__prediction__"] = np.asarray(predicted, float)
     return pd.DataFrame(columns)
 

@@ -66,14 +66,19 @@ def build_reference(X_train: pd.DataFrame, roles: dict[str, list[str]], predicti
                                          roles.get("categorical", []), JOINT_ROWS, rng)}
 
 
+def column_or_missing(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column `name` of `frame`, or all missing where traffic does not carry it (derived training columns)."""
+    return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index, dtype="object")
+
+
 def joint_sample(frame: pd.DataFrame, numeric: list[str], boolean: list[str], categorical: list[str], size: int,
                  rng: np.random.Generator) -> dict:
     """Return up to `size` whole rows of `frame`, JSON-ready: numbers (booleans as 0/1) to six significant digits,
     categories as text. Text, image and date columns are left out."""
     chosen = frame if len(frame) <= size else frame.iloc[np.sort(rng.choice(len(frame), size, replace=False))]
-    numbers = [pd.to_numeric(chosen[c], errors="coerce").to_numpy(float) for c in numeric]
-    numbers += [as_bool(chosen[c]).to_numpy(float) for c in boolean]
-    texts = [chosen[c].astype("string").to_numpy(dtype=object) for c in categorical]
+    numbers = [pd.to_numeric(column_or_missing(chosen, c), errors="coerce").to_numpy(float) for c in numeric]
+    numbers += [as_bool(column_or_missing(chosen, c)).to_numpy(float) for c in boolean]
+    texts = [column_or_missing(chosen, c).astype("string").to_numpy(dtype=object) for c in categorical]
     rows = [[None if np.isnan(column[i]) else float(f"{column[i]:.6g}") for column in numbers]
             + [None if pd.isna(column[i]) else str(column[i]) for column in texts] for i in range(len(chosen))]
     return {"columns": numeric + boolean + categorical, "numeric": numeric, "boolean": boolean,
