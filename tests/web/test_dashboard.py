@@ -267,3 +267,32 @@ def test_the_quality_tile_shows_the_label_free_estimate_and_a_concept_shift(dash
     assert "concept drift" in tile.get_by_test_id("estimate-disagrees").inner_text()
     assert float(tile.get_by_test_id("live").inner_text()) < estimated
     screenshot(page, "quality_tile_concept_shift")
+
+
+def test_the_dashboard_refuses_a_promotion_the_replay_gate_fails(dashboard, page):
+    """With the gate required, promoting the majority-class baseline over the served LightGBM is refused on the
+    page, with the gate's reasons, and production stays where it was."""
+    from depthgauge.registry import service as registry
+    from depthgauge.workspace import Workspace
+
+    url, tokens, home = dashboard
+    with Workspace.open(home) as workspace, workspace.transaction() as session:
+        for ref in ("churn:3", "churn:1"):
+            registry.approve(session, ref, "gate test")
+        registry.promote(session, "churn:3", "production")  # the version that served the fixture's 400 requests
+    (home / "replay.yaml").write_text("required_for_production: true\nmin_rows: 100\n")
+    sign_in(page, url, tokens["admin"])
+    page.goto(f"{url}/models/churn")
+    page.get_by_role("button", name="Promote churn:1 to production").click()
+    refusal = page.get_by_role("alert").inner_text()
+    assert "Promotion of churn:1 to production refused: the replay gate" in refusal
+    assert "estimated roc_auc falls" in refusal
+    screenshot(page, "promotion_refused_by_replay_gate")
+    from sqlalchemy import select
+
+    from depthgauge.store.tables import AuditEventRow
+
+    with Workspace.open(home) as workspace, workspace.session() as session:
+        assert registry.resolve(session, "churn@production").ref == "churn:3"
+        event = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "model.replay")).one()
+    assert event.actor == "key:admin-key" and event.details["outcome"] == "fail"
