@@ -225,18 +225,17 @@ def fit_loss_estimator(X: pd.DataFrame, predicted: np.ndarray, y: np.ndarray, sh
     return estimator
 
 
-_BOOSTERS: dict[int, object] = {}
+_BOOSTERS: dict[str, object] = {}  # loss models by their text: parsed once per process, not once per stretch
 
 
 def _booster(text: str):
     import lightgbm
 
-    key = hash(text)
-    if key not in _BOOSTERS:
+    if text not in _BOOSTERS:
         if len(_BOOSTERS) > 32:
             _BOOSTERS.clear()
-        _BOOSTERS[key] = lightgbm.Booster(model_str=text)
-    return _BOOSTERS[key]
+        _BOOSTERS[text] = lightgbm.Booster(model_str=text)
+    return _BOOSTERS[text]
 
 
 def loss_sums(estimator: dict, frame: pd.DataFrame, predicted) -> dict:
@@ -257,7 +256,5 @@ def _loss_estimate(sums: dict) -> dict:
     n = sums["n"]
     mae, mse = sums["abs"] / n, sums["sq"] / n
     se_mae, se_mse = math.sqrt(sums["abs_spread"]) / n, math.sqrt(sums["sq_spread"]) / n
-    rmse = math.sqrt(mse)
-    high = math.inf
-    return {"mae": _interval(mae, se_mae, 0.0, high),
-            "rmse": {"value": rmse, "low": math.sqrt(max(mse - Z * se_mse, 0.0)), "high": math.sqrt(mse + Z * se_mse)}}
+    return {"mae": _interval(mae, se_mae, 0.0, math.inf),
+            "rmse": {"value": math.sqrt(mse), "low": math.sqrt(max(mse - Z * se_mse, 0.0)), "high": math.sqrt(mse + Z * se_mse)}}

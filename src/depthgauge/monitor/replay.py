@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,10 @@ from depthgauge.data import estimation
 from depthgauge.errors import DepthgaugeError
 from depthgauge.govern import audit
 from depthgauge.monitor.profiles import parse_window
+from depthgauge.monitor.report import MIN_LABELS
 from depthgauge.registry.predictor import Predictor, load_model
 from depthgauge.registry.service import resolve
+from depthgauge.serve.predict import REDACTED
 from depthgauge.store.tables import FeedbackRow, ModelVersionRow, PredictionLogRow, actor_of, utcnow
 from depthgauge.yamlfile import read_yaml
 
@@ -37,8 +39,6 @@ BUILTIN = Path(__file__).parent / "replay.yaml"
 POLICY_FILE = "replay.yaml"
 MAX_ROWS = 50_000  # the most recent logged predictions of the window that are replayed
 LATENCY_ROWS = 200  # rows timed one at a time, for each model
-MIN_LABELS = 30
-REDACTED = "[redacted]"
 _NUMBERS = ("min_rows", "max_estimated_drop", "max_labelled_drop", "max_p99_latency_ms", "review_above_disagreement")
 
 
@@ -283,16 +283,12 @@ def gate(report: dict, policy: ReplayPolicy) -> dict:
 
 # Entry points -----------------------------------------------------------------------------------
 
-def _side(version: ModelVersionRow, workspace) -> Side:
-    return Side(version.ref, load_model(version.ref, workspace=workspace), version.reference, version.scorecard)
-
-
 def replay(workspace, candidate_ref: str, against: str, policy: ReplayPolicy, window: str | None = None,
            reviewed: str | None = None, actor: str | None = None) -> dict:
     """Replay production's logged traffic through `candidate_ref`; record the gate's result in the audit log, as
     done by `actor` (default: the person at this terminal)."""
     if window is not None:
-        policy = ReplayPolicy(**{**policy.__dict__, "window": window})
+        policy = replace(policy, window=window)
     with workspace.session() as session:
         production = resolve(session, against)
         candidate = resolve(session, candidate_ref)
@@ -305,9 +301,9 @@ def replay(workspace, candidate_ref: str, against: str, policy: ReplayPolicy, wi
                                   f"{task} one: replay compares models of the same task.")
         traffic = logged_traffic(session, production, policy.window)
         metric = quality.PRIMARY[task]
-        candidate_side = _side(candidate, workspace)
-        production_side = Side(production.ref, load_model(production.ref, workspace=workspace), production.reference,
-                               production.scorecard, logged=True)
+        candidate_side, production_side = (
+            Side(v.ref, load_model(v.ref, workspace=workspace), v.reference, v.scorecard, logged=v is production)
+            for v in (candidate, production))
         names = (candidate.model_name, candidate.version)
     report = replay_models(candidate_side, production_side, traffic, task, metric, policy, against)
     report["reviewed"] = reviewed
