@@ -112,7 +112,10 @@ def test_an_assessment_scores_every_candidate_on_each_split_and_reports_them(tmp
     assert result.split["repeats"] == 3 and result.split["repeats_note"] is None
     for c in result.candidates:
         assert len(c.split_scores) == 3 and None not in c.split_scores, c.name
-        assert c.split_scores[0] == c.quality["roc_auc"].value  # split 1 is the measured one
+        assert c.split_scores[0] == c.params["split_1"]["roc_auc"]["value"]  # split 1 is the one measured in full
+        shown = c.quality["roc_auc"]  # one set of numbers: the mean over the splits, inside its own interval
+        assert shown.value == pytest.approx(np.mean(c.split_scores)) and shown.low <= shown.value <= shown.high
+        assert result.scorecard.loc[c.name, "roc_auc"] == shown.value
     assert len({round(s, 6) for s in result.candidates[1].split_scores}) > 1  # the splits really differ
     verdict = result.verdict
     assert verdict.interval_method.startswith("the corrected resampled t-test")
@@ -170,8 +173,8 @@ def test_a_saving_in_review_labour_smaller_than_its_sampling_error_does_not_pick
     deep.risk["review_share"] = float(np.mean(deep.outcome.proba.max(axis=1) < 0.6))
     deep.cost = monthly_cost(1.0, 1e5, 5.0, deep.risk["review_share"], True, TERMS)
     assert simple.cost.monthly_total_usd - deep.cost.monthly_total_usd == pytest.approx(1000.0)
-    from depthgauge.assessment.verdict import saving_low
+    from depthgauge.assessment.verdict import review_error
 
-    assert saving_low(deep, simple) < 100.0  # 6 rows net of 54 that differ: within the sampling error
+    assert 1000.0 - review_error(deep, simple) < 100.0  # 6 rows net of 54 that differ: within the sampling error
     verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0)
     assert verdict.call == "equivalent" and verdict.recommended == "lightgbm", verdict.headline

@@ -1,4 +1,10 @@
-"""Business impact: what the predictions are worth per month from the user's value matrix, net of owning the model."""
+"""Business impact: what the predictions are worth per month from the user's value matrix, net of owning the model,
+against having no model at all.
+
+"No model" is the majority/mean baseline's row with nothing to own: its decisions are the best constant action
+(with calibrated probabilities and the value matrix's threshold, act on everyone or on no one, whichever is worth
+more), which is what a team does without a model. A candidate worth less than that loses value against no model.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,8 @@ def gross_value_per_1k(task: str, outcome: Outcome, matrix: ValueMatrix) -> floa
 
 
 def value_per_row(task: str, outcome: Outcome, matrix: ValueMatrix) -> np.ndarray:
-    """Return what each test row's prediction is worth by the value matrix."""
-    y, pred = outcome.y, outcome.pred
+    """Return what each test row's prediction is worth by the value matrix, acting on calibrated decisions."""
+    y, pred = outcome.y, outcome.acted
     if task == "binary":
         actual, said = y == outcome.positive, pred == outcome.positive
         per_row = (matrix.get("tp") * (actual & said) + matrix.get("fp") * (~actual & said)
@@ -37,3 +43,20 @@ def business_impact(task: str, outcome: Outcome, matrix: ValueMatrix | None, cos
     monthly = gross * cost.monthly_volume / 1000.0
     return {"value_matrix": matrix.values, "gross_value_per_1k": gross, "monthly_value_usd": monthly,
             "monthly_net_value_usd": monthly - cost.monthly_total_usd}
+
+
+def against_no_model(candidates: list) -> float | None:
+    """Set each candidate's value over having no model (`vs_no_model_usd`) and return no model's monthly value.
+
+    No model is worth the baseline's gross monthly value and costs nothing to own. None without a value matrix or
+    without the majority/mean baseline.
+    """
+    baseline = next((c for c in candidates if c.ok and c.family == "dummy"), None)
+    if baseline is None or baseline.business.get("monthly_value_usd") is None:
+        return None
+    none_worth = baseline.business["monthly_value_usd"]
+    for c in candidates:
+        if c.ok and c.business.get("monthly_net_value_usd") is not None:
+            c.business["no_model_monthly_value_usd"] = none_worth
+            c.business["vs_no_model_usd"] = c.business["monthly_net_value_usd"] - none_worth
+    return none_worth

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from depthgauge.assessment import business, operations, quality, risk
+from depthgauge.assessment import business, calibration, operations, quality, risk
 from depthgauge.assessment.plan import BudgetPlan
 from depthgauge.cost.ownership import CostTerms, monthly_cost
 from depthgauge.data.estimation import fit_estimator, fit_loss_estimator
@@ -39,12 +39,23 @@ def record_training(result, model) -> None:
 
 
 def evaluate(result, model, task, X_test, y_test, positive_label, plan: BudgetPlan, peak_mb, terms: CostTerms,
-             matrix, review_threshold, groups, seed) -> None:
+             matrix, review_threshold, groups, seed, validation=None) -> None:
+    """Score a fitted candidate on the test rows in all five dimensions. A classifier is first calibrated on the
+    `validation` rows (X, y); its review share, value and error rates then use calibrated probabilities."""
     outcome = outcome_of(model, task, X_test, y_test, positive_label)
     result.outcome, result.model = outcome, model
-    task = "binary" if task == "anomaly" else task
+    detector, task = task == "anomaly", "binary" if task == "anomaly" else task
     result.quality = quality.quality_with_intervals(task, outcome, plan.resamples, seed)
-    result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, model.explainability)
+    threshold = 0.5
+    if outcome.proba is not None and not detector:  # a detector flags at its expected contamination
+        found = calibration.fit_calibration(task, model, *(validation or (None, None)), outcome.positive, seed)
+        result.params["calibration"] = found.as_dict()
+        outcome.calibrated = found.apply(outcome.proba, outcome.positive)
+        if task == "binary":
+            threshold = calibration.decision_threshold(matrix)
+            q = outcome.calibrated if outcome.calibrated is not None else outcome.proba[:, outcome.positive]
+            outcome.decided = np.where(q >= threshold, outcome.positive, 1 - outcome.positive)
+    result.risk = risk.risk_metrics(task, outcome, review_threshold, groups, model.explainability, threshold)
     measure_operations(result, model, X_test, plan, peak_mb, terms)
     result.business = business.business_impact(task, outcome, matrix, result.cost)
 

@@ -54,3 +54,37 @@ def permutation_importance_of(model, task: str, metric: str, X: pd.DataFrame, y:
              "high": float(np.percentile(found.importances[i], 97.5))} for i, name in enumerate(X.columns)]
     rows.sort(key=lambda r: -r["drop"])
     return {"features": rows, "repeats": repeats, "rows": len(X), "metric": metric}
+
+
+DOMINANT_FALL = 0.10  # a fall of 10 points (bounded metrics) or 10% of the score (error metrics) from one column
+MIN_DOMINANT_FALL = 0.01  # below 1 point (or 1%) of fall, a column that outweighs the rest is noise, not a warning
+
+
+def dominant_column(display_name: str, importance: dict | None, score: float) -> dict | None:
+    """Return the warning for a column that carries most of a model's score, or None.
+
+    A column dominates when shuffling it costs more than shuffling all the others together, or when it costs more
+    than `DOMINANT_FALL` on its own. Either way it may be known only after the outcome (a follow-up time, a
+    status set later), so the warning asks. It is not a leak verdict: the leak rule stays as it is.
+    """
+    from depthgauge.assessment.quality import LABELS
+
+    if not importance or not importance.get("features"):
+        return None
+    metric = importance["metric"]
+    features = importance["features"]
+    top, rest = features[0], sum(max(f["drop"], 0.0) for f in features[1:])
+    relative = metric in LOWER_IS_BETTER  # an error metric has no fixed scale: its fall is a share of the score
+    scale = max(abs(score), 1e-12) if relative else 1.0
+    fall = top["drop"] / scale
+    if not (fall >= DOMINANT_FALL or (top["drop"] > rest and fall >= MIN_DOMINANT_FALL)):
+        return None
+
+    def amount(x: float) -> str:
+        return f"{x / scale:.0%} of the score" if relative else f"{x * 100:.1f} points"
+
+    message = (f"'{top['feature']}' carries most of {display_name}'s {LABELS[metric]}: shuffled, it costs "
+               f"{amount(top['drop'])}; all other columns together cost {amount(rest)}. Is its value known at "
+               f"prediction time? If it is recorded only after the outcome, rerun with --drop {top['feature']}.")
+    return {"column": top["feature"], "model": display_name, "metric": metric, "fall": top["drop"],
+            "others_together": rest, "message": message}

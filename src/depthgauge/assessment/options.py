@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from depthgauge.assessment.quality import BOOTSTRAP_RESAMPLES
 from depthgauge.cost.catalog import DEFAULT_INSTANCE
@@ -54,6 +54,7 @@ def parse_value(text: str, task: str) -> ValueMatrix:
 
 DEFAULT_BUDGET = "5m"
 DEFAULT_VOLUME = "1000000/month"
+DEFAULT_REVIEW_THRESHOLD = 0.6  # the review share is shown at this calibrated confidence when none is given
 MAX_REPEATS = 20
 
 
@@ -120,7 +121,7 @@ class DecisionOptions:
     prices: str | None = None
     value: str | None = None
     max_extra_cost: float = 100.0  # dollars a month deep learning may cost beyond the simple model without --value
-    review_threshold: float = 0.6
+    review_threshold: float | None = None  # None: the share under DEFAULT_REVIEW_THRESHOLD is shown, not priced
     review_cost: float | None = None  # dollars per reviewed prediction; None: the price catalog's
     peak_factor: float = 3.0
     utilisation: float = 0.5
@@ -138,10 +139,19 @@ class DecisionOptions:
         if not self.max_extra_cost >= 0:
             raise DepthgaugeError(f"--max-extra-cost is dollars a month, 0 or more, not {self.max_extra_cost:g}. "
                                   "The default is 100.")
-        if not 0 < self.review_threshold < 1:
+        if self.review_threshold is not None and not 0 < self.review_threshold < 1:
             raise DepthgaugeError(f"--review-threshold must be between 0 and 1, not {self.review_threshold}. "
                                   "The default is 0.6.")
 
+
+    @property
+    def review_priced(self) -> bool:
+        """Human review is priced only when the user asked for it, with --review-threshold or --review-cost."""
+        return self.review_threshold is not None or self.review_cost is not None
+
+    @property
+    def threshold_for_review(self) -> float:
+        return DEFAULT_REVIEW_THRESHOLD if self.review_threshold is None else self.review_threshold
 
     def cost_terms(self, catalog, monthly_volume: int):
         """Return the terms every candidate's monthly cost of ownership is priced under (checked there)."""
@@ -151,14 +161,46 @@ class DecisionOptions:
         source = ("--review-cost" if self.review_cost is not None
                   else f"the price catalog's default, {catalog.review_cost_basis}")
         return CostTerms(catalog.get(self.instance), monthly_volume, self.peak_factor, self.utilisation,
-                         self.min_instances, review, source, self.retrain_every, self.latency_slo, catalog.cheapest_gpu())
+                         self.min_instances, review, source, self.retrain_every, self.latency_slo, catalog.cheapest_gpu(),
+                         review_priced=self.review_priced)
+
+    def assumed(self, terms) -> list[dict]:
+        """Return every default that enters a money figure and was not given, each with the flag that changes it."""
+        defaults = {f.name: f.default for f in fields(self)}
+        out = []
+
+        def add(what: str, value: str, flag: str):
+            out.append({"assumption": what, "value": value, "flag": flag})
+
+        if self.volume == defaults["volume"]:
+            add("monthly volume", f"{terms.monthly_volume:,} predictions a month", "--volume")
+        if self.instance == defaults["instance"]:
+            add("instance", f"{terms.instance.name} at ${terms.instance.price_per_hour_usd:g} an hour", "--instance")
+        if self.peak_factor == defaults["peak_factor"]:
+            add("peak factor", f"the busiest hour runs at {self.peak_factor:g}× the average rate", "--peak-factor")
+        if self.utilisation == defaults["utilisation"]:
+            add("utilisation", f"instances planned at {self.utilisation:.0%} of measured throughput", "--utilisation")
+        if self.min_instances == defaults["min_instances"]:
+            add("always on", f"at least {self.min_instances} instance(s) running", "--min-instances")
+        if self.retrain_every == defaults["retrain_every"]:
+            add("retraining", f"{self.retrain_every}", "--retrain-every")
+        if not self.review_priced:
+            add("human review", f"not priced; the share under {DEFAULT_REVIEW_THRESHOLD:g} calibrated confidence is "
+                                "shown", "--review-threshold or --review-cost")
+        elif self.review_cost is None:
+            add("review cost", f"${terms.review_cost_usd:g} per reviewed prediction", "--review-cost")
+        elif self.review_threshold is None:
+            add("review threshold", f"predictions under {DEFAULT_REVIEW_THRESHOLD:g} calibrated confidence",
+                "--review-threshold")
+        return out
 
 
 _PYTHON_ONLY = {"resamples", "candidates", "target"}
 
 
-def command_line(source: str, *groups, **changes) -> str:
-    """Return the `depthgauge assess` command that runs these options again, with `changes` (e.g. time_budget="9m")."""
+def command_line(source: str, *groups, name: str | None = None, **changes) -> str:
+    """Return the `depthgauge assess` command that runs these options again, with `changes` (e.g. time_budget="9m"),
+    keeping every flag of the original run, `--name` included."""
     import shlex
     from dataclasses import fields, replace
 
@@ -177,5 +219,7 @@ def command_line(source: str, *groups, **changes) -> str:
                 parts.append(flag)
                 continue
             for one in value if isinstance(value, (list, tuple)) else [value]:
-                parts += [flag, str(one)]
+                parts += [flag, f"{one:g}" if isinstance(one, float) else str(one)]
+    if name:
+        parts += ["--name", name]
     return shlex.join(parts)

@@ -26,6 +26,22 @@ class Outcome:
     pred: np.ndarray
     proba: np.ndarray | None = None
     positive: int = 1
+    calibrated: np.ndarray | None = None  # calibrated P(positive) (binary) or P(predicted class); calibration.py
+    decided: np.ndarray | None = None  # the class acted on, from calibrated probabilities; None: `pred`
+
+    def confidence(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return each row's confidence and the class it is about: calibrated where a calibration was fitted."""
+        if self.calibrated is None:
+            return self.proba.max(axis=1), self.pred
+        if self.proba.shape[1] == 2:
+            q = self.calibrated
+            return np.maximum(q, 1.0 - q), np.where(q >= 0.5, self.positive, 1 - self.positive)
+        return self.calibrated, self.pred
+
+    @property
+    def acted(self) -> np.ndarray:
+        """Return the classes the money figures act on: decisions from calibrated probabilities where made."""
+        return self.pred if self.decided is None else self.decided
 
 
 @dataclass
@@ -239,3 +255,19 @@ def splits_to_decide(spread: float, needed_half_width: float, test_train_ratio: 
         if t.ppf(0.5 + confidence / 2, k - 1) * np.sqrt(1.0 / k + test_train_ratio) * spread < needed_half_width:
             return k
     return None
+
+
+def score_over_splits(result, metric: str, test_train_ratio: float) -> None:
+    """Make the candidate's `metric` the mean over its repeated splits with the corrected resampled interval, so
+    that one set of numbers is shown everywhere (scorecard, report, registry, card); split 1's bootstrap interval
+    is kept in `params["split_1"]`. Fewer than two scored splits leave split 1's figures in place."""
+    scores = [s for s in result.split_scores or [] if s is not None]
+    if len(scores) < 2 or metric not in result.quality:
+        return
+    result.params["split_1"] = {metric: result.quality[metric].as_dict()}
+    interval = corrected_resampled_interval(scores, test_train_ratio)
+    bounded = metric in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "balanced_accuracy")
+    low, high = (max(interval.low, 0.0), min(interval.high, 1.0)) if bounded else (interval.low, interval.high)
+    result.quality[metric] = Interval(interval.value, low, high)
+    result.params["score_basis"] = (f"{metric}: the mean over {len(scores)} repeated splits with the corrected "
+                                    "resampled t interval")

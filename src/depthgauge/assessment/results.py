@@ -120,6 +120,11 @@ class Verdict:
     stability: float | None = None  # share of splits whose own call agrees with the call of the mean difference
     to_decide: str | None = None  # when inconclusive for lack of evidence: what would likely decide it
     summary: list[str] = field(default_factory=list)  # three lines for a product manager: use, cost and worth, how sure
+    break_even: dict | None = None  # the monthly volume where the deep option's extra value pays its extra cost
+    holds_at: dict | None = None  # whether the recommendation holds at a tenth and ten times the volume
+    money_curves: dict | None = field(default=None, repr=False)  # net value a month of both options against volume
+    no_model: dict | None = None  # with --value: what no model is worth, and what the recommended model adds
+    dominant: list[dict] = field(default_factory=list)  # columns that carry most of a model's score (ask: known then?)
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)

@@ -23,7 +23,7 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
 
 
 def _error_rates(outcome: Outcome, mask: np.ndarray | None = None) -> tuple[float, float]:
-    y, pred = outcome.y, outcome.pred
+    y, pred = outcome.y, outcome.acted
     if mask is not None:
         y, pred = y[mask], pred[mask]
     classes = [outcome.positive] if outcome.proba is not None and outcome.proba.shape[1] == 2 else np.unique(y)
@@ -37,8 +37,9 @@ def _error_rates(outcome: Outcome, mask: np.ndarray | None = None) -> tuple[floa
 
 
 def risk_metrics(task: str, outcome: Outcome, review_threshold: float, groups: np.ndarray | None,
-                 explainability: str) -> dict:
-    """Return the risk dimension for one candidate."""
+                 explainability: str, decision_threshold: float = 0.5) -> dict:
+    """Return the risk dimension for one candidate: error rates at the decision threshold, calibration error before
+    and after calibration, and the review share from calibrated confidence (raw where `outcome` has none)."""
     result: dict = {"explainability": explainability}
     if task == "regression":
         result.update(false_positive_rate=None, false_negative_rate=None, calibration_error=None, review_share=None)
@@ -46,17 +47,20 @@ def risk_metrics(task: str, outcome: Outcome, review_threshold: float, groups: n
             result["group_gaps"] = _group_gaps(groups, lambda m: float(np.mean(np.abs(outcome.pred[m] - outcome.y[m]))), "mae")
         return result
     fpr, fnr = _error_rates(outcome)
-    confidence = outcome.proba.max(axis=1)
+    raw = outcome.proba.max(axis=1)
+    calibrated, about = outcome.confidence()
     result.update(
-        decision_threshold=0.5 if task == "binary" else "argmax",
+        decision_threshold=round(decision_threshold, 4) if task == "binary" else "argmax",
         false_positive_rate=fpr,
         false_negative_rate=fnr,
-        calibration_error=expected_calibration_error(confidence, outcome.pred == outcome.y),
+        calibration_error_raw=expected_calibration_error(raw, outcome.pred == outcome.y),
+        calibration_error=expected_calibration_error(calibrated, about == outcome.y),
         review_threshold=review_threshold,
-        review_share=float(np.mean(confidence < review_threshold)),
+        review_share_raw=float(np.mean(raw < review_threshold)),
+        review_share=float(np.mean(calibrated < review_threshold)),
     )
     if groups is not None:
-        result["group_gaps"] = _group_gaps(groups, lambda m: float(np.mean(outcome.pred[m] == outcome.y[m])), "accuracy",
+        result["group_gaps"] = _group_gaps(groups, lambda m: float(np.mean(outcome.acted[m] == outcome.y[m])), "accuracy",
                                            extra=lambda m: dict(zip(("false_positive_rate", "false_negative_rate"),
                                                                     _error_rates(outcome, m), strict=True)))
     return result

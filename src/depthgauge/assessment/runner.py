@@ -19,9 +19,16 @@ import pandas as pd
 from depthgauge.assessment import quality
 from depthgauge.assessment.evaluation import evaluate, evaluate_unlabelled, monitoring_reference
 from depthgauge.assessment.fitting import fit_candidates, fit_on_ray
-from depthgauge.assessment.importance import permutation_importance_of, sample_rows
+from depthgauge.assessment.importance import dominant_column, permutation_importance_of, sample_rows
 from depthgauge.assessment.operations import THROUGHPUT_BATCH
-from depthgauge.assessment.options import DataOptions, DecisionOptions, RunOptions, command_line, parse_value
+from depthgauge.assessment.options import (
+    DEFAULT_VOLUME,
+    DataOptions,
+    DecisionOptions,
+    RunOptions,
+    command_line,
+    parse_value,
+)
 from depthgauge.assessment.persist import store_assessment
 from depthgauge.assessment.plan import IMPORTANCE_SHARE, MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assessment.progress import Reporter
@@ -47,6 +54,7 @@ from depthgauge.zoo import CANDIDATES, FAMILIES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
+MAX_CALIBRATION_ROWS = 2000  # validation rows each classifier is calibrated on: enough for isotonic, cheap to read
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
 ENCODER_SHARE = 0.3  # of the budget, at most, for the text encoders to read the test rows
 MIN_TEST_TEXTS = 1000
@@ -112,7 +120,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     node_column, horizon, season, contamination = d.node_column, d.horizon, d.season, d.contamination
     seed, executor, ray_address, tune, workers = run.seed, run.executor, run.ray_address, run.tune, run.workers
     resamples, candidates = run.resamples, run.candidates
-    metric, value, review_threshold = decision.metric, decision.value, decision.review_threshold
+    metric, value, review_threshold = decision.metric, decision.value, decision.threshold_for_review
     allow_leaky = decision.allow_leaky
     budget_s = run.budget_s
     if budget_s < MIN_BUDGET_S:
@@ -188,7 +196,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     original_time_column = prepared.settings.get("time_column") if kind == "series" else time_column
     circumstances = Circumstances(
         budget_s, lambda changes: command_line(source, replace(data_options, time_column=original_time_column),
-                                               run, decision, **changes),
+                                               run, decision, name=name, **changes),
         leaks, any(score >= LEAKAGE_SCORE for score in leaks.values()), allow_leaky)
     fingerprint = dataset_fingerprint(frame)
 
@@ -219,6 +227,8 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     with Workspace.open(home, db_url) as workspace:
         X_train, X_val, X_test = X.iloc[split.train], X.iloc[split.validation], X.iloc[split.test]
         y_test = y[split.test]
+        kept = sample_rows(len(X_val), seed, MAX_CALIBRATION_ROWS)  # each classifier is calibrated on these
+        calibration_rows = (X_val.iloc[kept], y[split.validation][kept])
         data = (X_train, y[split.train], X_val, y[split.validation])
         vendors = [_call_external(spec, workspace, frame.iloc[split.test], scored, y[split.train], y_test,
                                   positive_label, terms, plan.resamples, seed, review_threshold, groups,
@@ -263,18 +273,20 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate
+        dominant: list[dict] = []  # columns that carry most of a model's score, one warning each
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
             for result in results:
                 if result.name in models:
                     model, peak_mb = models[result.name]
                     if labelled:
                         evaluate(result, model, task, X_test, y_test, positive_label, plan, peak_mb, terms, matrix,
-                                 review_threshold, groups, seed)
+                                 review_threshold, groups, seed, validation=calibration_rows)
                     else:
                         evaluate_unlabelled(result, model, X_test, plan, peak_mb, terms)
                     result.reference = monitoring_reference(scored, result, features_reference, X_test, seed)
                     if repeats > 1:
                         result.split_scores = [result.quality[metric].value] + extra[result.name]
+                        quality.score_over_splits(result, metric, len(split.test) / len(split.train))
                     if importance_left > 0 and result.family != "dummy":
                         left = sum(r.name in models and r.family != "dummy" for r in results[results.index(result):])
                         rows = sample_rows(len(X_test), seed)
@@ -284,6 +296,10 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                             model, scored, metric, X_test.iloc[rows], y_test[rows], positive_label, seed,
                             importance_left / max(left, 1))
                         importance_left -= time.perf_counter() - importance_started
+                        found = dominant_column(result.display_name, result.importance, result.quality[metric].value)
+                        if found and found["column"] not in {d["column"] for d in dominant}:
+                            dominant.append(found)
+                            reporter.warn(found["message"])
                     folder = model.save(Path(scratch) / result.name)
                     result.artifact_digest = workspace.artifacts.put_dir(folder)
                     result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
@@ -292,11 +308,14 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         results += vendors
         if labelled:
             circumstances = replace(circumstances, test_train_ratio=len(split.test) / len(split.train),
-                                    min_effect=decision.min_effect, monthly_volume=monthly_volume)
+                                    min_effect=decision.min_effect, monthly_volume=monthly_volume, terms=terms,
+                                    volume_assumed=decision.volume == DEFAULT_VOLUME)
             verdict = decide_verdict(scored, metric, results, matrix is not None, decision.max_extra_cost,
                                      plan.resamples, seed, circumstances)
         else:
             verdict = unlabelled_anomaly_verdict(results, decision.max_extra_cost)
+        verdict.dominant = dominant
+        warnings += [d["message"] for d in dominant]
         options = {
             "kind": kind, **{f"{kind}_{k}": v for k, v in prepared.settings.items()},
             "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
@@ -304,7 +323,8 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             "sensitive": sensitive, "time_column": time_column, "group_column": group_column, "drop": list(drop),
             "positive_class": positive_label, "metric": metric, "max_extra_cost": decision.max_extra_cost,
             "cost_terms": terms.stated(),
-            "review_threshold": review_threshold, "seed": seed, "source": source,
+            "review_threshold": review_threshold, "review_priced": decision.review_priced,
+            "assumed": decision.assumed(terms), "seed": seed, "source": source, "name": name,
             "bootstrap_resamples": plan.resamples, "executor": executor, "tuning": tuning or None,
             "workers": workers, "endpoints": [spec.public() for spec in specs], "allow_leaky": allow_leaky,
             "repeats": repeats, "min_effect": decision.min_effect,

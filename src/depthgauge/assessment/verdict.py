@@ -8,6 +8,8 @@ from typing import Callable
 
 import numpy as np
 
+from depthgauge.assessment.business import against_no_model
+from depthgauge.assessment.economics import break_even_volume, curves, deep_recommended, holds_at
 from depthgauge.assessment.quality import (
     LABELS,
     LOWER_IS_BETTER,
@@ -20,6 +22,7 @@ from depthgauge.assessment.quality import (
 )
 from depthgauge.assessment.results import CandidateResult, Verdict
 from depthgauge.assessment.summary import executive_summary
+from depthgauge.cost.ownership import CostTerms
 from depthgauge.money import usd
 
 _BOUNDED = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
@@ -91,6 +94,8 @@ class Circumstances:
     test_train_ratio: float = 0.15 / 0.70  # n_test / n_train of a split, for the corrected resampled t interval
     min_effect: float | None = None  # --min-effect; None: 1% of the best simple score, or --value's break-even
     monthly_volume: int = 1_000_000
+    terms: CostTerms | None = None  # the cost terms, to price both options at other volumes
+    volume_assumed: bool = False  # --volume was not given: the money is at the default volume, and says so
 
 
 IMPROVING = 0.002  # a relative fall in validation loss over the last two epochs that still counts as learning
@@ -272,8 +277,20 @@ def decide_verdict(task: str, metric: str, candidates: list[CandidateResult], va
                    max_extra_cost: float, resamples: int, seed: int,
                    circumstances: Circumstances | None = None) -> Verdict:
     """Return the verdict for the candidates that trained, in plain English with the numbers in it, and its summary."""
+    circumstances = circumstances or Circumstances()
+    none_worth = against_no_model(candidates) if value_given else None
     verdict = _decide(task, metric, candidates, value_given, max_extra_cost, resamples, seed, circumstances)
-    verdict.summary = executive_summary(verdict, candidates, value_given)
+    if none_worth is not None:
+        chosen = next(c for c in candidates if c.name == verdict.recommended)
+        losing = [c.display_name for c in candidates if c.ok and c.family != "dummy"
+                  and c.business.get("vs_no_model_usd") is not None and c.business["vs_no_model_usd"] < 0]
+        verdict.no_model = {"monthly_value_usd": none_worth, "recommended_adds_usd": chosen.business.get("vs_no_model_usd"),
+                            "losing": losing}
+        if losing:
+            verdict.reasons.append(f"Worth less than having no model at all, net of what they cost to own: "
+                                   f"{', '.join(losing)}. No model is worth {usd(none_worth, '/ month')} by your "
+                                   "value matrix: the best single action taken for every case.")
+    verdict.summary = executive_summary(verdict, candidates, value_given, circumstances.volume_assumed)
     return verdict
 
 
@@ -324,15 +341,15 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
                  f"{simple.cost.breakdown()}")
     comparison = describe_delta(metric, delta, deep.display_name, simple.display_name)
 
+    error = review_error(deep, simple)
+    deep_net, simple_net = deep.business.get("monthly_net_value_usd"), simple.business.get("monthly_net_value_usd")
     if value_given:
-        deep_net, simple_net = deep.business["monthly_net_value_usd"], simple.business["monthly_net_value_usd"]
-        paid_back = deep_net > simple_net
+        paid_back = deep_recommended("deep_better", extra, deep_net, simple_net, error, True, max_extra_cost)
         payback_text = (f"net of owning it, it is worth {usd(deep_net, '/ month')} against {usd(simple_net, '/ month')} "
                         f"from your value matrix")
     else:
         # the burden of proof is on the cost: a deep model shown better is refused only if it surely costs too much
-        error = review_error(deep, simple)
-        paid_back = extra - error <= max_extra_cost
+        paid_back = deep_recommended("deep_better", extra, None, None, error, False, max_extra_cost)
         payback_text = (f"{_extra_text(extra)}"
                         + (f" (± {usd(error)} for the review shares' sampling error)" if error >= 0.005 else "")
                         + f" ({cost_text}); you allow up to {usd(max_extra_cost, '/ month')} more (--max-extra-cost)")
@@ -373,7 +390,8 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
     elif call == "equivalent":
         # A saving within --max-extra-cost is too small to act on, as an extra cost that size is allowed: the
         # simpler model stays unless the deep one surely saves more (review shares are measured on few rows).
-        cheaper = deep if saving_low(deep, simple) > max_extra_cost else simple
+        cheaper = deep if deep_recommended("equivalent", extra, deep_net, simple_net, error, value_given,
+                                           max_extra_cost) else simple
         if cheaper is deep:
             cheaper_text = f"{deep.display_name} is the cheaper by more than --max-extra-cost"
         elif deep_cost < simple_cost:
@@ -408,6 +426,14 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
                       suggested_budget_s=suggested, rerun=rerun, min_effect=margin, min_effect_source=margin_source,
                       interval_method=comparison_data["method"], split_differences=comparison_data["differences"],
                       splits_won=comparison_data["splits_won"], stability=stability, to_decide=to_decide)
+    if circumstances.terms is not None:
+        terms = circumstances.terms
+        verdict.break_even = (break_even_volume(deep, simple, terms) if value_given else
+                              {"volume": None, "says": "needs --value: without a value of each outcome no extra value "
+                                                       "pays for the extra cost"})
+        verdict.holds_at = holds_at(call, deep, simple, terms, error, value_given, max_extra_cost,
+                                    recommended == deep.name)
+        verdict.money_curves = curves(deep, simple, terms)
     return _compare_endpoints(verdict, task, metric, candidates, value_given, max_extra_cost, resamples, seed)
 
 
@@ -421,13 +447,8 @@ def review_error(deep: CandidateResult, simple: CandidateResult) -> float:
     threshold = simple.risk.get("review_threshold")
     if threshold is None or a is None or b is None or a.proba is None or b.proba is None or len(a.y) < 2:
         return 0.0
-    difference = ((b.proba.max(axis=1) < threshold).astype(float) - (a.proba.max(axis=1) < threshold).astype(float))
+    difference = ((b.confidence()[0] < threshold).astype(float) - (a.confidence()[0] < threshold).astype(float))
     return paired_margin(difference) * simple.cost.monthly_volume * simple.cost.review_cost_usd
-
-
-def saving_low(deep: CandidateResult, simple: CandidateResult) -> float:
-    """Return the lower end of the 95% interval of what the deep model saves a month against the simple one."""
-    return simple.cost.monthly_total_usd - deep.cost.monthly_total_usd - review_error(deep, simple)
 
 
 def _extra_text(extra: float) -> str:

@@ -115,9 +115,12 @@ def assess(
                                         "allows (always under 20,000 rows); 1 for a single split."),
     max_extra_cost: float = typer.Option(100.0, help="Without --value: the most dollars a month a significant deep "
                                                      "win may cost to own beyond the simple model."),
-    review_threshold: float = typer.Option(0.6, help="Predictions less confident than this go to human review."),
-    review_cost: Optional[float] = typer.Option(None, help="Dollars of labour per reviewed prediction (default: the "
-                                                           "price catalog's, $0.50)."),
+    review_threshold: Optional[float] = typer.Option(None, help="Price human review of the predictions whose "
+                                                                 "calibrated confidence is under this (default: not "
+                                                                 "priced; the share under 0.6 is shown)."),
+    review_cost: Optional[float] = typer.Option(None, help="Price human review at these dollars of labour per reviewed "
+                                                           "prediction (default: not priced; when --review-threshold "
+                                                           "is given, the price catalog's $0.50)."),
     peak_factor: float = typer.Option(3.0, help="The busiest hour's prediction rate over the month's average; "
                                                 "instances are sized for it."),
     utilisation: float = typer.Option(0.5, help="Share of an instance's measured throughput to plan for at peak."),

@@ -34,6 +34,7 @@ class CostTerms:
     retrain_every: str = "monthly"  # --retrain-every
     latency_slo_ms: float | None = None  # --latency-slo: p99 single-row latency a deep model must meet, else a GPU
     gpu: Instance | None = None  # the cheapest GPU instance of the catalog, for a deep model that misses the SLO
+    review_priced: bool = True  # human review is priced only when asked for (--review-threshold, --review-cost)
 
     def __post_init__(self):
         if not self.peak_factor >= 1:
@@ -70,7 +71,8 @@ class CostTerms:
                 "min_instances": self.min_instances, "review_cost_usd": self.review_cost_usd,
                 "review_cost_source": self.review_cost_source, "retrain_every": self.retrain_every,
                 "retrains_per_month": self.retrains_per_month, "latency_slo_ms": self.latency_slo_ms,
-                "gpu_instance": self.gpu.name if self.gpu else None, "hours_per_month": HOURS_PER_MONTH}
+                "gpu_instance": self.gpu.name if self.gpu else None, "hours_per_month": HOURS_PER_MONTH,
+                "review_priced": self.review_priced}
 
 
 def instances_needed(peak_rows_per_s: float, throughput_rows_per_s: float, utilisation: float,
@@ -107,7 +109,9 @@ class CostEstimate:
         """Return the total in words with its parts, e.g. "$147.17 / month: 2 × aws.m7i.large $147.17, ..."."""
         serving = (f"{self.instances} × {self.instance} {usd(self.monthly['serving'])}" if self.instances
                    else f"calls {usd(self.monthly['serving'])}")
-        return (f"{usd(self.monthly_total_usd, '/ month')} ({serving}, review {usd(self.monthly['human_review'])}, "
+        review = (f"review {usd(self.monthly['human_review'])}" if self.review_cost_usd
+                  else f"review of {self.review_share:.1%} not priced")
+        return (f"{usd(self.monthly_total_usd, '/ month')} ({serving}, {review}, "
                 f"retraining {usd(self.monthly['retraining'])})")
 
 
@@ -131,29 +135,30 @@ def monthly_cost(fit_seconds: float, throughput_rows_per_s: float, latency_p99_m
     training = fit_seconds * instance.price_per_hour_usd / 3600.0
     per_1k = (1000.0 / throughput_rows_per_s * price / 3600.0 if throughput_rows_per_s > 0 else float("inf"))
     monthly = {"serving": count * price * HOURS_PER_MONTH,
-               "human_review": share * terms.monthly_volume * terms.review_cost_usd,
+               "human_review": share * terms.monthly_volume * terms.review_cost_usd if terms.review_priced else 0.0,
                "retraining": training * terms.retrains_per_month}
     if count > max(terms.min_instances, 1):
         notes.append(f"{count} instances carry the peak of {terms.peak_rows_per_s:,.0f} rows/s at "
                      f"{terms.utilisation:.0%} of the {throughput_rows_per_s:,.0f} rows/s measured on this machine.")
     return CostEstimate(serving_instance.name, price, count, training, per_1k, terms.monthly_volume, share, monthly, notes,
-                        terms.review_cost_usd)
+                        terms.review_cost_usd if terms.review_priced else 0.0)
 
 
 def call_cost(name: str, price_per_1k_usd: float, review_share: float | None, terms: CostTerms) -> CostEstimate:
     """Return the monthly cost of a vendor endpoint paid per call: the calls and the review of its unsure answers."""
     share = 0.0 if review_share is None else float(review_share)
     monthly = {"serving": price_per_1k_usd * terms.monthly_volume / 1000.0,
-               "human_review": share * terms.monthly_volume * terms.review_cost_usd, "retraining": 0.0}
+               "human_review": share * terms.monthly_volume * terms.review_cost_usd if terms.review_priced else 0.0,
+               "retraining": 0.0}
     return CostEstimate(f"{name} price", 0.0, 0, 0.0, price_per_1k_usd, terms.monthly_volume, share, monthly, [],
-                        terms.review_cost_usd)
+                        terms.review_cost_usd if terms.review_priced else 0.0)
 
 
 def terms_from_stated(stated: dict | None, catalog, instance: str, monthly_volume: int) -> CostTerms:
     """Return the terms an assessment stated (see `CostTerms.stated`), or the defaults for older assessments."""
     stated = stated or {}
     keys = ("peak_factor", "utilisation", "min_instances", "review_cost_usd", "review_cost_source", "retrain_every",
-            "latency_slo_ms")
+            "latency_slo_ms", "review_priced")
     given = {k: stated[k] for k in keys if stated.get(k) is not None}
     given.setdefault("review_cost_usd", catalog.review_cost_usd)
     return CostTerms(catalog.get(instance), monthly_volume, gpu=catalog.cheapest_gpu(), **given)

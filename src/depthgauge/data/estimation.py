@@ -49,11 +49,12 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def _fit_temperature(scores: np.ndarray, target: np.ndarray) -> dict:
     """The temperature T minimising the log loss of sigmoid(logit(score) / T)."""
     from scipy.optimize import minimize_scalar
+    from scipy.special import expit
 
     logits = _logit(scores)
 
     def loss(log_t: float) -> float:
-        q = np.clip(1 / (1 + np.exp(-logits / math.exp(log_t))), 1e-12, 1 - 1e-12)
+        q = np.clip(expit(logits / math.exp(log_t)), 1e-12, 1 - 1e-12)
         return float(-np.mean(target * np.log(q) + (1 - target) * np.log(1 - q)))
 
     found = minimize_scalar(loss, bounds=(-4.0, 4.0), method="bounded")
@@ -72,7 +73,9 @@ def calibrate(calibration: dict, scores) -> np.ndarray:
     """Return the calibrated probabilities of raw `scores` (NaN stays NaN)."""
     scores = np.asarray(scores, float)
     if calibration["method"] == "temperature":
-        return 1 / (1 + np.exp(-_logit(scores) / calibration["temperature"]))
+        from scipy.special import expit
+
+        return expit(_logit(scores) / calibration["temperature"])
     return np.interp(scores, calibration["x"], calibration["y"])
 
 

@@ -143,7 +143,8 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
             result = CandidateResult(family, model.display_name, model.family, model.is_deep, "ok", model.get_params(),
                                      fit_seconds=fit_s)
             evaluate(result, model, task, X_test, y_test, positive if positive is not None else None, plan, 0.0,
-                     terms, matrix, float(options.get("review_threshold", 0.6)), None, seed)
+                     terms, matrix, float(options.get("review_threshold", 0.6)), None, seed,
+                     validation=(X_val, y_val))
             if role == "challenger":
                 record_training(result, model)
             results[role] = result
