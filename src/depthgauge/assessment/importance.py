@@ -83,7 +83,7 @@ def dominant_column(display_name: str, importance: dict | None, score: float) ->
     def amount(x: float) -> str:
         return f"{x / scale:.0%} of the score" if relative else f"{x * 100:.1f} points"
 
-    message = (f"'{top['feature']}' carries most of {display_name}'s {LABELS[metric]}: shuffled, it costs "
+    message = (f"'{top['feature']}' carries most of the {LABELS[metric]} of {display_name}: shuffled, it costs "
                f"{amount(top['drop'])}; all other columns together cost {amount(rest)}. Is its value known at "
                f"prediction time? If it is recorded only after the outcome, rerun with --drop {top['feature']}.")
     return {"column": top["feature"], "model": display_name, "metric": metric, "fall": top["drop"],

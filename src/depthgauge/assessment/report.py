@@ -36,8 +36,14 @@ def _figures(assessment: Assessment) -> list[tuple[str, go.Figure]]:
         marker=dict(size=12, color=["#c2410c" if c.is_deep else "#1d4ed8" for c in trained]),
     ))
     better = "lower is better" if metric in LOWER_IS_BETTER else "higher is better"
-    fig.update_layout(title=f"{label} on the test rows, with 95% bootstrap intervals ({better})", **_LAYOUT)
+    over = assessment.split.get("repeats") or 1
+    basis = (f"the mean over {over} repeated splits, with 95% corrected resampled intervals" if over > 1 else
+             "the test rows, with 95% bootstrap intervals")
+    fig.update_layout(title=f"{label}: {basis} ({better})", **_LAYOUT)
     figures.append(("Quality", fig))
+    money = assessment.verdict.money_curves
+    if money:
+        figures.append(("Net value against volume", _money_figure(assessment, money)))
 
     task = assessment.profile["task"]
     if task == "binary":
@@ -122,6 +128,21 @@ def _residuals_against_prediction(trained, most: int = 2000) -> go.Figure:
     fig.add_hline(y=0, line_dash="dot")
     fig.update_layout(title="Residuals against prediction: a pattern here is error the model could still learn",
                       xaxis_title="prediction", yaxis_title="prediction − actual", **_LAYOUT)
+    return fig
+
+
+def _money_figure(assessment: Assessment, money: dict) -> go.Figure:
+    """Monthly net value (or, without --value, minus the monthly cost) of the deep and the simple option."""
+    by_name = {c.name: c for c in assessment.candidates}
+    deep, simple = by_name[assessment.verdict.deep], by_name[assessment.verdict.best_simple]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=money["volumes"], y=money["simple"], mode="lines", name=simple.display_name))
+    fig.add_trace(go.Scatter(x=money["volumes"], y=money["deep"], mode="lines", name=deep.display_name))
+    fig.add_vline(x=assessment.options["monthly_volume"], line_dash="dot", annotation_text="this run's volume")
+    valued = assessment.options.get("value") is not None
+    fig.update_layout(title=("Net value a month, by your value matrix less the cost of ownership" if valued else
+                             "Minus the monthly cost of ownership (no --value given)"),
+                      xaxis=dict(type="log", title="predictions a month"), yaxis_title="US dollars a month", **_LAYOUT)
     return fig
 
 

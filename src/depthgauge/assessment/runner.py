@@ -273,7 +273,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate
-        dominant: list[dict] = []  # columns that carry most of a model's score, one warning each
+        dominant: dict[str, dict] = {}  # candidate -> the column that carries most of its score
         with tempfile.TemporaryDirectory(prefix="depthgauge-") as scratch:
             for result in results:
                 if result.name in models:
@@ -297,9 +297,8 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                             importance_left / max(left, 1))
                         importance_left -= time.perf_counter() - importance_started
                         found = dominant_column(result.display_name, result.importance, result.quality[metric].value)
-                        if found and found["column"] not in {d["column"] for d in dominant}:
-                            dominant.append(found)
-                            reporter.warn(found["message"])
+                        if found:
+                            dominant[result.name] = found
                     folder = model.save(Path(scratch) / result.name)
                     result.artifact_digest = workspace.artifacts.put_dir(folder)
                     result.operations.artifact_bytes = workspace.artifacts.size_bytes(result.artifact_digest)
@@ -314,8 +313,10 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                                      plan.resamples, seed, circumstances)
         else:
             verdict = unlabelled_anomaly_verdict(results, decision.max_extra_cost)
-        verdict.dominant = dominant
-        warnings += [d["message"] for d in dominant]
+        verdict.dominant = _weighed_dominant(verdict, dominant)
+        for found in verdict.dominant:
+            reporter.warn(found["message"])
+        warnings += [d["message"] for d in verdict.dominant]
         options = {
             "kind": kind, **{f"{kind}_{k}": v for k, v in prepared.settings.items()},
             "time_budget_s": budget_s, "monthly_volume": monthly_volume, "instance": chosen_instance.name,
@@ -347,6 +348,16 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             assessment.report_path.unlink(missing_ok=True)  # no report without its database record
             raise
         return assessment
+
+
+def _weighed_dominant(verdict, found: dict[str, dict]) -> list[dict]:
+    """Return the dominant-column warnings of the models the verdict weighs (a shallow rule list leans on one column
+    by design), one per column."""
+    out: list[dict] = []
+    for name in dict.fromkeys(n for n in (verdict.best_simple, verdict.deep, verdict.recommended) if n):
+        if name in found and found[name]["column"] not in {d["column"] for d in out}:
+            out.append(found[name])
+    return out
 
 
 def _external(candidates, kind: str, frame: pd.DataFrame, target: str | None) -> list:

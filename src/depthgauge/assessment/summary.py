@@ -49,7 +49,8 @@ def _use_line(verdict: Verdict, chosen: CandidateResult, deep: CandidateResult |
     return f"Use {name} for now: this run cannot tell whether deep learning ({_bare(deep)}) is better."
 
 
-def _cost_line(chosen: CandidateResult, other: CandidateResult | None, value_given: bool, volume_assumed: bool) -> str:
+def _cost_line(chosen: CandidateResult, other: CandidateResult | None, baseline: CandidateResult | None,
+               value_given: bool, volume_assumed: bool) -> str:
     volume = f"{'an assumed ' if volume_assumed else ''}{chosen.cost.monthly_volume:,} predictions a month"
     adds = chosen.business.get("vs_no_model_usd") if value_given else None
     if adds is None:
@@ -57,7 +58,9 @@ def _cost_line(chosen: CandidateResult, other: CandidateResult | None, value_giv
         if other is not None:
             text += f"; {_bare(other)} would cost {usd(other.cost.monthly_total_usd)}"
         return text + "."
-    text = (f"At {volume}, {_bare(chosen)} {'adds' if adds >= 0 else 'loses'} {usd(abs(adds), '/ month')} "
+    noise = value_noise(chosen, baseline) if baseline is not None else None
+    spread = f" ± {usd(noise)}" if noise is not None and noise >= abs(adds) else ""  # said when it may be noise
+    text = (f"At {volume}, {_bare(chosen)} {'adds' if adds >= 0 else 'loses'} {usd(abs(adds), '/ month')}{spread} "
             f"against no model, net of its {usd(chosen.cost.monthly_total_usd)} cost")
     other_adds = other.business.get("vs_no_model_usd") if other is not None else None
     if other_adds is not None:
@@ -115,5 +118,6 @@ def executive_summary(verdict: Verdict, candidates: list[CandidateResult], value
     deep = by_name.get(verdict.deep) if verdict.deep else None
     simple = by_name.get(verdict.best_simple) if verdict.best_simple else None
     other = simple if chosen is deep or chosen.family == "endpoint" else deep
-    return [_use_line(verdict, chosen, deep), _cost_line(chosen, other, value_given, volume_assumed),
+    baseline = next((c for c in candidates if c.ok and c.family == "dummy"), None)
+    return [_use_line(verdict, chosen, deep), _cost_line(chosen, other, baseline, value_given, volume_assumed),
             _sure_line(verdict)]

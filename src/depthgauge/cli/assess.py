@@ -43,8 +43,10 @@ def _summary_table(assessment) -> tuple[Table, str]:
     metric = assessment.verdict.primary_metric
     valued = assessment.options.get("value") is not None
     table = Table(title="Scorecard (test rows)")
-    columns = ["candidate", LABELS[metric] + " [95% CI]", "p50 ms", "rows/s", "fit s", "inst.", "review",
-               "$ / month"] + (["net $ / month"] if valued else [])
+    repeats = assessment.split.get("repeats") or 1
+    shown = f" mean of {repeats} splits" if repeats > 1 else ""
+    columns = ["candidate", f"{LABELS[metric]}{shown} [95% CI]", "p50 ms", "rows/s", "fit s", "inst.", "review",
+               "$ / month"] + (["net $ / month", "vs no model"] if valued else [])
     for col in columns:
         table.add_column(col, justify="left" if col == "candidate" else "right", no_wrap=True)
     for c in assessment.candidates:
@@ -63,18 +65,45 @@ def _summary_table(assessment) -> tuple[Table, str]:
                "per call" if c.family == "endpoint" else str(c.cost.instances), "—" if review is None else f"{review:.1%}",
                usd(c.cost.monthly_total_usd)]
         if valued:
-            row.append(usd(c.business.get("monthly_net_value_usd")))
+            row += [usd(c.business.get("monthly_net_value_usd")), usd(c.business.get("vs_no_model_usd"))]
         table.add_row(*row)
     terms = assessment.options.get("cost_terms") or {}
-    legend = (f"inst.: {terms.get('instance')} instances needed at the peak of {terms.get('peak_rows_per_s', 0):,.2f} "
+    priced = assessment.options.get("review_priced", True)
+    review = (f"review: the share of predictions whose calibrated confidence is under "
+              f"{assessment.options['review_threshold']:g}, " + (f"sent to a person at {usd(terms.get('review_cost_usd'))} "
+                                                                 "each." if priced else "shown, not priced."))
+    legend = (f"{metric}: {'the mean over the repeated splits with the corrected resampled interval' if repeats > 1 else 'the test rows, with a bootstrap interval'}. "
+              f"inst.: {terms.get('instance')} instances needed at the peak of {terms.get('peak_rows_per_s', 0):,.2f} "
               f"rows/s ({terms.get('peak_factor', 0):g}× the average of {assessment.options['monthly_volume']:,} "
-              f"predictions a month) at {terms.get('utilisation', 0):.0%} utilisation. review: the share of predictions "
-              f"less confident than {assessment.options['review_threshold']:g}, sent to a person at "
-              f"{usd(terms.get('review_cost_usd'))} each. $ / month: the monthly cost of ownership, instances, review and "
-              f"{terms.get('retrain_every', 'monthly')} retraining, in US dollars.")
+              f"predictions a month) at {terms.get('utilisation', 0):.0%} utilisation. {review} $ / month: the monthly "
+              f"cost of ownership, instances, review and {terms.get('retrain_every', 'monthly')} retraining, in US "
+              "dollars.")
     if valued:
-        legend += " net $ / month: your --value matrix applied to a month of predictions, minus that cost."
+        legend += (" net $ / month: your --value matrix applied to a month of predictions, acted on at calibrated "
+                   "probabilities, minus that cost. vs no model: that net value less what having no model is worth.")
     return table, legend
+
+
+def _print_money(out: Console, assessment) -> None:
+    """Print what the money assumed, the break-even volume and whether the call holds at other volumes."""
+    assumed = assessment.options.get("assumed") or []
+    if assumed:
+        out.print("[bold]Assumed[/bold] (not given; each flag changes it):")
+        for a in assumed:
+            out.print(f"  {a['assumption']}: {a['value']}  [dim]{a['flag']}[/dim]", highlight=False)
+    verdict = assessment.verdict
+    if verdict.break_even:
+        says = verdict.break_even["says"]
+        says = {"always": "none: it is worth more than the simple option at every volume from 1,000 to 10 billion a "
+                          "month", "never": "none: it is worth less at every volume from 1,000 to 10 billion a month"
+                }.get(says, says)
+        out.print(f"Break-even volume of the deep option: {says}.", highlight=False)
+    if verdict.holds_at:
+        parts = [f"{'holds' if h['holds'] else 'changes'} at {h['volume']:,} a month ({k})"
+                 for k, h in verdict.holds_at.items()]
+        out.print(f"The recommendation {', and '.join(parts)}.", highlight=False)
+    for losing in (verdict.no_model or {}).get("losing") or []:
+        out.print(f"[yellow]{losing} is worth less than having no model, net of its cost.[/yellow]", highlight=False)
 
 
 @app.command()
@@ -176,6 +205,7 @@ def assess(
     table, legend = _summary_table(result)
     out.print(table)
     out.print(f"[dim]{legend}[/dim]", highlight=False)
+    _print_money(out, result)
     call = result.verdict.call.replace("_", " ")
     out.print(f"\n[bold]Verdict ({call}):[/bold] {result.verdict.headline}\n")
     verdict = result.verdict

@@ -171,7 +171,7 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
             session, name, family=champion.family, is_deep=champion.is_deep, digest=digest, assessment_id=champion.assessment_id,
             lineage={"dataset_fingerprint": dataset_fingerprint(frame), "dataset_source": source, "split": split.summary(),
                      "target": target, "task": task, "candidate": family, "params": json_ready(challenger_model.get_params()),
-                     "seed": seed, "retrained_from": champion.ref, "included_feedback": bool(include_feedback),
+                     "seed": seed, "primary_metric": metric, "retrained_from": champion.ref, "included_feedback": bool(include_feedback),
                      "feedback_rows": 0 if traffic is None else len(traffic), "comparison": comparison},
             scorecard=json_ready(challenger.scorecard_dict()), input_schema=challenger_model.input_schema(),
             reference=json_ready(reference))

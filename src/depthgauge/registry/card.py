@@ -47,6 +47,7 @@ def card_sections(session: Session, version: ModelVersionRow, checklist_items: l
         if profile.get("class_balance"):
             data_lines.append("Class balance: " + ", ".join(f"{k} {v:.1%}" for k, v in profile["class_balance"].items()) + ".")
         data_lines += [f"Warning: {w}" for w in profile.get("warnings", [])]
+    data_lines += [f"Warning: {d['message']}" for d in (verdict or {}).get("dominant") or []]
     sections.append(("Data", data_lines))
     quality_rows = [[LABELS.get(k, k), _num(v["value"]), f"[{_num(v['low'], 3)}, {_num(v['high'], 3)}]"]
                     for k, v in card.get("quality", {}).items()]
@@ -74,8 +75,11 @@ def card_sections(session: Session, version: ModelVersionRow, checklist_items: l
     if risk.get("false_positive_rate") is not None:
         risk_lines.append(f"False-positive rate {_num(risk['false_positive_rate'], 3)}, false-negative rate "
                           f"{_num(risk['false_negative_rate'], 3)} at threshold {risk.get('decision_threshold')}.")
-        risk_lines.append(f"Calibration error {_num(risk['calibration_error'], 3)}; {_num(risk['review_share'], 3)} of "
-                          f"predictions fall below confidence {risk.get('review_threshold')} and should go to human review.")
+        before = (f" ({_num(risk['calibration_error_raw'], 3)} before calibration on the validation rows)"
+                  if risk.get("calibration_error_raw") is not None else "")
+        risk_lines.append(f"Calibration error {_num(risk['calibration_error'], 3)}{before}; {_num(risk['review_share'], 3)} "
+                          f"of predictions fall below calibrated confidence {risk.get('review_threshold')} and should go "
+                          "to human review.")
     gaps = (risk.get("group_gaps") or {}).get("gaps")
     if gaps:
         risk_lines.append("Largest gaps between groups: " + ", ".join(f"{k} {_num(v, 3)}" for k, v in gaps.items()) + ".")

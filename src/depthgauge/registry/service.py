@@ -69,6 +69,7 @@ def register_assessment(session: Session, assessment: AssessmentRow, name: str, 
     lineage_common = {
         "dataset_fingerprint": assessment.dataset.fingerprint, "dataset_source": assessment.dataset.source,
         "split": assessment.split, "assessment_id": assessment.id, "target": assessment.target, "task": assessment.task,
+        "primary_metric": assessment.primary_metric,
     }
     versions = []
     for run in sorted(assessment.runs, key=lambda r: r.created_at):
@@ -231,12 +232,15 @@ def list_models(session: Session) -> list[dict]:
 
 def version_summary(session: Session, version: ModelVersionRow) -> dict:
     quality = version.scorecard.get("quality", {})
+    metric = (version.lineage or {}).get("primary_metric")
+    if metric in quality:  # the metric the verdict used comes first, as `models list` shows the first
+        quality = {metric: quality[metric], **{k: v for k, v in quality.items() if k != metric}}
     cost = version.scorecard.get("cost") or {}
     return {
         "ref": version.ref, "version": version.version, "family": version.family, "deep": version.is_deep,
         "status": version.status, "aliases": aliases_of(session, version),
         "approved": version.approved_at is not None, "approved_by": version.approved_by,
-        "quality": {k: v["value"] for k, v in quality.items()},
+        "primary_metric": metric, "quality": {k: v["value"] for k, v in quality.items()},
         "monthly_cost_usd": cost.get("monthly_total_usd"),
         "artifact_digest": version.artifact_digest, "created_by": version.created_by,
         "created_at": version.created_at.isoformat(),
