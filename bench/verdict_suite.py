@@ -3,7 +3,9 @@
 For each set: the wall time of the whole command against its budget, every candidate's score,
 fit time, slice and how its training ended (each deep model's epochs and whether it stopped on
 the clock), and the verdict's call. Goals (issue 16): wall time <= 1.1x the budget on every set,
-and no `deep_worse` where a deep model stopped on the clock while still improving.
+and no `deep_worse` where a deep model stopped on the clock while still improving. Issue 32: each
+candidate's review share before and after calibration, the break-even volume (the binary sets run with
+--value tp=40,fp=-5,fn=-60,tn=0), whether the call holds at a tenth and ten times the volume, and "In short".
 
 Sets, none downloaded: scikit-learn's bundled breast cancer, wine, diabetes and digits; statsmodels'
 bundled RAND health insurance visits (20,190 rows), Fair's affairs survey (6,366 rows) and yearly
@@ -62,6 +64,9 @@ def _images(folder: Path, name: str, images: np.ndarray, labels: np.ndarray) -> 
     return path
 
 
+VALUE = "tp=40,fp=-5,fn=-60,tn=0"  # the binary sets are valued, so that each has a break-even volume
+
+
 def sets(folder: Path) -> dict[str, tuple]:
     """Return name -> (a function writing the data and returning its path, assess options, kind of data)."""
     def csv(name, frame):
@@ -71,13 +76,14 @@ def sets(folder: Path) -> dict[str, tuple]:
 
     return {
         "breast_cancer": (lambda: csv("breast_cancer", _sklearn("breast_cancer", "diagnosis")),
-                          ["--target", "diagnosis"], "table"),
+                          ["--target", "diagnosis", "--value", VALUE], "table"),
         "wine": (lambda: csv("wine", _sklearn("wine", "cultivar")), ["--target", "cultivar"], "table"),
         "diabetes": (lambda: csv("diabetes", _sklearn("diabetes", "progression")), ["--target", "progression"], "table"),
-        "fair_affairs": (lambda: csv("fair", _fair()), ["--target", "had_affair"], "table"),
+        "fair_affairs": (lambda: csv("fair", _fair()), ["--target", "had_affair", "--value", VALUE], "table"),
         "randhie_visits": (lambda: csv("randhie", _statsmodels("randhie")), ["--target", "mdvis"], "table"),
         "churn_100k": (lambda: csv("churn", __import__("depthgauge.data.synth", fromlist=["churn_table"])
-                                   .churn_table(100_000, 20, seed=0)), ["--target", "churned"], "table"),
+                                   .churn_table(100_000, 20, seed=0)), ["--target", "churned", "--value", VALUE],
+                       "table"),
         "digits": (lambda: _images(folder, "digits", *samples.digits()), ["--target", "digit"], "image"),
         "scattered_digits_15k": (lambda: _images(folder, "scattered", *samples.scattered_digits(15_000)),
                                  ["--target", "digit"], "image"),
@@ -104,12 +110,19 @@ def summary(name: str, kind: str, wall: float, budget_s: float, out: dict) -> di
             "stopped_because": c["params"].get("stopped_because"), "epochs": c["params"].get("epochs"),
             "val_loss_last3": [round(v, 4) for v in (curve.get("val_loss") or [])[-3:]] or None,
             "train_rows_used": c["params"].get("train_rows_used"),
+            "review_share_raw": (c["scorecard"] or {}).get("risk", {}).get("review_share_raw"),
+            "review_share_calibrated": (c["scorecard"] or {}).get("risk", {}).get("review_share"),
+            "calibration": (c["params"].get("calibration") or {}).get("method"),
         })
     deep_cut = [c["candidate"] for c in candidates if c["deep"] and c["stopped_because"] == "time_budget"]
     return {"set": name, "kind": kind, "rows": sum(out["split"]["sizes"].values()), "budget_s": budget_s,
             "wall_s": round(wall, 1), "wall_over_budget": round(wall / budget_s, 3), "metric": metric,
             "call": verdict["call"], "recommended": verdict["recommended"], "headline": verdict["headline"],
             "deep_stopped_on_clock": deep_cut, "suggested_budget_s": verdict.get("suggested_budget_s"),
+            "in_short": verdict.get("summary"), "break_even": verdict.get("break_even"),
+            "holds_at": verdict.get("holds_at"), "no_model": verdict.get("no_model"),
+            "dominant": [d["message"] for d in verdict.get("dominant") or []],
+            "assumed": [a["flag"] for a in out["options"].get("assumed") or []],
             "candidates": candidates}
 
 

@@ -90,7 +90,8 @@ def test_the_report_shows_why(churn_assessment):
         if candidate.ok and candidate.family != "dummy":
             assert candidate.importance and f">{candidate.display_name} (" in importance, candidate.name
     cost = html[html.index('id="cost"'):]
-    assert "instances at peak" in cost and "--peak-factor" in cost and "price catalog" in cost
+    assert "instances at peak" in cost and "--peak-factor" in cost and "prices as of" in cost
+    assert "Human review is not priced: pass --review-threshold or --review-cost" in cost  # it was not asked for
 
 
 def test_assessment_runs_and_artifacts_are_in_the_workspace(churn_assessment, tmp_path):

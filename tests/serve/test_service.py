@@ -324,3 +324,36 @@ def test_a_deploy_over_the_api_is_recorded_as_the_key_s_and_one_from_python_as_t
         rows = session.scalars(select(DeploymentRow).order_by(DeploymentRow.deployed_at)).all()
     assert [e.actor for e in events[-2:]] == ["key:deployer-key", "dana"]
     assert [r.deployed_by for r in rows[-2:]] == ["key:deployer-key", "dana"]
+
+
+def test_review_routing_uses_the_calibration_the_assessment_measured_its_review_share_with(server):
+    from depthgauge.data.estimation import calibrate
+    from depthgauge.data.synth import churn_table
+
+    url, tokens, home = server
+    local = depthgauge.load_model("churn:2", home=home)
+    mapping = local.review_calibration
+    assert mapping is not None and mapping["task"] == "binary" and mapping["positive_class"] in map(str, local.classes_)
+    rows = churn_table(120, 8, seed=11).drop(columns=["churned", "customer_id"], errors="ignore")
+    rows = rows[[c["name"] for c in local.input_schema["columns"]]]
+    records = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in rows.to_dict("records")]
+    with client(url, tokens["admin"]) as c:
+        c.post("/v1/models/churn/deploy", json={"ref": "2", "review": {"confidence_threshold": 0.6}})
+        answers = c.post("/v1/models/churn/predict", json={"inputs": records}).json()["predictions"]
+    for answer in answers:
+        q = float(calibrate(mapping["calibration"], [answer["probabilities"][mapping["positive_class"]]])[0])
+        assert (answer["review"] == "pending") == (max(q, 1 - q) < 0.6), answer
+
+
+def test_a_served_answer_is_routed_by_its_calibrated_confidence_not_its_raw_one():
+    from depthgauge.data.estimation import review_confidence
+    from depthgauge.serve.predict import review_reasons
+
+    # an overconfident model: what it calls 0.95 is right 55% of the time on its validation rows
+    overconfident = {"task": "binary", "positive_class": "yes",
+                     "calibration": {"method": "isotonic", "x": [0.05, 0.5, 0.95], "y": [0.45, 0.5, 0.55]}}
+    policy = {"confidence_threshold": 0.6, "rules": []}
+    raw = review_confidence(None, {"yes": 0.95, "no": 0.05}, 0.95)
+    calibrated = review_confidence(overconfident, {"yes": 0.95, "no": 0.05}, 0.95)
+    assert raw == 0.95 and calibrated == pytest.approx(0.55)
+    assert review_reasons(policy, raw, {}) == [] and review_reasons(policy, calibrated, {}) == ["confidence 0.550 below 0.6"]

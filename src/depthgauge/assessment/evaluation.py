@@ -51,6 +51,9 @@ def evaluate(result, model, task, X_test, y_test, positive_label, plan: BudgetPl
         found = calibration.fit_calibration(task, model, *(validation or (None, None)), outcome.positive, seed)
         result.params["calibration"] = found.as_dict()
         outcome.calibrated = found.apply(outcome.proba, outcome.positive)
+        if found.mapping is not None:
+            result.calibration = {"task": task, "calibration": found.mapping,
+                                  "positive_class": str(model.classes_[outcome.positive]) if task == "binary" else None}
         if task == "binary":
             threshold = calibration.decision_threshold(matrix)
             q = outcome.calibrated if outcome.calibrated is not None else outcome.proba[:, outcome.positive]
@@ -104,4 +107,4 @@ def monitoring_reference(task: str, result, features_reference: dict, X_test, se
     else:
         estimator = fit_estimator(task, outcome.proba, outcome.y, outcome.pred, classes, outcome.positive, seed)
     return {**features_reference, "predictions": predictions, "importance": result.model.input_importance(),
-            "estimator": estimator}
+            "estimator": estimator, "review_calibration": result.calibration}

@@ -34,6 +34,7 @@ class CandidateResult:
     split_scores: list[float | None] | None = None  # the primary metric on each repeated split (split 1 first)
     importance: dict | None = None  # permutation importance on the test rows (tables); see assess/importance.py
     reference: dict | None = field(default=None, repr=False)  # what monitoring compares live traffic with
+    calibration: dict | None = field(default=None, repr=False)  # the validation rows' map; serving routes review by it
     outcome: Outcome | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
 

@@ -35,6 +35,14 @@ class RichReporter(Reporter):
         self.progress.advance(self.task)
 
 
+def _ece(risk: dict) -> str:
+    """The calibration error before → after calibration on the validation rows, e.g. "0.31→0.04"."""
+    before, after = risk.get("calibration_error_raw"), risk.get("calibration_error")
+    if after is None:
+        return "—"
+    return f"{before:.2f}→{after:.2f}" if before is not None else f"{after:.2f}"
+
+
 def _summary_table(assessment) -> tuple[Table, str]:
     """Return the scorecard and the legend of its columns."""
     from depthgauge.assessment.quality import LABELS
@@ -45,8 +53,8 @@ def _summary_table(assessment) -> tuple[Table, str]:
     table = Table(title="Scorecard (test rows)")
     repeats = assessment.split.get("repeats") or 1
     shown = f" mean of {repeats} splits" if repeats > 1 else ""
-    columns = ["candidate", f"{LABELS[metric]}{shown} [95% CI]", "p50 ms", "rows/s", "fit s", "inst.", "review",
-               "$ / month"] + (["net $ / month", "vs no model"] if valued else [])
+    columns = ["candidate", f"{LABELS[metric]}{shown} [95% CI]", "p50 ms", "rows/s", "fit s", "inst.", "ECE",
+               "review", "$ / month"] + (["net $ / month", "vs no model"] if valued else [])
     for col in columns:
         table.add_column(col, justify="left" if col == "candidate" else "right", no_wrap=True)
     for c in assessment.candidates:
@@ -62,7 +70,8 @@ def _summary_table(assessment) -> tuple[Table, str]:
             name += f" [{failed} failed]" if failed else ""
         row = [name, f"{q.value:.4f} [{q.low:.3f}, {q.high:.3f}]", f"{c.operations.latency_p50_ms:.2f}",
                f"{c.operations.throughput_rows_per_s:,.0f}", "—" if c.family == "endpoint" else f"{c.fit_seconds:.1f}",
-               "per call" if c.family == "endpoint" else str(c.cost.instances), "—" if review is None else f"{review:.1%}",
+               "per call" if c.family == "endpoint" else str(c.cost.instances), _ece(c.risk),
+               "—" if review is None else f"{review:.1%}",
                usd(c.cost.monthly_total_usd)]
         if valued:
             row += [usd(c.business.get("monthly_net_value_usd")), usd(c.business.get("vs_no_model_usd"))]
@@ -75,7 +84,9 @@ def _summary_table(assessment) -> tuple[Table, str]:
     legend = (f"{metric}: {'the mean over the repeated splits with the corrected resampled interval' if repeats > 1 else 'the test rows, with a bootstrap interval'}. "
               f"inst.: {terms.get('instance')} instances needed at the peak of {terms.get('peak_rows_per_s', 0):,.2f} "
               f"rows/s ({terms.get('peak_factor', 0):g}× the average of {assessment.options['monthly_volume']:,} "
-              f"predictions a month) at {terms.get('utilisation', 0):.0%} utilisation. {review} $ / month: the monthly "
+              f"predictions a month) at {terms.get('utilisation', 0):.0%} utilisation. ECE: the expected calibration "
+              "error before → after calibration on the validation rows. "
+              f"{review} $ / month: the monthly "
               f"cost of ownership, instances, review and {terms.get('retrain_every', 'monthly')} retraining, in US "
               "dollars.")
     if valued:

@@ -284,4 +284,6 @@ def assumptions_from_assessment(options: dict) -> dict:
              "peak_factor": terms.get("peak_factor"), "utilisation": terms.get("utilisation"),
              "min_instances": terms.get("min_instances"), "cost_per_review_usd": terms.get("review_cost_usd"),
              "latency_slo_ms": terms.get("latency_slo_ms")}
+    if terms.get("review_priced") is False:  # the assessment showed the review share without pricing it
+        given["cost_per_review_usd"] = 0.0
     return {k: v for k, v in given.items() if v is not None}

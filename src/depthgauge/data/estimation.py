@@ -79,6 +79,17 @@ def calibrate(calibration: dict, scores) -> np.ndarray:
     return np.interp(scores, calibration["x"], calibration["y"])
 
 
+def review_confidence(review_calibration: dict | None, probabilities: dict | None, confidence: float | None):
+    """Return a served answer's calibrated confidence, by the map its assessment fitted on validation rows (the one
+    its review share was measured with); the raw confidence where there is no map."""
+    if review_calibration is None or confidence is None or not probabilities:
+        return confidence
+    if review_calibration["task"] == "binary":
+        q = float(calibrate(review_calibration["calibration"], [probabilities[review_calibration["positive_class"]]])[0])
+        return max(q, 1.0 - q)
+    return float(calibrate(review_calibration["calibration"], [confidence])[0])
+
+
 def _choose(scores: np.ndarray, target: np.ndarray, seed: int) -> tuple[dict, dict]:
     """Fit both maps on the whole holdout; keep the one with the lower Brier score across validation folds."""
     fits = {"temperature": _fit_temperature, "isotonic": _fit_isotonic}

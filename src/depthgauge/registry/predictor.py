@@ -23,12 +23,13 @@ class Predictor:
     problem; an unseen category is predicted with an `UnseenCategoryWarning`.
     """
 
-    def __init__(self, model, ref: str | None, artifact_dir: Path):
+    def __init__(self, model, ref: str | None, artifact_dir: Path, review_calibration: dict | None = None):
         from depthgauge.contract import InputContract
 
         self.model = model
         self.ref = ref
         self.artifact_dir = artifact_dir
+        self.review_calibration = review_calibration  # the assessment's calibration map, for routing to review
         self.input_schema = model.input_schema()
         self.contract = InputContract(self.input_schema, ref)
 
@@ -80,5 +81,6 @@ def _from_workspace(workspace, reference: str, load_folder) -> Predictor:
     with workspace.session() as session:
         version = resolve(session, reference)
         ref, digest = version.ref, version.artifact_digest
+        calibration = (version.reference or {}).get("review_calibration")
     folder = workspace.artifacts.get_dir(digest, workspace.home / "models" / digest)  # verified on every load
-    return Predictor(load_folder(folder), ref, folder)
+    return Predictor(load_folder(folder), ref, folder, calibration)

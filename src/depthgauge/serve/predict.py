@@ -30,6 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from depthgauge.contract import ContractError, http_problems
+from depthgauge.data.estimation import review_confidence
 from depthgauge.errors import DepthgaugeError
 from depthgauge.serve.auth import token_of
 from depthgauge.serve.batching import MicroBatcher
@@ -190,7 +191,8 @@ class PredictRoute:
             now, answers, log_rows, reviews = utcnow(), [], [], []
             for record, row_notes, (prediction, probabilities, confidence) in zip(rows, notes, outputs, strict=True):
                 request_id = self.new_id()
-                reasons = review_reasons(deployed.review, confidence, record)
+                reasons = review_reasons(deployed.review, review_confidence(deployed.predictor.review_calibration,
+                                                                            probabilities, confidence), record)
                 review_id = self.new_id()[:12] if reasons else None
                 output = {"prediction": prediction, "probabilities": probabilities}
                 log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
