@@ -176,3 +176,7 @@ def test_options_are_checked_where_they_are_defined_and_give_back_the_rerun_comm
                            DecisionOptions(allow_leaky=True), time_budget="9m")
     assert command == ("depthgauge assess /data/churn.csv --target churned --drop 'a b' --time-budget 9m --seed 3 "
                        "--allow-leaky")
+    named = command_line("/data/churn.csv", DataOptions(target="churned"), RunOptions(),
+                         DecisionOptions(value="tp=40,fn=-60", review_threshold=0.7), name="churn", time_budget="9m")
+    assert named == ("depthgauge assess /data/churn.csv --target churned --time-budget 9m --value tp=40,fn=-60 "
+                     "--review-threshold 0.7 --name churn")  # every flag of the run, --name too

@@ -116,6 +116,12 @@ def test_options_from_a_stored_assessment(tmp_path, churn_csv):
             assert mine["monthly"][part] == pytest.approx(owned["monthly"][part]), (candidate["name"], part)
     printed = run_cli("--home", str(home), "cost", "project", "--from-assessment", assessment_id)
     assert "review_rate=0.0 for options that state none" in printed.stdout
-    assert "of predictions reviewed at $0.50 each" in printed.stdout and "for the peak" in printed.stdout
+    # the assessment showed its review shares without pricing them (no --review-threshold or --review-cost)
+    assert "review not priced" in printed.stdout and "for the peak" in printed.stdout
+    priced_file = tmp_path / "priced.yaml"
+    priced_file.write_text("assumptions: {cost_per_review_usd: 0.5}\noptions:\n"
+                           "  - {name: vendor API, price_per_1k_calls_usd: 1.5}\n")
+    priced = run_cli("--home", str(home), "cost", "project", str(priced_file), "--from-assessment", assessment_id)
+    assert "of predictions reviewed at $0.50 each" in priced.stdout
     missing = run_cli("--home", str(home), "cost", "project", "--from-assessment", "nope")
     assert missing.returncode == 2 and "No assessment 'nope'" in missing.stderr

@@ -67,8 +67,11 @@ def project_command(
         detail = (f"{usd(o.option.price_per_1k_calls_usd, 'per 1,000 calls')}" if o.option.instance is None else
                   f"{o.instances} × {o.serving_on} at {usd(o.price_per_hour_usd, '/ hour')} for the peak, "
                   f"{o.option.throughput_rows_per_s:,.0f} rows/s measured, {o.option.training_hours:.3g} h per training run")
-        out.print(f"  • {o.option.name}: {detail}, {review:.1%} of predictions reviewed at "
-                  f"{usd(result.assumptions.cost_per_review_usd)} each ({o.option.source})", highlight=False, soft_wrap=True)
+        price = result.assumptions.cost_per_review_usd
+        reviewed = (f"{review:.1%} of predictions reviewed at {usd(price)} each" if price else
+                    f"{review:.1%} of predictions under the review threshold, review not priced "
+                    "(set cost_per_review_usd under assumptions: in a cost FILE)")
+        out.print(f"  • {o.option.name}: {detail}, {reviewed} ({o.option.source})", highlight=False, soft_wrap=True)
         for note in o.notes:
             out.print(f"    [dim]{note}[/dim]", highlight=False)
     for note in result.notes:
