@@ -7,6 +7,7 @@ import io
 
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -33,7 +34,7 @@ def served(tmp_path_factory):
         deployments.deploy(session, "digits", "4")  # the CNN
         deployments.deploy(session, "topics", "2")  # TF-IDF
     with LiveServer(create_app(home)) as url:
-        yield url, token, images, labels
+        yield url, token, images, labels, home
 
 
 def _png(image: np.ndarray) -> str:
@@ -43,7 +44,7 @@ def _png(image: np.ndarray) -> str:
 
 
 def test_images_are_served_from_base64_png(served):
-    url, token, images, labels = served
+    url, token, images, labels, _ = served
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
         schema = c.get("/openapi.json").json()["components"]["schemas"]["digits_record"]
         answer = c.post("/v1/models/digits/predict", json={"inputs": [{"image": _png(i)} for i in images[:40]]})
@@ -54,8 +55,8 @@ def test_images_are_served_from_base64_png(served):
 
 
 @pytest.mark.parametrize("image, reason", [
-    ("bm90IGFuIGltYWdl", "base64-encoded PNG or JPEG"),  # base64 of "not an image"
-    (_png(np.zeros((16, 16), np.uint8)), "16×16 pixels.*reads 8×8"),
+    ("bm90IGFuIGltYWdl", "base64-encoded image bytes"),  # base64 of "not an image"
+    ("", "base64-encoded image bytes"),
 ])
 def test_bad_images_are_refused_with_the_reason(served, image, reason):
     import re
@@ -65,6 +66,22 @@ def test_bad_images_are_refused_with_the_reason(served, image, reason):
         answer = c.post("/v1/models/digits/predict", json={"inputs": {"image": image}})
     assert answer.status_code == 422
     assert re.search(reason, answer.json()["detail"][0]["reason"])
+
+
+def test_an_image_of_another_size_and_mode_is_answered_as_in_process(served):
+    url, token, images, labels, home = served
+    local = depthgauge.load_model("digits:4", home=home)
+    bigger = np.kron(images[:12], np.ones((1, 3, 2), np.uint8))  # 24×16 pixels instead of 8×8
+    colour = [np.dstack([b, b, b, np.full_like(b, 255)]) for b in bigger]  # RGBA, opaque
+    sent = [_png(c) for c in colour]
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
+        answer = c.post("/v1/models/digits/predict", json={"inputs": [{"image": s} for s in sent]})
+    assert answer.status_code == 200, answer.text
+    expected = local.predict_proba(pd.DataFrame({"image": sent}))
+    for row, got in zip(expected, answer.json()["predictions"], strict=True):
+        assert [got["probabilities"][str(k)] for k in local.classes_] == pytest.approx(list(row), abs=1e-6)
+    predicted = [p["prediction"] for p in answer.json()["predictions"]]
+    assert np.mean(np.array(predicted) == labels[:12]) >= 0.5  # resized back to 8×8, the digits still read
 
 
 def test_text_is_served_from_the_json_body(served):

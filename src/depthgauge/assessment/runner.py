@@ -139,7 +139,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         raise DepthgaugeError(f"--executor ray, --tune and --workers apply to tables; {kind} data trains locally. "
                               "Leave those options out.")
     prepared = prepare(kind, data, target, encoding=encoding, edges=edges, node_column=node_column, horizon=horizon,
-                       season=season, time_column=time_column, contamination=contamination)
+                       season=season, time_column=time_column, contamination=contamination, image_size=d.image_size)
     kind, frame, source, target = prepared.kind, prepared.frame, prepared.source, prepared.target
     time_column = prepared.time_column
     candidates = tuple(candidates or CANDIDATES[kind])
@@ -184,7 +184,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     else:
         y = np.full(len(frame), None, dtype=object)
         split = split_rows(frame, pd.Series(np.zeros(len(frame))), "regression", seed, time_column, group_column)
-    warnings = list(profile.warnings)
+    warnings = prepared.warnings + list(profile.warnings)
     leaks: dict[str, float] = {}
     if kind in ("table", "graph") and labelled:
         scores = single_feature_scores(X.iloc[split.train], y[split.train], X.iloc[split.validation],

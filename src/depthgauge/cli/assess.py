@@ -136,6 +136,10 @@ def assess(
                                                          "the first column)."),
     contamination: Optional[float] = typer.Option(None, help="Anomalies: the expected share of anomalies, where "
                                                              "rows are flagged (default 0.05)."),
+    image_size: Optional[int] = typer.Option(None, help="Images: the side in pixels of the square every image is "
+                                                        "brought to (shorter side resized, then centre-cropped); "
+                                                        "default: kept when all share a size, else the median "
+                                                        "shorter side within 16-64."),
     task: Optional[str] = typer.Option(None, help="binary, multiclass or regression (default: detected)."),
     time_budget: str = typer.Option("5m", help="Bound on the whole assessment, e.g. 90s, 5m, 1h."),
     volume: str = typer.Option("1000000/month", help="Prediction volume for the monthly cost, e.g. 50k/day."),
@@ -191,7 +195,8 @@ def assess(
     from depthgauge.endpoint.candidate import endpoint_candidates
 
     data_options = DataOptions(target, task, kind, time_column, group_column, tuple(drop), positive, sensitive,
-                               encoding, str(edges) if edges else None, node_column, horizon, season, contamination)
+                               encoding, str(edges) if edges else None, node_column, horizon, season, contamination,
+                               image_size)
     run = RunOptions(time_budget=time_budget, seed=seed, executor=executor, ray_address=ray_address, tune=tune,
                      workers=workers, repeats=repeats)
     decision = DecisionOptions(metric=metric, volume=volume, instance=instance, prices=str(prices) if prices else None,

@@ -42,6 +42,7 @@ class Prepared:
     time_column: str | None = None
     notes: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)  # recorded with the assessment
+    warnings: list[str] = field(default_factory=list)  # printed before training: skipped files, a chosen default
 
 
 def _folder_files(folder: Path) -> dict[str, list[Path]]:
@@ -80,17 +81,30 @@ def detect_kind(data, target: str | None, kind: str | None, edges, horizon: int 
 
 
 def prepare(kind: str, data, target: str | None, *, encoding=None, edges=None, node_column=None, horizon=None,
-            season=None, time_column=None, contamination: float | None = None) -> Prepared:
+            season=None, time_column=None, contamination: float | None = None,
+            image_size: int | None = None) -> Prepared:
     """Return `data` as one table for `kind`, or raise a `DepthgaugeError` that names the problem and the fix."""
-    if kind in ("text", "image") and isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
-        loader = _text_folder if kind == "text" else _image_folder
-        frame, source = loader(Path(data)), str(Path(data).resolve())
+    from depthgauge.data.images import check_image_size
+
+    check_image_size(image_size)
+    warnings: list[str] = []
+    if kind == "text" and isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
+        frame, source = _text_folder(Path(data)), str(Path(data).resolve())
+        target = target or "label"
+        frame = frame.rename(columns={"label": target})
+    elif kind == "image" and isinstance(data, (str, os.PathLike)) and Path(data).is_dir():
+        (frame, warnings), source = _image_folder(Path(data), image_size), str(Path(data).resolve())
         target = target or "label"
         frame = frame.rename(columns={"label": target})
     elif kind == "image" and isinstance(data, (str, os.PathLike)) and Path(data).suffix.lower() in ARRAY_SUFFIXES:
         frame, source = _image_arrays(Path(data)), str(Path(data).resolve())
         target = target or "label"
         frame = frame.rename(columns={"label": target})
+        if image_size is not None:
+            from depthgauge.data.images import same_size
+
+            resized, note = same_size(list(frame[IMAGE_COLUMN]), image_size)
+            frame[IMAGE_COLUMN], warnings = pd.Series(resized, index=frame.index, dtype=object), [note]
     else:
         frame, source = _table(data, encoding)
         if kind == "table" and _only_text(frame, target):
@@ -98,7 +112,9 @@ def prepare(kind: str, data, target: str | None, *, encoding=None, edges=None, n
     if kind == "text":
         return _text(frame, target, source)
     if kind == "image":
-        return _images(frame, target, source)
+        prepared = _images(frame, target, source)
+        prepared.warnings = warnings
+        return prepared
     if kind == "series":
         return _series(frame, target, source, time_column, horizon, season)
     if kind == "anomaly":
@@ -187,41 +203,15 @@ def _text(frame: pd.DataFrame, target: str | None, source: str) -> Prepared:
 
 # images ----------------------------------------------------------------------------
 
-def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+def _image_folder(folder: Path, image_size: int | None) -> tuple[pd.DataFrame, list[str]]:
+    from depthgauge.data.images import read_folder
 
-    try:
-        with Image.open(path) as image:
-            mode = "L" if image.mode in ("L", "1", "I;16", "I", "F", "LA") else "RGB"
-            return np.asarray(image.convert(mode))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise DepthgaugeError(f"'{path}' is not a readable image ({type(exc).__name__}: {exc}). Remove or replace "
-                              "the file; depthgauge reads PNG, JPEG, BMP, GIF, WebP and TIFF.") from exc
-
-
-def _image_folder(folder: Path) -> pd.DataFrame:
     classes = _folder_files(folder)
     if len(classes) < 2:
         raise DepthgaugeError(f"'{folder}' needs one subfolder per class with images in each; found {len(classes)} "
                               "such subfolder(s). Put each class's images in its own subfolder.")
-    images, labels, names = [], [], []
-    for label, files in classes.items():
-        for path in files:
-            images.append(_read_image(path))
-            labels.append(label)
-            names.append(str(path))
-    sizes = {}
-    for image, name in zip(images, names, strict=True):
-        sizes.setdefault(image.shape[:2], name)
-    if len(sizes) > 1:
-        (a, first), (b, second) = list(sizes.items())[:2]
-        raise DepthgaugeError(
-            f"Images have mixed sizes: '{first}' is {a[1]}×{a[0]} pixels but '{second}' is {b[1]}×{b[0]}. "
-            "Resize every image to one size before assessing (for example with Pillow's Image.resize)."
-        )
-    if len({image.ndim for image in images}) > 1:  # some grayscale, some colour: read all as colour
-        images = [np.repeat(i[:, :, None], 3, axis=2) if i.ndim == 2 else i for i in images]
-    return pd.DataFrame({IMAGE_COLUMN: images, "label": labels})
+    images, labels, warnings = read_folder(classes, image_size)
+    return pd.DataFrame({IMAGE_COLUMN: images, "label": labels}), warnings
 
 
 def _image_arrays(path: Path) -> pd.DataFrame:

@@ -2,14 +2,14 @@
 
 Each reads one image column. A cell holds an image as an array (height × width, or height ×
 width × channels; from a folder or an array file) or, at serving time, as base64-encoded
-PNG/JPEG bytes. Every image must have the size the model was trained on.
+image bytes. An image of another size or mode is brought to the training size by the policy of
+`data/images.py` (shorter side resized, centre-cropped), in training, serving and export alike.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 
 import numpy as np
 import pandas as pd
@@ -28,18 +28,20 @@ WEIGHTS = "cnn.safetensors"
 
 
 def decode_image(value, shape: tuple[int, int, int]) -> np.ndarray:
-    """Return one image as a uint8 array of `shape` (height, width, channels); raise a clear error otherwise."""
+    """Return one image as uint8 pixels of `shape` (height, width, channels), by the policy of `data/images.py`
+    (upright, no transparency, covering the size then centre-cropped); raise a clear error for what is no image."""
+    from depthgauge.data.images import FORMATS, decode_bytes, fit_to_size, to_channels
+
     height, width, channels = shape
     if isinstance(value, (str, bytes)):
-        from PIL import Image, UnidentifiedImageError
+        from PIL import UnidentifiedImageError
 
         try:
             raw = base64.b64decode(value, validate=True) if isinstance(value, str) else value
-            with Image.open(io.BytesIO(raw)) as image:
-                array = np.asarray(image.convert("L" if channels == 1 else "RGB"))
+            array = decode_bytes(raw)
         except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
             raise DepthgaugeError(
-                "An image could not be read: send it as base64-encoded PNG or JPEG bytes "
+                f"An image could not be read: send it as base64-encoded image bytes ({FORMATS}) "
                 f"({type(exc).__name__}: {exc})."
             ) from exc
     elif value is None or (isinstance(value, float) and np.isnan(value)):
@@ -53,19 +55,14 @@ def decode_image(value, shape: tuple[int, int, int]) -> np.ndarray:
         if array.dtype == object:
             raise DepthgaugeError("An image could not be read as a grid of pixels: it holds values that are not "
                                   "numbers. Send it as base64-encoded PNG or JPEG bytes.")
-    if array.ndim == 2:
-        array = array[:, :, None]
-    if array.ndim != 3:
-        raise DepthgaugeError(f"An image must be a grid of pixels (height × width, with channels or not), not an array "
-                              f"of {array.ndim} dimension(s). Send it as base64-encoded PNG or JPEG bytes.")
-    if array.shape[:2] != (height, width) or array.shape[2] not in (1, channels):
-        raise DepthgaugeError(
-            f"An image is {array.shape[1]}×{array.shape[0]} pixels with {array.shape[2]} channel(s); this model reads "
-            f"{width}×{height} images with {channels}. Resize images to the training size before sending them."
-        )
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise DepthgaugeError(f"An image must be a grid of pixels (height × width, with 1, 3 or 4 channels or none), "
+                              f"not an array of shape {array.shape}. Send it as base64-encoded PNG or JPEG bytes.")
     if array.dtype != np.uint8:
         raise DepthgaugeError(f"Image arrays must hold 8-bit pixel values (uint8), not {array.dtype}.")
-    return np.broadcast_to(array, (height, width, channels))
+    if min(array.shape[:2]) == 0:
+        raise DepthgaugeError("An image has no pixels. Send a real image.")
+    return fit_to_size(to_channels(array, channels), height, width)
 
 
 def image_tensor(values: pd.Series, shape) -> np.ndarray:
