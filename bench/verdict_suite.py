@@ -67,6 +67,40 @@ def _images(folder: Path, name: str, images: np.ndarray, labels: np.ndarray) -> 
 VALUE = "tp=40,fp=-5,fn=-60,tn=0"  # the binary sets are valued, so that each has a break-even volume
 
 
+def _photo_crops(folder: Path, per_class: int = 300, seed: int = 0) -> Path:
+    """A folder of real photos of mixed sizes: crops of 80 to 200 pixels a side from scikit-learn's two bundled
+    photographs (a temple in China and a flower), one class each, saved as JPEG, PNG, WebP, BMP or TIFF, in RGB,
+    grayscale or RGBA; one file in 100 is corrupt, one in 50 carries an EXIF rotation."""
+    from PIL import Image
+    from sklearn.datasets import load_sample_images
+
+    rng = np.random.default_rng(seed)
+    photos = load_sample_images()
+    formats = [("JPEG", ".jpg"), ("PNG", ".png"), ("WEBP", ".webp"), ("BMP", ".bmp"), ("TIFF", ".tif")]
+    for name, photo in zip(("china", "flower"), photos.images, strict=True):
+        (folder / name).mkdir(parents=True)
+        for i in range(per_class):
+            h, w = int(rng.integers(80, 201)), int(rng.integers(80, 201))
+            top, left = int(rng.integers(0, photo.shape[0] - h)), int(rng.integers(0, photo.shape[1] - w))
+            image = Image.fromarray(photo[top:top + h, left:left + w])
+            fmt, suffix = formats[i % len(formats)]
+            if i % 7 == 3:
+                image = image.convert("L")
+            elif i % 7 == 5 and fmt in ("PNG", "WEBP", "TIFF"):
+                image = image.convert("RGBA")
+            path = folder / name / f"{i}{suffix}"
+            if i % 100 == 99:
+                path.write_bytes(b"broken upload")
+                continue
+            if i % 50 == 5 and fmt == "JPEG":
+                exif = image.getexif()
+                exif[0x0112] = 6
+                image.save(path, format=fmt, exif=exif)
+                continue
+            image.save(path, format=fmt)
+    return folder
+
+
 def sets(folder: Path) -> dict[str, tuple]:
     """Return name -> (a function writing the data and returning its path, assess options, kind of data)."""
     def csv(name, frame):
@@ -87,6 +121,7 @@ def sets(folder: Path) -> dict[str, tuple]:
         "digits": (lambda: _images(folder, "digits", *samples.digits()), ["--target", "digit"], "image"),
         "scattered_digits_15k": (lambda: _images(folder, "scattered", *samples.scattered_digits(15_000)),
                                  ["--target", "digit"], "image"),
+        "photo_crops_mixed": (lambda: _photo_crops(folder / "photos"), ["--target", "photo"], "image"),
         "scipy_docstrings": (lambda: csv("docstrings", samples.docstring_topics()), ["--target", "topic"], "text"),
         "package_sentences_40k": (lambda: csv("sentences", samples.package_sentences(40_000)),
                                   ["--target", "package"], "text"),
