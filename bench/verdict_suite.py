@@ -12,7 +12,10 @@ bundled RAND health insurance visits (20,190 rows), Fair's affairs survey (6,366
 sunspots (a fractional-year time column); SciPy docstring topics (557 texts); 40,000 two-sentence
 texts from the installed libraries' docstrings (labelled by package); 15,000 scattered digits
 (bundled digits at random places on noisy 28x28 canvases: a local pattern decides the class);
-a generated 100,000-row churn table; generated daily demand.
+a generated 100,000-row churn table; generated daily demand. Issue 31: a real mixed table (4,857 public
+functions and classes of numpy, scipy, pandas and scikit-learn: the first docstring sentence as free text
+beside structured columns read off each object, the package as target), and a real folder of photos of
+mixed sizes, formats and modes (crops of scikit-learn's two bundled photographs).
 Run: .venv/bin/python bench/verdict_suite.py [--budget 5m] [--sets name,...]   (needs: pip install statsmodels)
 """
 
@@ -121,6 +124,7 @@ def sets(folder: Path) -> dict[str, tuple]:
         "digits": (lambda: _images(folder, "digits", *samples.digits()), ["--target", "digit"], "image"),
         "scattered_digits_15k": (lambda: _images(folder, "scattered", *samples.scattered_digits(15_000)),
                                  ["--target", "digit"], "image"),
+        "api_objects_mixed": (lambda: csv("api_objects", samples.api_objects()), ["--target", "package"], "table"),
         "photo_crops_mixed": (lambda: _photo_crops(folder / "photos"), ["--target", "photo"], "image"),
         "scipy_docstrings": (lambda: csv("docstrings", samples.docstring_topics()), ["--target", "topic"], "text"),
         "package_sentences_40k": (lambda: csv("sentences", samples.package_sentences(40_000)),

@@ -76,6 +76,7 @@ class DataOptions:
     horizon: int | None = None
     season: int | None = None
     contamination: float | None = None
+    keep: tuple[str, ...] = ()  # columns that look like identifiers, used anyway (--keep)
     image_size: int | None = None  # images: the side of the square input; default from the data (data/images.py)
 
 

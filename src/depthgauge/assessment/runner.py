@@ -51,6 +51,7 @@ from depthgauge.data.split import split_rows
 from depthgauge.errors import DepthgaugeError
 from depthgauge.units import parse_volume
 from depthgauge.zoo import CANDIDATES, FAMILIES
+from depthgauge.zoo.model import TABLE_ROLES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
@@ -94,7 +95,8 @@ def assess(
     if options:
         known = sorted(f.name for cls in groups for f in fields(cls))
         raise TypeError(f"assess() got unknown option(s) {', '.join(sorted(options))}; known: {', '.join(known)}")
-    data_options = replace(groups[DataOptions], target=target, drop=tuple(groups[DataOptions].drop))
+    data_options = replace(groups[DataOptions], target=target, drop=tuple(groups[DataOptions].drop),
+                           keep=tuple(groups[DataOptions].keep))
     decision = replace(groups[DecisionOptions], endpoints=tuple(groups[DecisionOptions].endpoints))
     return run_assessment(data, data_options, groups[RunOptions], decision, home=home, db_url=db_url, name=name,
                           reporter=reporter, external=external)
@@ -154,7 +156,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         profile, frame = profile_unlabeled(frame, tuple(drop), time_column, group_column)
     else:
         profile, frame = profile_table(frame, target, "binary" if kind == "anomaly" else task, tuple(drop), sensitive,
-                                       time_column, group_column, prepared.assigned)
+                                       time_column, group_column, prepared.assigned, tuple(d.keep))
     if kind == "series" and profile.task != "regression":
         raise DepthgaugeError(f"A forecast needs a numeric target; '{target}' is {profile.task}.")
     if kind == "anomaly":
@@ -188,7 +190,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     leaks: dict[str, float] = {}
     if kind in ("table", "graph") and labelled:
         scores = single_feature_scores(X.iloc[split.train], y[split.train], X.iloc[split.validation],
-                                       y[split.validation], profile.features(), scored)
+                                       y[split.validation], profile.features(*TABLE_ROLES[:4]), scored)
         warnings += leak_warnings(scores, scored)
         leaks = {name: score for name, score in scores.items() if score >= SUSPECT_SCORE}
     for warning in warnings:
@@ -442,7 +444,7 @@ def _embedding_cache(kind: str):
 
 def _inputs(profile, prepared) -> tuple[list[str], dict[str, list[str]]]:
     """Return the columns the candidates read and the roles tabular families use."""
-    roles = {role: profile.features(role) for role in ("numeric", "categorical", "boolean", "datetime")}
+    roles = {role: profile.features(role) for role in TABLE_ROLES}
     if prepared.kind in ("text", "image"):
         column, role = next(iter(prepared.assigned.items()))
         return [column], {role: [column]}

@@ -150,6 +150,8 @@ def assess(
     time_column: Optional[str] = typer.Option(None, help="Split by time on this column (oldest rows train)."),
     group_column: Optional[str] = typer.Option(None, help="Keep each group of this column in one split."),
     drop: List[str] = typer.Option([], "--drop", help="Leave a column out (repeatable)."),
+    keep: List[str] = typer.Option([], "--keep", help="Use a column that looks like an identifier as a feature "
+                                                      "(repeatable)."),
     positive: Optional[str] = typer.Option(None, help="Positive class of a binary target (default: the rarer class)."),
     metric: Optional[str] = typer.Option(None, help="Primary metric for the verdict (default: roc_auc, accuracy or rmse)."),
     min_effect: Optional[float] = typer.Option(None, help="Smallest difference in the primary metric worth acting on "
@@ -196,7 +198,7 @@ def assess(
 
     data_options = DataOptions(target, task, kind, time_column, group_column, tuple(drop), positive, sensitive,
                                encoding, str(edges) if edges else None, node_column, horizon, season, contamination,
-                               image_size)
+                               tuple(keep), image_size)
     run = RunOptions(time_budget=time_budget, seed=seed, executor=executor, ray_address=ray_address, tune=tune,
                      workers=workers, repeats=repeats)
     decision = DecisionOptions(metric=metric, volume=volume, instance=instance, prices=str(prices) if prices else None,

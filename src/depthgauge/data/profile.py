@@ -59,7 +59,7 @@ class Profile:
 
     def features(self, *roles: str) -> list[str]:
         """Return the names of the model features, optionally only those with one of `roles`."""
-        usable = ("numeric", "categorical", "boolean", "datetime")
+        usable = ("numeric", "categorical", "boolean", "datetime", "text")
         return [c.name for c in self.columns if c.role in (roles or usable)]
 
     def to_dict(self) -> dict:
@@ -126,7 +126,7 @@ def infer_role(series: pd.Series) -> tuple[str, str | None]:
     sample = text.sample(min(n, 2000), random_state=0) if n else text
     mean_words = float(sample.str.split().str.len().mean()) if n else 0.0
     if n >= 20 and mean_words >= 5 and unique / n > 0.5:
-        return "text", "free text; text columns are assessed with text models, not in the tabular assessment; dropped"
+        return "text", "free text; read by every candidate as TF-IDF reduced to 16 numbers (--drop leaves it out)"
     if n >= 20 and unique == n:
         return "identifier", "every value is distinct, like a key; dropped"
     if _ID_NAME.search(name) and n >= 20 and unique / n > 0.9:
@@ -187,16 +187,21 @@ def profile_table(
     time_column: str | None = None,
     group_column: str | None = None,
     assigned: dict[str, str] | None = None,
+    keep: tuple[str, ...] = (),
 ) -> tuple[Profile, pd.DataFrame]:
     """Validate the table and return its profile and the rows usable for assessment.
 
-    `assigned` gives columns whose role is already known (a text, image, node or neighbours column).
+    `assigned` gives columns whose role is already known (a text, image, node or neighbours column); `keep` names
+    columns that look like identifiers but are used anyway (--keep). Every column left out is named in a warning
+    with the reason and the flag that keeps it.
     """
     assigned = assigned or {}
     columns = [str(c) for c in frame.columns]
     frame = frame.copy()
     frame.columns = columns
     require_column(frame, target, "Target column")
+    for name in keep:
+        require_column(frame, name, "Column to keep (--keep)")
     for name, what in ((sensitive, "Sensitive column (--sensitive)"), (time_column, "Time column (--time-column)"),
                        (group_column, "Group column (--group-column)")):
         if name is not None:
@@ -277,6 +282,9 @@ def profile_table(
             role, note = assigned[name], None
         else:
             role, note = ("target", None) if name == target else infer_role(series)
+        if name in keep and role == "identifier":
+            role = "numeric" if pd.api.types.is_numeric_dtype(series) else "categorical"
+            note = "looks like an identifier; used as a feature with --keep"
         if name in drop:
             role, note = "dropped", "left out with --drop"
         elif name == group_column:
@@ -291,7 +299,10 @@ def profile_table(
                     f"or pass --drop {name}."
                 )
         if role == "identifier":
-            warns.append(f"Column '{name}' looks like an identifier ({note}).")
+            warns.append(f"Column '{name}' is not used: it looks like an identifier ({note.removesuffix('; dropped')}). "
+                         f"Pass --keep {name} to use it.")
+        elif role == "dropped":
+            warns.append(f"Column '{name}' is not used: left out with --drop {name}; leave that flag out to use it.")
         unique = len(series) if role == "image" else int(series.nunique())  # arrays cannot be counted by value
         profiles.append(ColumnProfile(name, role, str(series.dtype), int(series.isna().sum()), unique, note))
 

@@ -61,7 +61,7 @@ def build_reference(X_train: pd.DataFrame, roles: dict[str, list[str]], predicti
     for name in roles.get("categorical", []):
         features[name] = _categorical_profile(X_train[name])
     return {"rows": len(X_train), "features": features, "predictions": predictions,
-            "importance": importance or {}, "not_monitored": roles.get("datetime", []),
+            "importance": importance or {}, "not_monitored": roles.get("datetime", []) + roles.get("text", []),
             "joint_sample": joint_sample(X_train, roles.get("numeric", []), roles.get("boolean", []),
                                          roles.get("categorical", []), JOINT_ROWS, rng)}
 

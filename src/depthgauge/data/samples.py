@@ -88,6 +88,53 @@ def package_sentences(n: int = 40_000, seed: int = 0,
     return pd.DataFrame({"text": texts, "package": labels})
 
 
+def api_objects(packages: tuple[str, ...] = ("numpy", "scipy", "pandas", "sklearn")) -> pd.DataFrame:
+    """Return a real mixed table: one row per public function or class of the installed libraries, with the first
+    sentence of its docstring (free text), structured columns read off the object, and the package as the target.
+
+    Columns: `summary` (text), `kind` (function or class), `parameters` (count from its signature, when it has
+    one), `name_length`, `module_depth` (dots in its module path), `has_examples` (its docstring shows examples),
+    `doc_words`, and `package`. Nothing is downloaded: it is read from the code on disk.
+    """
+    import importlib
+    import pkgutil
+    import re
+    import warnings
+
+    rows, seen = [], set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for package in packages:
+            root = importlib.import_module(package)
+            names = [package] + [m.name for m in pkgutil.walk_packages(root.__path__, package + ".")
+                                 if ".tests" not in m.name and "._" not in m.name]
+            for name in names:
+                try:
+                    module = importlib.import_module(name)
+                except Exception:  # optional dependencies of a submodule are not installed  # noqa: S112
+                    continue
+                for attr in dir(module):
+                    obj = getattr(module, attr, None) if not attr.startswith("_") else None
+                    home = str(getattr(obj, "__module__", "") or "")
+                    if not callable(obj) or not home.startswith(package) or id(obj) in seen:
+                        continue
+                    doc = inspect.getdoc(obj) or ""
+                    summary = " ".join(doc.split("\n\n")[0].split())
+                    if len(summary.split()) < 4:
+                        continue
+                    seen.add(id(obj))
+                    try:
+                        parameters = float(len(inspect.signature(obj).parameters))
+                    except (TypeError, ValueError):
+                        parameters = np.nan
+                    rows.append({"summary": re.split(r"(?<=[.!?])\s+", summary)[0],
+                                 "kind": "class" if inspect.isclass(obj) else "function", "parameters": parameters,
+                                 "name_length": len(attr), "module_depth": home.count("."),
+                                 "has_examples": "Examples" in doc or ">>>" in doc, "doc_words": len(doc.split()),
+                                 "package": package})
+    return pd.DataFrame(rows)
+
+
 def write_text_folder(folder: Path, frame: pd.DataFrame | None = None) -> Path:
     """Write one .txt file per text into one subfolder per topic; return the folder."""
     frame = docstring_topics() if frame is None else frame

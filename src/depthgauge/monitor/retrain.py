@@ -48,7 +48,7 @@ from depthgauge.zoo import FAMILIES
 from depthgauge.zoo import load_model as load_folder
 from depthgauge.zoo.model import TRAINING_OUTCOME
 
-_ROLES = {"number": "numeric", "boolean": "boolean", "datetime": "datetime", "category": "categorical"}
+_ROLES = {"number": "numeric", "boolean": "boolean", "datetime": "datetime", "category": "categorical", "text": "text"}
 
 
 def champion_of(session, name: str) -> ModelVersionRow:
@@ -109,8 +109,8 @@ def retrain(workspace, name: str, data, include_feedback: bool = False, time_bud
     if len(frame) < 50:
         raise DepthgaugeError(f"Only {len(frame)} labeled rows to retrain on; give at least 50.")
     seed = champion.lineage.get("seed", 0) if seed is None else seed
-    roles = {role: [c["name"] for c in schema["columns"] if _ROLES[c["type"]] == role]
-             for role in ("numeric", "categorical", "boolean", "datetime")}
+    roles = {role: [c["name"] for c in schema["columns"] if _ROLES.get(c["type"]) == role]
+             for role in ("numeric", "categorical", "boolean", "datetime", "text")}
     y_all = frame[target].astype(str).to_numpy() if task != "regression" else frame[target].to_numpy(float)
     split = split_rows(frame, frame[target].astype(str) if task != "regression" else frame[target], task, seed,
                        time_column)

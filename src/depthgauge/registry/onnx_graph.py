@@ -301,6 +301,10 @@ def model_to_onnx(model, ref: str):
         raise DepthgaugeError(f"The {model.family} family cannot be exported to ONNX: the export covers "
                               f"{', '.join(FAMILIES)}. Use --format folder or --format mlflow for this one.")
     encoder = model.encoder_
+    if getattr(encoder, "text", None):
+        raise DepthgaugeError(f"{ref} reads the free-text column(s) {', '.join(encoder.text)}, and this ONNX export has "
+                              "no tokenizer for them. Use --format folder or --format mlflow, or assess without the "
+                              "text columns (--drop).")
     if encoder.datetime:
         raise DepthgaugeError(f"{ref} reads the date column(s) {', '.join(encoder.datetime)}, and ONNX cannot parse "
                               "dates. Use --format folder or --format mlflow, or assess without the date columns.")

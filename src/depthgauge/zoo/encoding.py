@@ -58,19 +58,28 @@ class TabularEncoder:
     handled the way training handled rare ones.
     """
 
-    def __init__(self, numeric=(), categorical=(), boolean=(), datetime=(), max_categories: int = 64):
+    def __init__(self, numeric=(), categorical=(), boolean=(), datetime=(), max_categories: int = 64, text=()):
         self.numeric = list(numeric)
         self.categorical = list(categorical)
         self.boolean = list(boolean)
         self.datetime = list(datetime)
         self.max_categories = max_categories
+        self.text = list(text)  # free-text columns, read as a few numbers each (zoo/textfeatures.py)
 
     # numbers ---------------------------------------------------------------
     def _numbers(self, frame: pd.DataFrame) -> pd.DataFrame:
         parts = {name: pd.to_numeric(frame[name], errors="coerce").astype(float) for name in self.numeric}
         for name in self.boolean:
             parts[name] = as_bool(frame[name])
-        return pd.DataFrame({**parts, **self._dates(frame)}, index=frame.index)
+        return pd.DataFrame({**parts, **self._dates(frame), **self._texts(frame)}, index=frame.index)
+
+    def _texts(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        parts = {}
+        for name in self.text:
+            projected = self.text_projections_[name].transform(frame[name])
+            for k in range(projected.shape[1]):
+                parts[f"{name}.text{k}"] = projected[:, k].astype(float)
+        return parts
 
     def _dates(self, frame: pd.DataFrame) -> dict[str, pd.Series]:
         parts = {}
@@ -83,7 +92,10 @@ class TabularEncoder:
         return parts
 
     def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
+        from depthgauge.zoo.textfeatures import TextProjection
+
         self._numeric_arrays = None
+        self.text_projections_ = {name: TextProjection.fit(frame[name]) for name in self.text}
         numbers = self._numbers(frame)
         self.numeric_names_ = list(numbers.columns)
         self.numeric_stats_ = {}
@@ -112,6 +124,8 @@ class TabularEncoder:
         """
         if column in self.categorical:
             return self.category_missing_.get(column, True)
+        if column in self.text:
+            return True  # missing text reads as empty text
         return self.numeric_stats_[f"{column}.days" if column in self.datetime else column]["has_missing"]
 
     def numeric_raw(self, frame: pd.DataFrame) -> np.ndarray:
@@ -140,9 +154,13 @@ class TabularEncoder:
             for k, name in enumerate(self.categorical):
                 value = record.get(name)
                 codes[i, k] = 0 if value is None else self._category_index[name].get(str(value), 0)
+        start = len(self.numeric) + len(self.boolean)
         if self.datetime:  # dates are rare: parsed exactly as the frame path parses them
             dates = self._dates(pd.DataFrame({name: [record.get(name) for record in records] for name in self.datetime}))
-            raw[:, len(self.numeric) + len(self.boolean):] = pd.DataFrame(dates).to_numpy(np.float32)
+            raw[:, start:start + 3 * len(self.datetime)] = pd.DataFrame(dates).to_numpy(np.float32)
+        if self.text:
+            texts = self._texts(pd.DataFrame({name: [record.get(name) for record in records] for name in self.text}))
+            raw[:, start + 3 * len(self.datetime):] = np.column_stack(list(texts.values())).astype(np.float32)
         return raw, codes
 
     def numeric_imputed(self, frame: pd.DataFrame) -> np.ndarray:
@@ -222,12 +240,17 @@ class TabularEncoder:
             "numeric": self.numeric, "categorical": self.categorical, "boolean": self.boolean,
             "datetime": self.datetime, "max_categories": self.max_categories,
             "numeric_names": self.numeric_names_, "numeric_stats": self.numeric_stats_, "categories": self.categories_,
-            "seen": self.seen_, "category_missing": self.category_missing_,
+            "seen": self.seen_, "category_missing": self.category_missing_, "text": self.text,
+            "text_projections": {n: p.to_dict() for n, p in getattr(self, "text_projections_", {}).items()},
         }
 
     @classmethod
     def from_dict(cls, state: dict) -> "TabularEncoder":
-        encoder = cls(state["numeric"], state["categorical"], state["boolean"], state["datetime"], state["max_categories"])
+        from depthgauge.zoo.textfeatures import TextProjection
+
+        encoder = cls(state["numeric"], state["categorical"], state["boolean"], state["datetime"], state["max_categories"],
+                      state.get("text", []))
+        encoder.text_projections_ = {n: TextProjection.from_dict(p) for n, p in state.get("text_projections", {}).items()}
         encoder.numeric_names_ = state["numeric_names"]
         encoder.numeric_stats_ = state["numeric_stats"]
         encoder.categories_ = state["categories"]

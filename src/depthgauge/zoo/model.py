@@ -18,7 +18,7 @@ from depthgauge.errors import DepthgaugeError, NotFittedError
 from depthgauge.zoo.encoding import TabularEncoder
 
 MODEL_FILE = "model.json"
-TABLE_ROLES = ("numeric", "categorical", "boolean", "datetime")
+TABLE_ROLES = ("numeric", "categorical", "boolean", "datetime", "text")  # "text": free text beside the others
 # What `training_summary` and the planner add to a candidate's params: how its fit went, not its recipe.
 TRAINING_OUTCOME = ("stopped_because", "epochs", "rounds", "iterations", "train_rows_used", "time_slice_s")
 
@@ -122,6 +122,8 @@ class ZooModel:
             columns.append({"name": name, "type": "boolean"})
         for name in encoder.datetime:
             columns.append({"name": name, "type": "datetime"})
+        for name in encoder.text:
+            columns.append({"name": name, "type": "text"})
         for name in encoder.categorical:
             seen = {"seen": encoder.seen_[name]} if name in encoder.seen_ else {}
             columns.append({"name": name, "type": "category", "categories": encoder.categories_[name], **seen,
