@@ -71,3 +71,15 @@ def test_dropped_columns_are_printed_with_the_reason_and_the_flag(tmp_path):
     printed = out.stdout + out.stderr
     assert "'ticket_id'" in printed and "identifier" in printed
     assert "'seats'" in printed and "--drop" in printed
+
+
+def test_onnx_export_refuses_a_text_column_with_the_reason_and_the_other_formats():
+    from depthgauge.errors import DepthgaugeError
+    from depthgauge.registry.onnx_graph import model_to_onnx
+    from depthgauge.zoo import FAMILIES
+
+    frame = tickets(300, "text")
+    roles = {"numeric": ["usage", "seats"], "categorical": [], "boolean": [], "datetime": [], "text": ["complaint"]}
+    model = FAMILIES["linear"]("binary", roles).fit(frame.drop(columns=["churned"]), frame["churned"].to_numpy())
+    with pytest.raises(DepthgaugeError, match="free-text column.*complaint.*--format folder or --format mlflow"):
+        model_to_onnx(model, "tickets:2")

@@ -50,11 +50,15 @@ def test_image_families_learn_digits_and_load_back(family, digits_frame, tmp_pat
     assert model.predict(as_base64)[0] == model.predict(test[["image"]].iloc[:1])[0]  # served images read the same
 
 
-def test_images_must_be_readable_and_of_the_trained_size():
-    with pytest.raises(DepthgaugeError, match="base64-encoded PNG or JPEG"):
+def test_images_must_be_readable_and_are_brought_to_the_trained_size():
+    with pytest.raises(DepthgaugeError, match="base64-encoded image bytes"):
         decode_image("not base64!", (8, 8, 1))
-    with pytest.raises(DepthgaugeError, match="12×16 pixels.*reads 8×8"):
-        decode_image(np.zeros((16, 12), np.uint8), (8, 8, 1))
+    tall = np.zeros((16, 12), np.uint8)
+    tall[:, 6:] = 255  # right half white: after the shorter side goes to 8 and the centre crop, still half
+    fitted = decode_image(tall, (8, 8, 1))
+    assert fitted.shape == (8, 8, 1) and fitted[:, :3].max() < 60 and fitted[:, 5:].min() > 200
+    colour = decode_image(np.dstack([tall, tall, tall]), (8, 8, 1))  # a colour image read as luminance
+    assert colour.shape == (8, 8, 1) and np.array_equal(colour, fitted)
     for not_pixels in ([[1, 2], [3]], [["a", None], [{}, 2]], np.zeros((2, 2, 2, 2), np.uint8)):
         with pytest.raises(DepthgaugeError, match="grid of pixels"):
             decode_image(not_pixels, (8, 8, 1))
