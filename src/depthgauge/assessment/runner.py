@@ -55,6 +55,7 @@ from depthgauge.zoo.model import TABLE_ROLES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
+REPEATED_KINDS = ("table", "text", "image", "series")  # graphs are one transductive split: no repeats
 MAX_CALIBRATION_ROWS = 2000  # validation rows each classifier is calibrated on: enough for isotonic, cheap to read
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
 ENCODER_SHARE = 0.3  # of the budget, at most, for the text encoders to read the test rows
@@ -244,34 +245,41 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             params = {family: found["params"] for family, found in tuning.items()}
             plan = replace(plan, fit_s=plan.fit_s / 2)
         data_parallel = {"workers": workers, "address": ray_address} if workers > 1 else None
-        repeats = run.repeats if kind == "table" and labelled and executor == "local" and not tune and workers == 1 else 1
+        repeatable = labelled and kind in REPEATED_KINDS and executor == "local" and not tune and workers == 1
+        repeats = run.repeats if repeatable else 1
+        # each repeated split's test rows are read again by the text encoders: that time comes out of the fitting time
+        reread_s = max(predict_s - ENCODER_SAVE_S, 0.0) if kind == "text" else 0.0
         fit_started = time.perf_counter()
-        repeats, repeat_note = affordable_repeats(repeats, plan.fit_s, candidates) if repeats > 1 else (1, None)
+        if repeats > 1:
+            repeats, repeat_note = affordable_repeats(repeats, plan.fit_s - (repeats - 1) * reread_s, candidates)
+        else:
+            repeat_note = None
         if executor == "ray":
             results, models = fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
                                           data_parallel)
         else:
             params = {name: {**prepared.params.get(name, {}), **params.get(name, {})} for name in candidates}
-            fold = replace(plan, fit_s=plan.fit_s / repeats)
+            fold = replace(plan, fit_s=(plan.fit_s - (repeats - 1) * reread_s) / repeats)
             if repeats > 1:
                 reporter.stage(f"Split 1 of {repeats}")
-            with _embedding_cache(kind):
+            with _embedding_cache(kind):  # the repeated splits embed the same texts again: computed once
                 results, models = fit_candidates(candidates, task, roles, seed, fold, *data, reporter, params,
                                                  data_parallel, prepared.roles)
-            cut = [r.display_name for r in results if still_improving(r)]
-            if repeats > 1 and cut and profile.n_rows >= SMALL_TABLE_ROWS:
-                # Split 1 shows the repeats are not affordable: one split, refitted with all the time that is left.
-                repeat_note = (f"One split, not {repeats}: on split 1, with a {repeats}th of the fitting time, "
-                               f"{', '.join(cut)} stopped on the clock while still improving. A larger --time-budget "
-                               "allows repeated splits.")
-                repeats = 1
-                left = replace(plan, fit_s=fit_started + plan.fit_s - time.perf_counter())
-                results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
-                                                 data_parallel, prepared.roles)
-            elif repeats > 1:
-                extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
-                                      frame, X, y, split_labels, time_column, group_column, positive_label, reporter,
-                                      params, prepared.roles)
+                cut = [r.display_name for r in results if still_improving(r)]
+                if repeats > 1 and cut and (profile.n_rows >= SMALL_TABLE_ROWS or kind != "table"):
+                    # Split 1 shows the repeats are not affordable: one split, refitted with all the time that is left.
+                    repeat_note = (f"One split, not {repeats}: on split 1, with a {repeats}th of the fitting time, "
+                                   f"{', '.join(cut)} stopped on the clock while still improving. A larger "
+                                   "--time-budget allows repeated splits.")
+                    repeats = 1
+                    left = replace(plan, fit_s=fit_started + plan.fit_s - time.perf_counter())
+                    results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
+                                                     data_parallel, prepared.roles)
+                elif repeats > 1:
+                    extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
+                                          frame, X, y, split_labels, time_column, group_column, positive_label,
+                                          reporter, params, prepared.roles, test_rows=len(split.test),
+                                          reread_s=reread_s)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate

@@ -1,0 +1,30 @@
+"""Repeated splits for images, text and series, as for tables: every candidate scored on each split."""
+
+import numpy as np
+import pytest
+
+import depthgauge
+from depthgauge.data import samples
+
+
+@pytest.mark.parametrize("kind", ["image", "text", "series"])
+def test_images_text_and_series_are_judged_over_repeated_splits(tmp_path, kind):
+    if kind == "image":
+        images, labels = samples.digits(600)
+        data = tmp_path / "digits.npz"
+        np.savez(data, images=images, labels=labels)
+        options = dict(candidates=("dummy", "pixels_linear"))
+    elif kind == "text":
+        data, options = samples.docstring_topics(), dict(target="topic", candidates=("dummy", "tfidf"))
+    else:
+        data = samples.daily_demand(400)
+        options = dict(target="demand", kind="series", time_column="date")
+    result = depthgauge.assess(data, home=tmp_path / "ws", time_budget="45s", repeats=3, resamples=200, **options)
+    assert result.options["kind"] == kind
+    assert result.split["repeats"] == 3, result.split["repeats_note"]
+    for c in result.candidates:
+        if c.ok:
+            assert len(c.split_scores) == 3 and None not in c.split_scores, c.name
+            assert c.quality[result.verdict.primary_metric].value == pytest.approx(np.mean(c.split_scores))
+    trained = [c for c in result.candidates if c.ok and c.family != "dummy"]
+    assert any(len({round(s, 6) for s in c.split_scores}) > 1 for c in trained)  # the splits really differ
