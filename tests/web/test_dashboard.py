@@ -62,7 +62,9 @@ def test_the_report_puts_the_summary_first_and_shows_the_evidence(dashboard, pag
     with page.expect_navigation():
         page.get_by_role("link", name="HTML report").first.click()
     lines = page.locator("#summary li").all_inner_texts()
-    assert len(lines) == 3 and lines[0].startswith("Use ") and "to own" in lines[1] and "by your value matrix" in lines[1]
+    assert len(lines) == 3 and lines[0].startswith("Use ") and "against no model" in lines[1] and "cost" in lines[1]
+    for section in ("#assumed", "#economics"):  # what the money assumed; break-even and value against no model
+        assert page.locator(section).first.is_visible(), section
     headings = page.locator("h2, h3").all_inner_texts()
     assert headings[0] == "In short" and headings.index("In short") < headings.index("Verdict")
     for section in ("#leaderboard", "#importance", "#cost", "#legend", "[id^=confusion-]"):
