@@ -158,6 +158,12 @@ def summary(name: str, kind: str, wall: float, budget_s: float, out: dict) -> di
             "wall_s": round(wall, 1), "wall_over_budget": round(wall / budget_s, 3), "metric": metric,
             "call": verdict["call"], "recommended": verdict["recommended"], "headline": verdict["headline"],
             "deep_stopped_on_clock": deep_cut, "suggested_budget_s": verdict.get("suggested_budget_s"),
+            "splits": out["split"].get("repeats"), "repeats_note": out["split"].get("repeats_note"),
+            "stability": verdict.get("stability"),
+            "columns_used": [c["name"] for c in out["profile"].get("columns", [])
+                             if c["role"] not in ("target", "identifier", "dropped", "time", "group")],
+            "columns_not_used": {c["name"]: c["note"] for c in out["profile"].get("columns", [])
+                                 if c["role"] in ("identifier", "dropped")},
             "in_short": verdict.get("summary"), "break_even": verdict.get("break_even"),
             "holds_at": verdict.get("holds_at"), "no_model": verdict.get("no_model"),
             "dominant": [d["message"] for d in verdict.get("dominant") or []],
