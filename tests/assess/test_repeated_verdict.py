@@ -58,7 +58,9 @@ def test_an_unclear_difference_is_inconclusive_and_says_what_would_decide_it():
     cands = _pair(0, 0.01, spread=0.012)
     verdict = decide_verdict("binary", "roc_auc", cands, False, 100.0, 200, 0)
     assert verdict.call == "inconclusive" and not verdict.deep_recommended
-    assert "as many rows" in verdict.to_decide and verdict.to_decide in verdict.headline
+    # about 100× the rows would be needed: no advice a team can act on, so it names the --min-effect that decides
+    assert "close to the margin" in verdict.to_decide and "--min-effect" in verdict.to_decide
+    assert verdict.to_decide in verdict.headline
     assert verdict.stability is not None and "Caution" in verdict.headline  # splits disagree
 
 
@@ -134,7 +136,12 @@ def test_a_margin_of_almost_nothing_never_asks_for_absurd_amounts_of_data():
     verdict = decide_verdict("binary", "roc_auc", cands, False, 100.0, 200, 0,
                              Circumstances(None, None, test_train_ratio=0.2, min_effect=1e-9))
     assert verdict.call == "inconclusive"
-    assert "Even 1,000× as many rows would likely not decide it" in verdict.to_decide
+    assert "close to the margin" in verdict.to_decide and "as many rows (" not in verdict.to_decide
+    called = float(verdict.to_decide.split("--min-effect ")[1].split(" ")[0])
+    assert called >= max(abs(verdict.deep_vs_simple.low), abs(verdict.deep_vs_simple.high))
+    again = decide_verdict("binary", "roc_auc", cands, False, 100.0, 200, 0,
+                           Circumstances(None, None, test_train_ratio=0.2, min_effect=called))
+    assert again.call == "equivalent"  # the --min-effect it names makes the call it says
     assert "e+" not in verdict.headline  # no number in scientific notation
 
 

@@ -103,7 +103,7 @@ TOO_GOOD = {"roc_auc": 0.99, "r2": 0.99}  # test scores that real data almost ne
 
 
 STABLE = 0.8  # below this share of agreeing splits the headline warns that the answer depends on the split
-MAX_MORE_ROWS = 1000  # beyond this many times the data, "more data would decide it" is no advice a team can act on
+MAX_MORE_ROWS = 20  # beyond this many times the data, "more data would decide it" is no advice a team can act on
 DEFAULT_EFFECT = 0.01  # of the best simple model's score: the default smallest difference worth acting on
 
 
@@ -190,22 +190,41 @@ def compare(task: str, metric: str, deep: CandidateResult, simple: CandidateResu
             "method": f"a paired bootstrap ({resamples} resamples) over one split's test rows"}
 
 
-def _what_would_decide(delta: Interval, margin: float, data: dict, n_test: int) -> str:
-    """Say how many more splits or rows would likely turn an inconclusive interval into a call."""
+def _what_would_decide(delta: Interval, margin: float, data: dict, n_test: int, metric: str = "roc_auc") -> str:
+    """Say what would likely turn an inconclusive interval into a call: more rows or splits when a team could get
+    them (at most 20× the rows), else that the difference is close to the margin and which --min-effect decides it."""
     half = (delta.high - delta.low) / 2
     needed = abs(abs(delta.value) - margin)  # the half-width at which the interval clears or fits the margin
-    if needed < 1e-12 or half <= 0:
-        return "The difference sits on the margin itself; no affordable amount of data would likely decide it."
-    factor = math.ceil((half / needed) ** 2 * 10) / 10  # an interval narrows as 1/sqrt(rows)
+    factor = math.ceil((half / needed) ** 2 * 10) / 10 if needed >= 1e-12 and half > 0 else math.inf
     if factor > MAX_MORE_ROWS:
-        return (f"Even {MAX_MORE_ROWS:,}× as many rows would likely not decide it: the difference is too close to "
-                "the margin, so in practice the two serve alike here.")
+        return _margin_advice(delta, margin, metric)
     text = f"About {factor:g}× as many rows ({math.ceil(factor * n_test):,} test rows) would likely decide it"
     if data["splits"]:
         k = splits_to_decide(data["spread"], needed, data["test_train_ratio"])
         text += (f"; so would {k} splits (--repeats {k})" if k and k > data["splits"] else
                  "; more splits alone would not (their training rows overlap)")
     return text + "."
+
+
+def _margin_advice(delta: Interval, margin: float, metric: str) -> str:
+    """What to say when no amount of data a team could collect would settle it: the difference is near the margin,
+    so the call rests on what difference is worth acting on."""
+    wide = max(abs(delta.low), abs(delta.high))
+    text = (f"The difference is close to the margin of {_amount(metric, margin)}, so more data would hardly settle "
+            f"it (it would take over {MAX_MORE_ROWS}× the rows): in practice the two serve alike. "
+            f"--min-effect {_flag_number(metric, wide)} (a difference you would ignore) would call them equivalent")
+    if delta.low > 0:
+        text += f"; --min-effect under {_flag_number(metric, delta.low)} would call deep learning better"
+    elif delta.high < 0:
+        text += f"; --min-effect under {_flag_number(metric, -delta.high)} would call it worse"
+    return text + ". With --value, the margin is what a point is worth to you."
+
+
+def _flag_number(metric: str, x: float) -> str:
+    """A margin as --min-effect takes it (in the metric's own units), rounded up so it clears."""
+    digits = 4 if metric in _BOUNDED else 3
+    step = 10 ** -digits
+    return f"{math.ceil(abs(x) / step) * step:.{digits}f}".rstrip("0").rstrip(".")
 
 
 def still_improving(candidate: CandidateResult) -> bool:
@@ -381,7 +400,7 @@ def _decide(task: str, metric: str, candidates: list[CandidateResult], value_giv
                     + (f" Its learning curve suggests a budget of about {_minutes(suggested)}: {rerun}" if rerun else ""))
         recommended = simple.name
     elif call == "inconclusive":
-        to_decide = _what_would_decide(delta, margin, comparison_data, len(simple.outcome.y))
+        to_decide = _what_would_decide(delta, margin, comparison_data, len(simple.outcome.y), metric)
         call_reasons.append(to_decide)
         headline = (f"Inconclusive: the difference may or may not matter. {comparison}; the interval is neither "
                     f"wholly beyond nor wholly within ±{margin_text}.{splits_text} {to_decide} Until then use "
