@@ -185,3 +185,14 @@ def test_a_saving_in_review_labour_smaller_than_its_sampling_error_does_not_pick
     assert 1000.0 - review_error(deep, simple) < 100.0  # 6 rows net of 54 that differ: within the sampling error
     verdict = decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0)
     assert verdict.call == "equivalent" and verdict.recommended == "lightgbm", verdict.headline
+
+
+def test_more_rows_are_suggested_only_while_a_team_could_collect_them():
+    from depthgauge.assessment.quality import Interval
+    from depthgauge.assessment.verdict import _what_would_decide
+
+    no_splits = {"splits": 0}
+    near = _what_would_decide(Interval(0.02, -0.005, 0.045), 0.01, no_splits, 1000)
+    assert near.startswith("About 6.3× as many rows (6,300 test rows) would likely decide it")
+    far = _what_would_decide(Interval(0.011, -0.02, 0.042), 0.01, no_splits, 1000)
+    assert "close to the margin" in far and "--min-effect 0.042" in far and "× as many rows" not in far
