@@ -196,3 +196,37 @@ def test_more_rows_are_suggested_only_while_a_team_could_collect_them():
     assert near.startswith("About 6.3× as many rows (6,300 test rows) would likely decide it")
     far = _what_would_decide(Interval(0.011, -0.02, 0.042), 0.01, no_splits, 1000)
     assert "close to the margin" in far and "--min-effect 0.042" in far and "× as many rows" not in far
+
+
+def test_an_inconclusive_call_gets_more_splits_until_it_is_settled_and_no_longer():
+    import time
+
+    from depthgauge.assessment.repeats import settle_with_more_splits
+
+    rng = np.random.default_rng(4)
+    difficulty = 0.85 + rng.normal(0, 0.01, 40)
+    gain = 0.012 + rng.normal(0, 0.008, 40)  # deep learning better by about the margin's size, noisily
+    simple = _with_splits(candidate("lightgbm", False, 0.3, 1e5), difficulty[:3])
+    deep = _with_splits(candidate("mlp", True, 0.3, 1e5), difficulty[:3] + gain[:3])
+
+    def decide():
+        return decide_verdict("binary", "roc_auc", [simple, deep], False, 100.0, 200, 0,
+                              Circumstances(None, None, test_train_ratio=0.2, min_effect=0.004))
+
+    asked = []
+
+    def one_more_split(index):  # what training and scoring split `index` would give each candidate
+        asked.append(index)
+        return {"lightgbm": [float(difficulty[index])], "mlp": [float(difficulty[index] + gain[index])]}
+
+    assert decide().call == "inconclusive"
+    verdict, added = settle_with_more_splits([simple, deep], "roc_auc", 0.2, decide, one_more_split, 0.01,
+                                             time.perf_counter() + 60, 3, 20)
+    assert verdict.call == "deep_better" and added == len(asked) and asked == list(range(3, 3 + added))
+    assert len(deep.split_scores) == 3 + added
+    assert deep.quality["roc_auc"].value == pytest.approx(np.mean(deep.split_scores))  # one set of numbers
+    simple.split_scores, deep.split_scores = simple.split_scores[:-1], deep.split_scores[:-1]
+    assert decide().call == "inconclusive"  # it stopped at the first split that settled the call
+    late, none_added = settle_with_more_splits([simple, deep], "roc_auc", 0.2, decide, one_more_split, 5.0,
+                                               time.perf_counter() + 1, 3 + added - 1, 20)
+    assert none_added == 0 and late.call == "inconclusive"  # no split fits before the deadline: none is started

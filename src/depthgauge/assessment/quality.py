@@ -264,7 +264,7 @@ def score_over_splits(result, metric: str, test_train_ratio: float) -> None:
     scores = [s for s in result.split_scores or [] if s is not None]
     if len(scores) < 2 or metric not in result.quality:
         return
-    result.params["split_1"] = {metric: result.quality[metric].as_dict()}
+    result.params.setdefault("split_1", {metric: result.quality[metric].as_dict()})  # kept from the first call
     interval = corrected_resampled_interval(scores, test_train_ratio)
     bounded = metric in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "balanced_accuracy")
     low, high = (max(interval.low, 0.0), min(interval.high, 1.0)) if bounded else (interval.low, interval.high)

@@ -58,16 +58,16 @@ class _Quiet(Reporter):
 
 def score_repeats(candidates, task, metric, roles, seed, repeats: int, deadline: float, frame, X, y, y_split,
                   time_column, group_column, positive_label, reporter: Reporter, params=None,
-                  family_roles=None, test_rows: int | None = None,
-                  reread_s: float = 0.0) -> dict[str, list[float | None]]:
-    """Train and score every candidate on splits 1..repeats-1; return each candidate's primary-metric scores.
+                  family_roles=None, test_rows: int | None = None, reread_s: float = 0.0,
+                  first: int = 1) -> dict[str, list[float | None]]:
+    """Train and score every candidate on splits first..repeats-1; return each candidate's primary-metric scores.
 
     `test_rows`: score at most this many test rows a split (split 1's count, where text encoders made it a
     sample); `reread_s`: seconds a split's scoring takes beyond fitting (text encoders reading the test rows).
     """
     scores: dict[str, list[float | None]] = {name: [] for name in candidates}
     ones = None
-    for index in range(1, repeats):
+    for index in range(first, repeats):
         split = repeated_split(frame, y_split, task, seed, index, time_column, group_column)
         if test_rows is not None and len(split.test) > test_rows:
             split.subsample_test(test_rows, seed + index)
@@ -86,3 +86,22 @@ def score_repeats(candidates, task, metric, roles, seed, repeats: int, deadline:
             outcome = outcome_of(models[result.name][0], task, X_test, y_test, positive_label)
             scores[result.name].append(float(quality.weighted_metrics(task, outcome, ones, only=metric)[metric][0]))
     return scores
+
+
+def settle_with_more_splits(results, metric: str, test_train_ratio: float, decide, one_more_split, split_s: float,
+                            deadline: float, done: int, most: int):
+    """Return the verdict and how many splits were added: while the call is inconclusive for lack of evidence (not
+    because a model was cut), and another split of `split_s` seconds ends before `deadline`, one more split is
+    trained and scored (`one_more_split(index)` gives each candidate's score) and the call is made again. It stops
+    as soon as the call is settled, so the budget is spent only where it can change the call."""
+    verdict, added = decide(), 0
+    while (verdict.call == "inconclusive" and verdict.suggested_budget_s is None and done + added < most
+           and time.perf_counter() + split_s < deadline):
+        scores = one_more_split(done + added)
+        for result in results:
+            if result.split_scores is not None and result.name in scores:
+                result.split_scores.append(scores[result.name][0])
+                quality.score_over_splits(result, metric, test_train_ratio)
+        added += 1
+        verdict = decide()
+    return verdict, added

@@ -23,6 +23,7 @@ from depthgauge.assessment.importance import dominant_column, permutation_import
 from depthgauge.assessment.operations import THROUGHPUT_BATCH
 from depthgauge.assessment.options import (
     DEFAULT_VOLUME,
+    MAX_REPEATS,
     DataOptions,
     DecisionOptions,
     RunOptions,
@@ -32,7 +33,7 @@ from depthgauge.assessment.options import (
 from depthgauge.assessment.persist import store_assessment
 from depthgauge.assessment.plan import IMPORTANCE_SHARE, MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assessment.progress import Reporter
-from depthgauge.assessment.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats
+from depthgauge.assessment.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats, settle_with_more_splits
 from depthgauge.assessment.results import Assessment
 from depthgauge.assessment.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
@@ -55,7 +56,8 @@ from depthgauge.zoo.model import TABLE_ROLES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
-REPEATED_KINDS = ("table", "text", "image", "series")  # graphs are one transductive split: no repeats
+REPEATED_KINDS = ("table", "text", "image", "series")
+SETTLE_RESERVE, SETTLE_RESERVE_S = 0.03, 5.0  # of the budget, kept for the report and the registry after more splits  # graphs are one transductive split: no repeats
 MAX_CALIBRATION_ROWS = 2000  # validation rows each classifier is calibrated on: enough for isotonic, cheap to read
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
 ENCODER_SHARE = 0.3  # of the budget, at most, for the text encoders to read the test rows
@@ -249,7 +251,7 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         repeats = run.repeats if repeatable else 1
         # each repeated split's test rows are read again by the text encoders: that time comes out of the fitting time
         reread_s = max(predict_s - ENCODER_SAVE_S, 0.0) if kind == "text" else 0.0
-        fit_started = time.perf_counter()
+        fit_started, split_s = time.perf_counter(), None
         if repeats > 1:
             repeats, repeat_note = affordable_repeats(repeats, plan.fit_s - (repeats - 1) * reread_s, candidates)
         else:
@@ -276,10 +278,12 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                     results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
                                                      data_parallel, prepared.roles)
                 elif repeats > 1:
+                    repeats_started = time.perf_counter()
                     extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
                                           frame, X, y, split_labels, time_column, group_column, positive_label,
                                           reporter, params, prepared.roles, test_rows=len(split.test),
                                           reread_s=reread_s)
+                    split_s = (time.perf_counter() - repeats_started) / (repeats - 1)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate
@@ -319,8 +323,27 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
             circumstances = replace(circumstances, test_train_ratio=len(split.test) / len(split.train),
                                     min_effect=decision.min_effect, monthly_volume=monthly_volume, terms=terms,
                                     volume_assumed=decision.volume == DEFAULT_VOLUME)
-            verdict = decide_verdict(scored, metric, results, matrix is not None, decision.max_extra_cost,
-                                     plan.resamples, seed, circumstances)
+            def decide():
+                return decide_verdict(scored, metric, results, matrix is not None, decision.max_extra_cost,
+                                      plan.resamples, seed, circumstances)
+
+            if repeats > 1 and split_s is not None and kind != "text":  # text: each split re-embeds every text
+                def one_more_split(index: int) -> dict:
+                    reporter.stage(f"Split {index + 1}: one more, to settle an inconclusive call")
+                    return score_repeats(candidates, scored, metric, roles, seed, index + 1,
+                                         time.perf_counter() + split_s, frame, X, y, split_labels, time_column,
+                                         group_column, positive_label, reporter, params, prepared.roles,
+                                         test_rows=len(split.test), reread_s=reread_s, first=index)
+
+                verdict, added = settle_with_more_splits(
+                    results, metric, len(split.test) / len(split.train), decide, one_more_split, split_s,
+                    started + budget_s - max(SETTLE_RESERVE_S, SETTLE_RESERVE * budget_s), repeats, MAX_REPEATS)
+                if added:
+                    repeat_note = (f"{repeats} splits left the call inconclusive, so {added} more were run with the "
+                                   "time left in the budget.")
+                    repeats += added
+            else:
+                verdict = decide()
         else:
             verdict = unlabelled_anomaly_verdict(results, decision.max_extra_cost)
         verdict.dominant = _weighed_dominant(verdict, dominant)
