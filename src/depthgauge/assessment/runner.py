@@ -56,8 +56,8 @@ from depthgauge.zoo.model import TABLE_ROLES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
-REPEATED_KINDS = ("table", "text", "image", "series")
-SETTLE_RESERVE, SETTLE_RESERVE_S = 0.03, 5.0  # of the budget, kept for the report and the registry after more splits  # graphs are one transductive split: no repeats
+REPEATED_KINDS = ("table", "text", "image", "series")  # graphs are one transductive split: no repeats
+SETTLE_RESERVE, SETTLE_RESERVE_S = 0.03, 5.0  # of the budget, kept for the report and the registry after more splits
 MAX_CALIBRATION_ROWS = 2000  # validation rows each classifier is calibrated on: enough for isotonic, cheap to read
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
 ENCODER_SHARE = 0.3  # of the budget, at most, for the text encoders to read the test rows
