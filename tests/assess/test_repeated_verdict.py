@@ -111,9 +111,10 @@ def test_repeats_are_cut_to_what_the_fitting_time_affords_and_say_why():
 def test_an_assessment_scores_every_candidate_on_each_split_and_reports_them(tmp_path):
     result = depthgauge.assess(churn_table(800, 6, seed=3), target="churned", time_budget="30s", repeats=3,
                                candidates=("dummy", "linear", "mlp"), home=tmp_path / "ws", resamples=200)
-    assert result.split["repeats"] == 3 and result.split["repeats_note"] is None
+    k = result.split["repeats"]  # 3, and more when the call was inconclusive and time was left
+    assert k == 3 and result.split["repeats_note"] is None or k > 3 and "more were run" in result.split["repeats_note"]
     for c in result.candidates:
-        assert len(c.split_scores) == 3 and None not in c.split_scores, c.name
+        assert len(c.split_scores) == k and None not in c.split_scores, c.name
         assert c.split_scores[0] == c.params["split_1"]["roc_auc"]["value"]  # split 1 is the one measured in full
         shown = c.quality["roc_auc"]  # one set of numbers: the mean over the splits, inside its own interval
         assert shown.value == pytest.approx(np.mean(c.split_scores)) and shown.low <= shown.value <= shown.high
@@ -121,12 +122,12 @@ def test_an_assessment_scores_every_candidate_on_each_split_and_reports_them(tmp
     assert len({round(s, 6) for s in result.candidates[1].split_scores}) > 1  # the splits really differ
     verdict = result.verdict
     assert verdict.interval_method.startswith("the corrected resampled t-test")
-    assert len(verdict.split_differences) == 3 and sum(verdict.splits_won.values()) == 3
+    assert len(verdict.split_differences) == k and sum(verdict.splits_won.values()) == k
     assert 0.0 <= verdict.stability <= 1.0
     html = result.report_path.read_text()
     assert "Repeated splits" in html and f"{result.candidates[1].split_scores[2]:.4f}" in html
     data = result.to_dict()
-    assert data["verdict"]["stability"] == verdict.stability and len(data["candidates"][2]["split_scores"]) == 3
+    assert data["verdict"]["stability"] == verdict.stability and len(data["candidates"][2]["split_scores"]) == k
 
 
 def test_a_margin_of_almost_nothing_never_asks_for_absurd_amounts_of_data():

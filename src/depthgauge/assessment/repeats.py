@@ -91,13 +91,16 @@ def score_repeats(candidates, task, metric, roles, seed, repeats: int, deadline:
 def settle_with_more_splits(results, metric: str, test_train_ratio: float, decide, one_more_split, split_s: float,
                             deadline: float, done: int, most: int):
     """Return the verdict and how many splits were added: while the call is inconclusive for lack of evidence (not
-    because a model was cut), and another split of `split_s` seconds ends before `deadline`, one more split is
+    because a model was cut), and another split of `split_s` seconds (the share each earlier split was given) ends
+    before `deadline`, one more split is
     trained and scored (`one_more_split(index)` gives each candidate's score) and the call is made again. It stops
     as soon as the call is settled, so the budget is spent only where it can change the call."""
     verdict, added = decide(), 0
-    while (verdict.call == "inconclusive" and verdict.suggested_budget_s is None and done + added < most
+    while (verdict.call == "inconclusive" and verdict.to_decide is not None and done + added < most
            and time.perf_counter() + split_s < deadline):
         scores = one_more_split(done + added)
+        if any(scores.get(name, [None])[0] is None for name in (verdict.best_simple, verdict.deep)):
+            break  # the split could not train the two the call compares: more of them would not help
         for result in results:
             if result.split_scores is not None and result.name in scores:
                 result.split_scores.append(scores[result.name][0])

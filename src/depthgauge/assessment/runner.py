@@ -252,10 +252,14 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         # each repeated split's test rows are read again by the text encoders: that time comes out of the fitting time
         reread_s = max(predict_s - ENCODER_SAVE_S, 0.0) if kind == "text" else 0.0
         fit_started, split_s = time.perf_counter(), None
-        if repeats > 1:
+        repeat_note = None
+        if repeats > 1 and (repeats - 1) * reread_s > plan.fit_s / 2:
+            repeat_note = (f"1 split, not {repeats}: the text encoders would read each further split's "
+                           f"{len(split.test):,} test rows again (about {reread_s:.0f}s a split), more than half the "
+                           f"{plan.fit_s:.0f}s of fitting time. A larger --time-budget allows repeated splits.")
+            repeats = 1
+        elif repeats > 1:
             repeats, repeat_note = affordable_repeats(repeats, plan.fit_s - (repeats - 1) * reread_s, candidates)
-        else:
-            repeat_note = None
         if executor == "ray":
             results, models = fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
                                           data_parallel)
@@ -278,12 +282,11 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                     results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
                                                      data_parallel, prepared.roles)
                 elif repeats > 1:
-                    repeats_started = time.perf_counter()
+                    split_s = fold.fit_s + reread_s  # what each split is given: an added split gets the same
                     extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
                                           frame, X, y, split_labels, time_column, group_column, positive_label,
                                           reporter, params, prepared.roles, test_rows=len(split.test),
                                           reread_s=reread_s)
-                    split_s = (time.perf_counter() - repeats_started) / (repeats - 1)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate
