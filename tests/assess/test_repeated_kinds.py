@@ -1,4 +1,4 @@
-"""Repeated splits for images, text and series, as for tables: every candidate scored on each split."""
+"""Repeated splits for images and series, as for tables: every candidate scored on each split."""
 
 import numpy as np
 import pytest
@@ -7,19 +7,17 @@ import depthgauge
 from depthgauge.data import samples
 
 
-@pytest.mark.parametrize("kind", ["image", "text", "series"])
-def test_images_text_and_series_are_judged_over_repeated_splits(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["image", "series"])
+def test_images_and_series_are_judged_over_repeated_splits(tmp_path, kind):
     if kind == "image":
         images, labels = samples.digits(600)
         data = tmp_path / "digits.npz"
         np.savez(data, images=images, labels=labels)
-        options = dict(candidates=("dummy", "pixels_linear"))
-    elif kind == "text":
-        data, options = samples.docstring_topics(), dict(target="topic", candidates=("dummy", "tfidf"))
+        options = dict(candidates=("dummy", "pixels_linear"), time_budget="90s")  # no solver cut on a busy machine
     else:
         data = samples.daily_demand(400)
-        options = dict(target="demand", kind="series", time_column="date")
-    result = depthgauge.assess(data, home=tmp_path / "ws", time_budget="45s", repeats=3, resamples=200, **options)
+        options = dict(target="demand", kind="series", time_column="date", time_budget="45s")
+    result = depthgauge.assess(data, home=tmp_path / "ws", repeats=3, resamples=200, **options)
     assert result.options["kind"] == kind
     k = result.split["repeats"]
     assert k >= 3, result.split["repeats_note"]

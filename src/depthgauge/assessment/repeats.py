@@ -58,20 +58,13 @@ class _Quiet(Reporter):
 
 def score_repeats(candidates, task, metric, roles, seed, repeats: int, deadline: float, frame, X, y, y_split,
                   time_column, group_column, positive_label, reporter: Reporter, params=None,
-                  family_roles=None, test_rows: int | None = None, reread_s: float = 0.0,
-                  first: int = 1) -> dict[str, list[float | None]]:
-    """Train and score every candidate on splits first..repeats-1; return each candidate's primary-metric scores.
-
-    `test_rows`: score at most this many test rows a split (split 1's count, where text encoders made it a
-    sample); `reread_s`: seconds a split's scoring takes beyond fitting (text encoders reading the test rows).
-    """
+                  family_roles=None, first: int = 1) -> dict[str, list[float | None]]:
+    """Train and score every candidate on splits first..repeats-1; return each candidate's primary-metric scores."""
     scores: dict[str, list[float | None]] = {name: [] for name in candidates}
     ones = None
     for index in range(first, repeats):
         split = repeated_split(frame, y_split, task, seed, index, time_column, group_column)
-        if test_rows is not None and len(split.test) > test_rows:
-            split.subsample_test(test_rows, seed + index)
-        fit_s = max((deadline - time.perf_counter()) / (repeats - index) - reread_s, 0.0)
+        fit_s = (deadline - time.perf_counter()) / (repeats - index)
         plan = BudgetPlan(fit_s, 0, 0.0, 0.0)
         results, models = fit_candidates(
             candidates, task, roles, seed + index, plan, X.iloc[split.train], y[split.train],

@@ -56,7 +56,9 @@ from depthgauge.zoo.model import TABLE_ROLES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
-REPEATED_KINDS = ("table", "text", "image", "series")  # graphs are one transductive split: no repeats
+# Graphs are one transductive split. Text is one split too: on 2 cores a small set's repeats overran the budget by
+# 20% (each split fits the encoders again), and a large one's (40,000 texts) were never affordable.
+REPEATED_KINDS = ("table", "image", "series")
 SETTLE_RESERVE, SETTLE_RESERVE_S = 0.03, 5.0  # of the budget, kept for the report and the registry after more splits
 MAX_CALIBRATION_ROWS = 2000  # validation rows each classifier is calibrated on: enough for isotonic, cheap to read
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
@@ -249,26 +251,17 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         data_parallel = {"workers": workers, "address": ray_address} if workers > 1 else None
         repeatable = labelled and kind in REPEATED_KINDS and executor == "local" and not tune and workers == 1
         repeats = run.repeats if repeatable else 1
-        # each repeated split's test rows are read again by the text encoders: that time comes out of the fitting time
-        reread_s = max(predict_s - ENCODER_SAVE_S, 0.0) if kind == "text" else 0.0
         fit_started, split_s = time.perf_counter(), None
-        repeat_note = None
-        if repeats > 1 and (repeats - 1) * reread_s > plan.fit_s / 2:
-            repeat_note = (f"1 split, not {repeats}: the text encoders would read each further split's "
-                           f"{len(split.test):,} test rows again (about {reread_s:.0f}s a split), more than half the "
-                           f"{plan.fit_s:.0f}s of fitting time. A larger --time-budget allows repeated splits.")
-            repeats = 1
-        elif repeats > 1:
-            repeats, repeat_note = affordable_repeats(repeats, plan.fit_s - (repeats - 1) * reread_s, candidates)
+        repeats, repeat_note = affordable_repeats(repeats, plan.fit_s, candidates) if repeats > 1 else (1, None)
         if executor == "ray":
             results, models = fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
                                           data_parallel)
         else:
             params = {name: {**prepared.params.get(name, {}), **params.get(name, {})} for name in candidates}
-            fold = replace(plan, fit_s=(plan.fit_s - (repeats - 1) * reread_s) / repeats)
+            fold = replace(plan, fit_s=plan.fit_s / repeats)
             if repeats > 1:
                 reporter.stage(f"Split 1 of {repeats}")
-            with _embedding_cache(kind):  # the repeated splits embed the same texts again: computed once
+            with _embedding_cache(kind):
                 results, models = fit_candidates(candidates, task, roles, seed, fold, *data, reporter, params,
                                                  data_parallel, prepared.roles)
                 cut = [r.display_name for r in results if still_improving(r)]
@@ -282,11 +275,10 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                     results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
                                                      data_parallel, prepared.roles)
                 elif repeats > 1:
-                    split_s = fold.fit_s + reread_s  # what each split is given: an added split gets the same
+                    split_s = fold.fit_s  # what each split is given: an added split gets the same
                     extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
                                           frame, X, y, split_labels, time_column, group_column, positive_label,
-                                          reporter, params, prepared.roles, test_rows=len(split.test),
-                                          reread_s=reread_s)
+                                          reporter, params, prepared.roles)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate
@@ -330,13 +322,13 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                 return decide_verdict(scored, metric, results, matrix is not None, decision.max_extra_cost,
                                       plan.resamples, seed, circumstances)
 
-            if repeats > 1 and split_s is not None and kind != "text":  # text: each split re-embeds every text
+            if split_s is not None:
                 def one_more_split(index: int) -> dict:
                     reporter.stage(f"Split {index + 1}: one more, to settle an inconclusive call")
                     return score_repeats(candidates, scored, metric, roles, seed, index + 1,
                                          time.perf_counter() + split_s, frame, X, y, split_labels, time_column,
                                          group_column, positive_label, reporter, params, prepared.roles,
-                                         test_rows=len(split.test), reread_s=reread_s, first=index)
+                                         first=index)
 
                 verdict, added = settle_with_more_splits(
                     results, metric, len(split.test) / len(split.train), decide, one_more_split, split_s,
