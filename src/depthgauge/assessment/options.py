@@ -169,23 +169,20 @@ class DecisionOptions:
     def assumed(self, terms) -> list[dict]:
         """Return every default that enters a money figure and was not given, each with the flag that changes it."""
         defaults = {f.name: f.default for f in fields(self)}
-        out = []
+        stated = {  # field: (assumption, value as said, flag)
+            "volume": ("monthly volume", f"{terms.monthly_volume:,} predictions a month"),
+            "instance": ("instance", f"{terms.instance.name} at ${terms.instance.price_per_hour_usd:g} an hour"),
+            "peak_factor": ("peak factor", f"the busiest hour runs at {self.peak_factor:g}× the average rate"),
+            "utilisation": ("utilisation", f"instances planned at {self.utilisation:.0%} of measured throughput"),
+            "min_instances": ("always on", f"at least {self.min_instances} instance(s) running"),
+            "retrain_every": ("retraining", self.retrain_every),
+        }
+        out = [{"assumption": what, "value": value, "flag": "--" + name.replace("_", "-")}
+               for name, (what, value) in stated.items() if getattr(self, name) == defaults[name]]
 
         def add(what: str, value: str, flag: str):
             out.append({"assumption": what, "value": value, "flag": flag})
 
-        if self.volume == defaults["volume"]:
-            add("monthly volume", f"{terms.monthly_volume:,} predictions a month", "--volume")
-        if self.instance == defaults["instance"]:
-            add("instance", f"{terms.instance.name} at ${terms.instance.price_per_hour_usd:g} an hour", "--instance")
-        if self.peak_factor == defaults["peak_factor"]:
-            add("peak factor", f"the busiest hour runs at {self.peak_factor:g}× the average rate", "--peak-factor")
-        if self.utilisation == defaults["utilisation"]:
-            add("utilisation", f"instances planned at {self.utilisation:.0%} of measured throughput", "--utilisation")
-        if self.min_instances == defaults["min_instances"]:
-            add("always on", f"at least {self.min_instances} instance(s) running", "--min-instances")
-        if self.retrain_every == defaults["retrain_every"]:
-            add("retraining", f"{self.retrain_every}", "--retrain-every")
         if not self.review_priced:
             add("human review", f"not priced; the share under {DEFAULT_REVIEW_THRESHOLD:g} calibrated confidence is "
                                 "shown", "--review-threshold or --review-cost")

@@ -48,6 +48,29 @@ def docstring_topics(min_words: int = 5) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["text", "topic"])
 
 
+def _public_callables(packages: tuple[str, ...]):
+    """Yield (package, attribute name, object) for every public callable defined in the installed `packages`."""
+    import importlib
+    import pkgutil
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for package in packages:
+            root = importlib.import_module(package)
+            names = [package] + [m.name for m in pkgutil.walk_packages(root.__path__, package + ".")
+                                 if ".tests" not in m.name and "._" not in m.name]
+            for name in names:
+                try:
+                    module = importlib.import_module(name)
+                except Exception:  # optional dependencies of a submodule are not installed  # noqa: S112
+                    continue
+                for attr in dir(module):
+                    obj = getattr(module, attr, None) if not attr.startswith("_") else None
+                    if callable(obj) and str(getattr(obj, "__module__", "") or "").startswith(package):
+                        yield package, attr, obj
+
+
 def package_sentences(n: int = 40_000, seed: int = 0,
                       packages: tuple[str, ...] = ("numpy", "scipy", "pandas", "sklearn")) -> pd.DataFrame:
     """Return `n` short texts, each two sentences from the docstrings of one installed package, and that package.
@@ -56,32 +79,15 @@ def package_sentences(n: int = 40_000, seed: int = 0,
     ones); pairing them makes a text set of the size users bring (40,000) from data on disk.
     Sentences recur across texts, so this set measures speed and budgets more than accuracy.
     """
-    import importlib
-    import pkgutil
     import re
-    import warnings
 
-    pools = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for package in packages:
-            root = importlib.import_module(package)
-            names = [package] + [m.name for m in pkgutil.walk_packages(root.__path__, package + ".")
-                                 if ".tests" not in m.name and "._" not in m.name]
-            found = set()
-            for name in names:
-                try:
-                    module = importlib.import_module(name)
-                except Exception:  # optional dependencies of a submodule are not installed  # noqa: S112
-                    continue
-                for attr in dir(module):
-                    obj = getattr(module, attr, None) if not attr.startswith("_") else None
-                    own = str(getattr(obj, "__module__", "") or "").startswith(package)
-                    doc = inspect.getdoc(obj) if callable(obj) and own else None
-                    for sentence in re.split(r"(?<=[.!?])\s+", " ".join((doc or "").split("\n\n")[0].split())):
-                        if 6 <= len(sentence.split()) <= 40:
-                            found.add(sentence)
-            pools[package] = sorted(found)
+    pools: dict[str, set] = {package: set() for package in packages}
+    for package, _, obj in _public_callables(packages):
+        doc = inspect.getdoc(obj)
+        for sentence in re.split(r"(?<=[.!?])\s+", " ".join((doc or "").split("\n\n")[0].split())):
+            if 6 <= len(sentence.split()) <= 40:
+                pools[package].add(sentence)
+    pools = {package: sorted(found) for package, found in pools.items()}
     rng = np.random.default_rng(seed)
     labels = rng.choice(list(packages), n)
     texts = [" ".join(rng.choice(pools[label], 2, replace=False)) for label in labels]
@@ -96,42 +102,27 @@ def api_objects(packages: tuple[str, ...] = ("numpy", "scipy", "pandas", "sklear
     one), `name_length`, `module_depth` (dots in its module path), `has_examples` (its docstring shows examples),
     `doc_words`, and `package`. Nothing is downloaded: it is read from the code on disk.
     """
-    import importlib
-    import pkgutil
     import re
-    import warnings
 
     rows, seen = [], set()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for package in packages:
-            root = importlib.import_module(package)
-            names = [package] + [m.name for m in pkgutil.walk_packages(root.__path__, package + ".")
-                                 if ".tests" not in m.name and "._" not in m.name]
-            for name in names:
-                try:
-                    module = importlib.import_module(name)
-                except Exception:  # optional dependencies of a submodule are not installed  # noqa: S112
-                    continue
-                for attr in dir(module):
-                    obj = getattr(module, attr, None) if not attr.startswith("_") else None
-                    home = str(getattr(obj, "__module__", "") or "")
-                    if not callable(obj) or not home.startswith(package) or id(obj) in seen:
-                        continue
-                    doc = inspect.getdoc(obj) or ""
-                    summary = " ".join(doc.split("\n\n")[0].split())
-                    if len(summary.split()) < 4:
-                        continue
-                    seen.add(id(obj))
-                    try:
-                        parameters = float(len(inspect.signature(obj).parameters))
-                    except (TypeError, ValueError):
-                        parameters = np.nan
-                    rows.append({"summary": re.split(r"(?<=[.!?])\s+", summary)[0],
-                                 "kind": "class" if inspect.isclass(obj) else "function", "parameters": parameters,
-                                 "name_length": len(attr), "module_depth": home.count("."),
-                                 "has_examples": "Examples" in doc or ">>>" in doc, "doc_words": len(doc.split()),
-                                 "package": package})
+    for package, attr, obj in _public_callables(packages):
+        if id(obj) in seen:
+            continue
+        doc = inspect.getdoc(obj) or ""
+        summary = " ".join(doc.split("\n\n")[0].split())
+        if len(summary.split()) < 4:
+            continue
+        seen.add(id(obj))
+        try:
+            parameters = float(len(inspect.signature(obj).parameters))
+        except (TypeError, ValueError):
+            parameters = np.nan
+        home = str(obj.__module__)
+        rows.append({"summary": re.split(r"(?<=[.!?])\s+", summary)[0],
+                     "kind": "class" if inspect.isclass(obj) else "function", "parameters": parameters,
+                     "name_length": len(attr), "module_depth": home.count("."),
+                     "has_examples": "Examples" in doc or ">>>" in doc, "doc_words": len(doc.split()),
+                     "package": package})
     return pd.DataFrame(rows)
 
 
