@@ -51,15 +51,48 @@ def test_every_candidate_reads_the_text_column_of_a_table(tmp_path, signal):
 def test_a_text_table_model_is_saved_served_and_reloaded_with_the_same_answers(tmp_path):
     frame = tickets(900, "text", seed=2)
     home = tmp_path / "ws"
-    result = depthgauge.assess(frame, target="churned", home=home, time_budget="30s", name="tickets",
+    result = depthgauge.assess(frame, target="churned", home=home, time_budget="45s", name="tickets",
                                candidates=("dummy", "linear", "mlp"), resamples=200, repeats=1)
-    for ref in result.registered[1:]:
+    mlp = next(c for c in result.candidates if c.family == "mlp")
+    assert mlp.model.encoder_.text_reader == "sentence", result.warnings  # the deep side reads text with MiniLM
+    linear = next(c for c in result.candidates if c.family == "linear")
+    assert linear.model.coef_.shape[1] > len(linear.model.encoder_.text_projections_["complaint"].vocabulary)
+    rows = frame.drop(columns=["churned", "ticket_id"]).head(20)
+    for candidate, ref in zip((linear, mlp), result.registered[1:], strict=True):
         model = depthgauge.load_model(ref, home=home)
-        rows = frame.drop(columns=["churned", "ticket_id"]).head(20)
         in_process = model.predict_proba(rows)
+        assert np.allclose(in_process, candidate.model.predict_proba(rows), atol=1e-5), ref  # reloaded: same answers
         records = model.model.predict_records_raw(rows.to_dict("records"))
-        assert np.allclose(in_process, records, atol=1e-6), ref  # the one-row fast path reads text the same way
-        assert model.input_schema["columns"][-1]["type"] in ("text", "number", "category")
+        assert np.allclose(in_process, records, atol=1e-5), ref  # the one-row fast path reads text the same way
+        assert {"name": "complaint", "type": "text", "nullable": True} in model.input_schema["columns"]
+        assert "complaint" in candidate.reference["features"]  # monitored: its words' drift
+
+
+def test_the_deep_side_reads_text_as_tfidf_when_the_encoder_would_take_the_budget_and_says_so():
+    from depthgauge.assessment.progress import Reporter
+    from depthgauge.assessment.runner import _read_table_text
+
+    frame = tickets(3000, "text")
+    roles = {"numeric": ["usage"], "text": ["complaint"]}
+    params, warnings, reserve = _read_table_text(("linear", "mlp", "tabm"), roles, frame, 600, 0, 12.0, "local",
+                                                 Reporter())
+    assert params == {"mlp": {"text_reader": "tfidf"}, "tabm": {"text_reader": "tfidf"}} and reserve == 0.0
+    assert "read the text of complaint as TF-IDF" in warnings[0] and "--time-budget" in warnings[0]
+    assert _read_table_text(("linear", "lightgbm"), roles, frame, 600, 0, 12.0, "local", Reporter()) == ({}, [], 0.0)
+
+
+def test_a_change_in_what_people_write_is_text_drift():
+    from depthgauge.data.reference import build_reference
+    from depthgauge.monitor import drift
+
+    reference = build_reference(tickets(2000, "text", seed=0), {"numeric": ["usage"], "text": ["complaint"]}, {})
+    assert reference["features"]["complaint"]["kind"] == "text" and reference["not_monitored"] == []
+    alike = tickets(500, "text", seed=1)
+    assert not drift.feature_drift(reference, drift.profile_frame(reference, alike))["complaint"]["drifted"]
+    moved = alike.assign(complaint="since the migration the export times out and the dashboard is blank " + alike["complaint"])
+    measured = drift.feature_drift(reference, drift.profile_frame(reference, moved))["complaint"]
+    assert measured["drifted"] and measured["psi"] >= drift.PSI_DRIFT
+    assert "__other__" in measured["largest_changes"]  # the new words, which training never saw often
 
 
 def test_dropped_columns_are_printed_with_the_reason_and_the_flag(tmp_path):

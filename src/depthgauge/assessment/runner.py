@@ -5,7 +5,6 @@ Every input is validated before the workspace is touched, so bad input writes no
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 import time
@@ -111,7 +110,18 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
                    home: str | os.PathLike | None = None, db_url: str | None = None, name: str | None = None,
                    reporter: Reporter | None = None, external: Sequence = ()) -> Assessment:
     """Run the assessment with options already grouped and checked (what the CLI calls); `external` are outside
-    candidates, such as vendor endpoints, each with `name`, `path`, `check`, `public` and `evaluate`."""
+    candidates, such as vendor endpoints, each with `name`, `path`, `check`, `public` and `evaluate`.
+
+    Within the run the sentence encoder reads each distinct text once (every candidate, split and measurement
+    shares it); latency and throughput are measured without that cache, as serving would see them."""
+    from depthgauge.zoo import sentence
+
+    with sentence.cached_embeddings():
+        return _assess(data, data_options, run, decision, home, db_url, name, reporter, external)
+
+
+def _assess(data, data_options: DataOptions, run: RunOptions, decision: DecisionOptions, home, db_url, name,
+            reporter: Reporter | None, external: Sequence) -> Assessment:
     started = time.perf_counter()
     reporter = reporter or Reporter()
     if decision.endpoints and not external:
@@ -208,6 +218,12 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
     fingerprint = dataset_fingerprint(frame)
 
     predict_s, rate = _encoder_seconds(candidates, X, split.test, seed)
+    text_params, text_warnings, text_s = _read_table_text(candidates, roles, X, len(split.test), seed, budget_s,
+                                                          executor, reporter)
+    predict_s += text_s
+    for warning in text_warnings:
+        reporter.warn(warning)
+    warnings += text_warnings
     if rate and predict_s > ENCODER_SHARE * budget_s:
         # Scoring 6,000 test texts with each encoder could take most of the budget: every candidate is scored on
         # the same smaller random sample of the test rows instead (wider intervals, said in the split summary).
@@ -254,31 +270,32 @@ def run_assessment(data, data_options: DataOptions, run: RunOptions, decision: D
         fit_started, split_s = time.perf_counter(), None
         repeats, repeat_note = affordable_repeats(repeats, plan.fit_s, candidates) if repeats > 1 else (1, None)
         if executor == "ray":
+            params = {name: {**text_params.get(name, {}), **params.get(name, {})} for name in candidates}
             results, models = fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
                                           data_parallel)
         else:
-            params = {name: {**prepared.params.get(name, {}), **params.get(name, {})} for name in candidates}
+            params = {name: {**prepared.params.get(name, {}), **text_params.get(name, {}), **params.get(name, {})}
+                      for name in candidates}
             fold = replace(plan, fit_s=plan.fit_s / repeats)
             if repeats > 1:
                 reporter.stage(f"Split 1 of {repeats}")
-            with _embedding_cache(kind):
-                results, models = fit_candidates(candidates, task, roles, seed, fold, *data, reporter, params,
+            results, models = fit_candidates(candidates, task, roles, seed, fold, *data, reporter, params,
+                                             data_parallel, prepared.roles)
+            cut = [r.display_name for r in results if still_improving(r)]
+            if repeats > 1 and cut and (profile.n_rows >= SMALL_TABLE_ROWS or kind != "table"):
+                # Split 1 shows the repeats are not affordable: one split, refitted with all the time that is left.
+                repeat_note = (f"One split, not {repeats}: on split 1, with a {repeats}th of the fitting time, "
+                               f"{', '.join(cut)} stopped on the clock while still improving. A larger "
+                               "--time-budget allows repeated splits.")
+                repeats = 1
+                left = replace(plan, fit_s=fit_started + plan.fit_s - time.perf_counter())
+                results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
                                                  data_parallel, prepared.roles)
-                cut = [r.display_name for r in results if still_improving(r)]
-                if repeats > 1 and cut and (profile.n_rows >= SMALL_TABLE_ROWS or kind != "table"):
-                    # Split 1 shows the repeats are not affordable: one split, refitted with all the time that is left.
-                    repeat_note = (f"One split, not {repeats}: on split 1, with a {repeats}th of the fitting time, "
-                                   f"{', '.join(cut)} stopped on the clock while still improving. A larger "
-                                   "--time-budget allows repeated splits.")
-                    repeats = 1
-                    left = replace(plan, fit_s=fit_started + plan.fit_s - time.perf_counter())
-                    results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
-                                                     data_parallel, prepared.roles)
-                elif repeats > 1:
-                    split_s = fold.fit_s  # what each split is given: an added split gets the same
-                    extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
-                                          frame, X, y, split_labels, time_column, group_column, positive_label,
-                                          reporter, params, prepared.roles)
+            elif repeats > 1:
+                split_s = fold.fit_s  # what each split is given: an added split gets the same
+                extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
+                                      frame, X, y, split_labels, time_column, group_column, positive_label,
+                                      reporter, params, prepared.roles)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate
@@ -460,12 +477,39 @@ def _encoder_reads(encoders: int, n_test: int, rate: float) -> float:
     return encoders * (n_test + min(n_test, THROUGHPUT_BATCH)) / rate + ENCODER_SAVE_S
 
 
-def _embedding_cache(kind: str):
-    if kind != "text":
-        return contextlib.nullcontext()
+def _read_table_text(candidates, roles: dict, X: pd.DataFrame, n_test: int, seed: int, budget_s: float,
+                     executor: str, reporter: Reporter) -> tuple[dict, list[str], float]:
+    """Have the sentence encoder read a table's free-text columns for the deep candidates, once, before fitting.
+
+    Return the params that make them read TF-IDF instead (when the encoder would take more than ENCODER_SHARE of
+    the budget, or runs on Ray workers), the warning that says so with the flag that changes it, and the seconds
+    to reserve for measuring their latency and throughput (uncached, with the encoder in every prediction).
+    """
+    readers = [c for c in candidates if FAMILIES[c].text_reader == "sentence"]
+    columns = roles.get("text", [])
+    if not (readers and columns):
+        return {}, [], 0.0
     from depthgauge.zoo import sentence
 
-    return sentence.cached_embeddings()
+    names = ", ".join(FAMILIES[c].display_name for c in readers)
+    fallback = {c: {"text_reader": "tfidf"} for c in readers}
+    if executor != "local":
+        return fallback, [f"{names} read the text of {', '.join(columns)} as TF-IDF, like the simple candidates: the "
+                          "sentence encoder reads text only with --executor local."], 0.0
+    texts = list(dict.fromkeys(t for c in columns for t in X[c].fillna("").astype(str).tolist()))
+    sample = [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))[:128]]
+    rate = sentence.rows_per_second(sample)
+    read_s = len(texts) / rate
+    measure_s = len(readers) * len(columns) * min(n_test, THROUGHPUT_BATCH) / rate
+    if read_s + measure_s > ENCODER_SHARE * budget_s:
+        needed = int((read_s + measure_s) / ENCODER_SHARE // 60 + 1)
+        return fallback, [f"{names} read the text of {', '.join(columns)} as TF-IDF, like the simple candidates: the "
+                          f"sentence encoder would need about {read_s + measure_s:.0f}s for {len(texts):,} distinct "
+                          f"texts, more than {ENCODER_SHARE:.0%} of the budget. Pass --time-budget {needed}m or more "
+                          "to have it read them."], 0.0
+    reporter.stage(f"Reading {len(texts):,} texts with the sentence encoder (about {read_s:.0f}s)")
+    sentence.embed(texts)  # kept for the whole run: every deep candidate and split reads these
+    return {}, [], measure_s
 
 
 def _inputs(profile, prepared) -> tuple[list[str], dict[str, list[str]]]:

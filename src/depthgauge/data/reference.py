@@ -2,11 +2,15 @@
 
 Numeric features: bin edges at the training data's deciles, the share in each bin and a small
 sample (for the Kolmogorov–Smirnov test). Categorical and boolean features: the frequency of
-each category seen. Predictions: class frequencies (and a sample of the top-class probability)
+each category seen. Free-text features: the frequency of the most common words (the rest pooled as one), so a
+change in what people write is drift like any other. Predictions: class frequencies (and a sample of the top-class probability)
 for classifiers, bins and a sample of the predicted values for regressors. Everything is JSON.
 """
 
 from __future__ import annotations
+
+import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -16,7 +20,17 @@ from depthgauge.data.values import as_bool
 SAMPLE_SIZE = 1000  # for the KS test; six significant digits each keep the profile small
 JOINT_ROWS = 1000  # whole training rows kept for the whole-input (classifier two-sample) drift test
 MAX_CATEGORIES = 50
+MAX_WORDS = 100  # words of a text column whose frequency is kept; the rest count together
+TEXT_ROWS = 20_000  # training texts the word frequencies are counted on
 OTHER = "__other__"
+EMPTY = "__empty__"  # a missing or wordless text counts once as this
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # the words TF-IDF reads (two or more letters or digits)
+
+
+def words(text) -> list[str]:
+    """Return the words of one text as the monitor counts them (lower case; EMPTY for none)."""
+    found = [] if text is None or (isinstance(text, float) and np.isnan(text)) else _WORD.findall(str(text).lower())
+    return found or [EMPTY]
 
 
 def feature_values(profile: dict, series: pd.Series) -> np.ndarray | pd.Series:
@@ -49,6 +63,17 @@ def _categorical_profile(values: pd.Series) -> dict:
     return {"kind": "categorical", "shares": {str(k): float(v) for k, v in shares.items()}}
 
 
+def _text_profile(values: pd.Series, rng: np.random.Generator) -> dict:
+    if len(values) > TEXT_ROWS:
+        values = values.iloc[np.sort(rng.choice(len(values), TEXT_ROWS, replace=False))]
+    counts = Counter(w for text in values.tolist() for w in words(text))
+    total = sum(counts.values()) or 1
+    kept = dict(counts.most_common(MAX_WORDS))
+    shares = {w: n / total for w, n in kept.items()}
+    shares[OTHER] = (total - sum(kept.values())) / total
+    return {"kind": "text", "shares": {w: float(v) for w, v in shares.items()}}
+
+
 def build_reference(X_train: pd.DataFrame, roles: dict[str, list[str]], predictions: dict,
                     importance: dict[str, float] | None = None, seed: int = 0) -> dict:
     """Return the JSON-ready reference for a model trained on `X_train` whose holdout outputs are `predictions`."""
@@ -60,8 +85,10 @@ def build_reference(X_train: pd.DataFrame, roles: dict[str, list[str]], predicti
         features[name] = {**_numeric_profile(as_bool(X_train[name]).to_numpy(float), rng), "boolean": True}
     for name in roles.get("categorical", []):
         features[name] = _categorical_profile(X_train[name])
+    for name in roles.get("text", []):
+        features[name] = _text_profile(X_train[name], rng)
     return {"rows": len(X_train), "features": features, "predictions": predictions,
-            "importance": importance or {}, "not_monitored": roles.get("datetime", []) + roles.get("text", []),
+            "importance": importance or {}, "not_monitored": roles.get("datetime", []),
             "joint_sample": joint_sample(X_train, roles.get("numeric", []), roles.get("boolean", []),
                                          roles.get("categorical", []), JOINT_ROWS, rng)}
 

@@ -8,7 +8,9 @@ drifted only when the shift is both large (PSI at least 0.2, the usual "act on i
 significant (p below 0.05 divided by the number of features tested, a Bonferroni correction):
 a big window makes every test significant, a small one makes PSI noisy, and requiring both
 keeps false alarms rare at any window size. A numeric feature whose share of missing values
-rose by 0.2 or more counts as drifted too.
+rose by 0.2 or more counts as drifted too. A free-text feature is compared as a category over its words: the
+shares of the training rows' 100 most common words and of all others together (chi-square over word counts is
+quick to call a shift significant, so the PSI line does the judging there).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from depthgauge.data.reference import OTHER, feature_values
+from depthgauge.data.reference import OTHER, feature_values, words
 
 PSI_DRIFT = 0.2
 MISSING_RISE = 0.2
@@ -49,6 +51,14 @@ def profile_values(reference: dict, values, rng: np.random.Generator) -> dict:
                                                                                 replace=False)
         return {"counts": counts.tolist(), "missing": int(len(numbers) - len(present)),
                 "sample": [float(f"{v:.6g}") for v in sample]}
+    if reference["kind"] == "text":
+        known = reference["shares"]
+        counted: dict[str, int] = {}
+        for text in values:
+            for word in words(text):
+                key = word if word in known else OTHER
+                counted[key] = counted.get(key, 0) + 1
+        return {"counts": counted}
     counts = pd.Series(values, dtype="object").astype("string").fillna(MISSING).value_counts()
     return {"counts": {str(k): int(v) for k, v in counts.items()}}
 

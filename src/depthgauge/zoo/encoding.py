@@ -58,13 +58,15 @@ class TabularEncoder:
     handled the way training handled rare ones.
     """
 
-    def __init__(self, numeric=(), categorical=(), boolean=(), datetime=(), max_categories: int = 64, text=()):
+    def __init__(self, numeric=(), categorical=(), boolean=(), datetime=(), max_categories: int = 64, text=(),
+                 text_reader: str = "tfidf"):
         self.numeric = list(numeric)
         self.categorical = list(categorical)
         self.boolean = list(boolean)
         self.datetime = list(datetime)
         self.max_categories = max_categories
         self.text = list(text)  # free-text columns, read as a few numbers each (zoo/textfeatures.py)
+        self.text_reader = text_reader  # "tfidf" or "sentence" (the pretrained encoder, for the deep families)
 
     # numbers ---------------------------------------------------------------
     def _numbers(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,10 +94,10 @@ class TabularEncoder:
         return parts
 
     def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
-        from depthgauge.zoo.textfeatures import TextProjection
+        from depthgauge.zoo.textfeatures import READERS
 
         self._numeric_arrays = None
-        self.text_projections_ = {name: TextProjection.fit(frame[name]) for name in self.text}
+        self.text_projections_ = {name: READERS[self.text_reader].fit(frame[name]) for name in self.text}
         numbers = self._numbers(frame)
         self.numeric_names_ = list(numbers.columns)
         self.numeric_stats_ = {}
@@ -240,17 +242,17 @@ class TabularEncoder:
             "numeric": self.numeric, "categorical": self.categorical, "boolean": self.boolean,
             "datetime": self.datetime, "max_categories": self.max_categories,
             "numeric_names": self.numeric_names_, "numeric_stats": self.numeric_stats_, "categories": self.categories_,
-            "seen": self.seen_, "category_missing": self.category_missing_, "text": self.text,
+            "seen": self.seen_, "category_missing": self.category_missing_, "text": self.text, "text_reader": self.text_reader,
             "text_projections": {n: p.to_dict() for n, p in getattr(self, "text_projections_", {}).items()},
         }
 
     @classmethod
     def from_dict(cls, state: dict) -> "TabularEncoder":
-        from depthgauge.zoo.textfeatures import TextProjection
+        from depthgauge.zoo.textfeatures import projection_from_dict
 
         encoder = cls(state["numeric"], state["categorical"], state["boolean"], state["datetime"], state["max_categories"],
-                      state.get("text", []))
-        encoder.text_projections_ = {n: TextProjection.from_dict(p) for n, p in state.get("text_projections", {}).items()}
+                      state.get("text", []), state.get("text_reader", "tfidf"))
+        encoder.text_projections_ = {n: projection_from_dict(p) for n, p in state.get("text_projections", {}).items()}
         encoder.numeric_names_ = state["numeric_names"]
         encoder.numeric_stats_ = state["numeric_stats"]
         encoder.categories_ = state["categories"]

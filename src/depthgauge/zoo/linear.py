@@ -1,4 +1,5 @@
-"""Logistic / ridge regression on robust-scaled numerics and one-hot categories; weights in safetensors."""
+"""Logistic / ridge regression on robust-scaled numerics, one-hot categories and, for free-text columns, their TF-IDF
+weights whole (one sparse design matrix); weights in safetensors."""
 
 from __future__ import annotations
 
@@ -59,10 +60,24 @@ class LinearModel(ZooModel):
     reads_records = True
 
     def _design(self, X):
-        return self._design_encoded(*self.encoder_.encode(X))
+        design = self._design_encoded(*self.encoder_.encode(X))
+        if not self.encoder_.text:
+            return design
+        from scipy import sparse
+
+        terms = [self.encoder_.text_projections_[name].terms(X[name]) for name in self.encoder_.text]
+        return sparse.hstack([sparse.csr_matrix(design), *terms], format="csr", dtype=np.float64)
 
     def _design_encoded(self, raw, codes):
         return np.hstack([self.encoder_.scaled(raw, "robust"), self.encoder_.one_hot_codes(codes)]).astype(np.float64)
+
+    def predict_records_raw(self, records: list[dict]) -> np.ndarray:
+        if self.encoder_.text:  # the TF-IDF terms are read from a frame, as in training
+            import pandas as pd
+
+            columns = [c for role in self.encoder_roles().values() for c in role]
+            return self._predict_raw(pd.DataFrame([{c: r.get(c) for c in columns} for r in records], columns=columns))
+        return super().predict_records_raw(records)
 
     def _fit(self, X, y, validation):
         design = self._design(X)
@@ -81,7 +96,7 @@ class LinearModel(ZooModel):
         return self._from_design(self._design_encoded(raw, codes))
 
     def _from_design(self, design):
-        logits = design @ self.coef_.T + self.intercept_
+        logits = np.asarray(design @ self.coef_.T) + self.intercept_
         if not self.is_classifier:
             return logits[:, 0]
         if self.coef_.shape[0] == 1:

@@ -47,6 +47,7 @@ class MLPModel(NetworkOutputs, ZooModel):
     defaults: ClassVar[dict] = DEFAULTS
     weights_file: ClassVar[str] = WEIGHTS
     reads_records = True
+    text_reader = "sentence"  # free text through the pretrained sentence encoder, fused at the network's input
 
     def _setting(self, name):
         return self.params.get(name, self.defaults[name])

@@ -35,6 +35,9 @@ class ZooModel:
     embeds_text: ClassVar[bool] = False  # runs a sentence encoder over every text it predicts (slow: budgeted)
     uses_encoder: ClassVar[bool] = True  # families that read text, images or graphs bring their own input handling
     reads_records: ClassVar[bool] = False  # predicts one record without a DataFrame (`_predict_encoded`)
+    # How a free-text column of a table is read: "tfidf" (TF-IDF + SVD) or "sentence" (the pretrained encoder);
+    # the `text_reader` param overrides it (the assessment falls back to TF-IDF when the encoder is too slow).
+    text_reader: ClassVar[str] = "tfidf"
 
     def __init__(self, task: str, roles: dict[str, list[str]], seed: int = 0, time_limit_s: float | None = None,
                  **params):
@@ -56,7 +59,7 @@ class ZooModel:
         """Fit on (X, y), using `validation` for early stopping where the family supports it; return self."""
         X = self.prepare(X)
         if self.uses_encoder:
-            self.encoder_ = TabularEncoder(**self.encoder_roles()).fit(X)
+            self.encoder_ = TabularEncoder(**self.encoder_roles(), text_reader=self.reads_text_with()).fit(X)
         y_fit = self._encode_target(np.asarray(y), learn=True)
         val = None
         if validation is not None:
@@ -146,6 +149,10 @@ class ZooModel:
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return the frame this family's encoder reads; families for images or series turn raw inputs into columns."""
         return X
+
+    def reads_text_with(self) -> str:
+        """Return how this model reads the free-text columns of a table ("tfidf" or "sentence")."""
+        return self.params.get("text_reader", self.text_reader)
 
     def encoder_roles(self) -> dict[str, list[str]]:
         """Return the table columns the encoder reads (text, image and graph columns are read by their families)."""

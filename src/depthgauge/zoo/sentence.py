@@ -93,11 +93,23 @@ def cached_embeddings():
     """Within the block, the shared encoder embeds each distinct text once: results are kept by the text's hash.
 
     An assessment fits the frozen-embedding model and warm-starts the fine-tuned one on the same
-    training texts; the cache makes the second pass free. Outside the block nothing is kept.
+    training texts, and a table's deep candidates read its text columns on every split; the cache makes every
+    pass after the first free. Outside the block nothing is kept.
     """
     global _cache
     outer = _cache
     _cache = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _cache = outer
+
+
+@contextmanager
+def uncached():
+    """Within the block the encoder reads every text afresh: what latency and throughput are measured under."""
+    global _cache
+    outer, _cache = _cache, None
     try:
         yield
     finally:

@@ -15,6 +15,8 @@ few passes over a 100,000-row table.
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import ClassVar
 
@@ -31,6 +33,15 @@ EPOCH_ROWS = 8192  # on larger tables an "epoch" is this many fresh random rows,
                    # see progress every 1-2 seconds instead of once per pass over 70,000 rows
 
 
+@contextmanager
+def _one_bin_is_fine():
+    """Silence rtdl's warning that a column with two distinct values (or a constant one) gets one bin: that is right,
+    and it was printed eight times a run."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*has just two bin edges", category=UserWarning)
+        yield
+
+
 def quantile_bins(numeric: torch.Tensor, n_bins: int) -> list[torch.Tensor]:
     """Return piecewise-linear bin edges for every numeric column; a constant column gets one bin around its value."""
     from rtdl_num_embeddings import compute_bins
@@ -38,7 +49,8 @@ def quantile_bins(numeric: torch.Tensor, n_bins: int) -> list[torch.Tensor]:
     varying = ~(numeric == numeric[0]).all(dim=0)
     edges = [torch.tensor([float(numeric[0, j]) - 1.0, float(numeric[0, j]) + 1.0]) for j in range(numeric.shape[1])]
     if varying.any():
-        computed = compute_bins(numeric[:, varying], n_bins=max(2, min(n_bins, len(numeric) - 1)))
+        with _one_bin_is_fine():
+            computed = compute_bins(numeric[:, varying], n_bins=max(2, min(n_bins, len(numeric) - 1)))
         for j, bins in zip(torch.nonzero(varying).flatten().tolist(), computed):
             edges[j] = bins
     return edges
@@ -68,8 +80,9 @@ class TabMModel(MLPModel):
 
         embeddings = None
         if n_numeric:
-            embeddings = PiecewiseLinearEmbeddings(self.bins_, self._setting("d_embedding"), activation=False,
-                                                   version="B")
+            with _one_bin_is_fine():
+                embeddings = PiecewiseLinearEmbeddings(self.bins_, self._setting("d_embedding"), activation=False,
+                                                       version="B")
         cardinalities = [c + 1 for c in self.encoder_.cardinalities()]  # code 0: missing or unseen
         net = TabM.make(n_num_features=n_numeric, cat_cardinalities=cardinalities, d_out=self.n_logits,
                         num_embeddings=embeddings, k=self._setting("k"), d_block=self._setting("d_block"),
