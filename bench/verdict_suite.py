@@ -175,6 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--budget", default="5m")
     parser.add_argument("--sets", default="")
+    parser.add_argument("--out", default="verdict_suite", help="result name: bench/results/<out>.json")
     args = parser.parse_args()
     budget_s = parse_duration(args.budget)
     exe = Path(sys.executable).parent / "depthgauge"
@@ -200,9 +201,14 @@ def main() -> None:
             RESULTS.mkdir(exist_ok=True)
             (RESULTS / "verdict_suite.partial.json").write_text(json.dumps(runs, indent=1))
     ok = [r for r in runs if "error" not in r]
-    write_result("verdict_suite", {
+    unstructured = [r for r in ok if r["kind"] in ("text", "image") or r["set"].endswith("_mixed")]
+    write_result(args.out, {
         "budget": args.budget,
-        "goals": {"wall_over_budget_max": 1.1, "deep_worse_while_cut": 0},
+        "goals": {"wall_over_budget_max": 1.1, "deep_worse_while_cut": 0, "inconclusive_share_unstructured_max": 0.25,
+                  "one_split_sets": 0},
+        "inconclusive_share_unstructured": (sum(r["call"] == "inconclusive" for r in unstructured)
+                                            / len(unstructured)) if unstructured else None,
+        "one_split_sets": [r["set"] for r in ok if (r["splits"] or 1) < 2],
         "worst_wall_over_budget": max((r["wall_over_budget"] for r in ok), default=None),
         "deep_worse_while_cut": [r["set"] for r in ok if r["call"] == "deep_worse" and r["deep_stopped_on_clock"]],
         "runs": runs,

@@ -1,4 +1,4 @@
-"""Repeated splits for images and series, as for tables: every candidate scored on each split."""
+"""Repeated splits for every kind, as for tables: every candidate scored on each split."""
 
 import numpy as np
 import pytest
@@ -7,9 +7,18 @@ import depthgauge
 from depthgauge.data import samples
 
 
-@pytest.mark.parametrize("kind", ["image", "series"])
-def test_images_and_series_are_judged_over_repeated_splits(tmp_path, kind):
-    if kind == "image":
+@pytest.mark.parametrize("kind", ["image", "series", "text", "graph"])
+def test_every_kind_is_judged_over_repeated_splits(tmp_path, kind):
+    if kind == "text":
+        data = samples.docstring_topics().groupby("topic").head(150)
+        options = dict(target="topic", candidates=("dummy", "tfidf", "minilm"), time_budget="60s")
+    elif kind == "graph":
+        papers, citations = samples.citation_graph(600)
+        papers.to_csv(tmp_path / "papers.csv", index=False)
+        citations.to_csv(tmp_path / "cites.csv", index=False)
+        data = tmp_path / "papers.csv"
+        options = dict(target="topic", edges=tmp_path / "cites.csv", time_budget="30s")
+    elif kind == "image":
         images, labels = samples.digits(600)
         data = tmp_path / "digits.npz"
         np.savez(data, images=images, labels=labels)

@@ -5,9 +5,10 @@ Split 0 is the assessment's own split: its models are measured on all five dimen
 and registered. Splits 1..K-1 (fresh stratified or grouped shuffles, or a rolling origin for
 time-ordered data, each with its own validation rows for early stopping and its own training
 seed) only train and score the primary metric. Each split fits within an equal share of the
-fitting time. On tables of 20,000 rows or more the repeats are run only when split 0 shows
-they are affordable: when a candidate of split 0 was stopped on the clock while still learning,
-the time goes to one split instead, refitted with what is left (see `runner.py`).
+fitting time. On tables of 20,000 rows or more, and on other kinds, when a candidate of split 0
+was stopped on the clock while still learning, split 0 is refitted with all the time that is left;
+the time that refit took is what each later split is then given, as many as the rest affords
+(see `runner.py`).
 """
 
 from __future__ import annotations
@@ -29,21 +30,26 @@ MIN_REPEATS = 3  # with two splits the t interval (1 degree of freedom) is too w
 MIN_CANDIDATE_S = 2.0  # per trained candidate and split: below it, repeats would starve every candidate
 
 
-def affordable_repeats(requested: int, fit_s: float, candidates) -> tuple[int, str | None]:
+def affordable_repeats(requested: int, fit_s: float, candidates, read_s: float = 0.0) -> tuple[int, str | None]:
     """Return how many splits the fitting time affords, and a note when it is fewer than requested.
 
     Each split must give every trained candidate at least MIN_CANDIDATE_S on average; more splits
-    of starved models would measure the starving, not the models.
+    of starved models would measure the starving, not the models. Each split after the first also
+    spends `read_s` on reading its test rows (a text encoder's pass), which no candidate can fit in.
     """
-    trained = sum(not FAMILIES[c].instant for c in candidates)
-    fits = int(fit_s // (MIN_CANDIDATE_S * max(trained, 1)))
-    if fits >= requested:
-        return requested, None
-    repeats = fits if fits >= MIN_REPEATS else 1
-    needed = requested * MIN_CANDIDATE_S * trained
-    return repeats, (f"{repeats} split{'s' if repeats > 1 else ''}, not {requested}: {fit_s:.0f}s of fitting time "
-                     f"cannot give {trained} candidates {MIN_CANDIDATE_S:g}s each on {requested} splits (about "
-                     f"{needed:.0f}s needed). A larger --time-budget allows repeated splits.")
+    trained = max(sum(not FAMILIES[c].instant for c in candidates), 1)
+    for repeats in range(requested, MIN_REPEATS - 1, -1):
+        if (fit_s - (repeats - 1) * read_s) / repeats >= MIN_CANDIDATE_S * trained:
+            return repeats, (None if repeats == requested else _fewer(repeats, requested, fit_s, trained, read_s))
+    return 1, _fewer(1, requested, fit_s, trained, read_s)
+
+
+def _fewer(repeats: int, requested: int, fit_s: float, trained: int, read_s: float) -> str:
+    needed = requested * MIN_CANDIDATE_S * trained + (requested - 1) * read_s
+    reading = f" and {read_s:.0f}s a split to read its test rows" if read_s else ""
+    return (f"{repeats} split{'s' if repeats > 1 else ''}, not {requested}: {fit_s:.0f}s of fitting time cannot give "
+            f"{trained} candidates {MIN_CANDIDATE_S:g}s each on {requested} splits{reading} (about {needed:.0f}s "
+            "needed). A larger --time-budget allows repeated splits.")
 
 
 class _Quiet(Reporter):
@@ -58,13 +64,19 @@ class _Quiet(Reporter):
 
 def score_repeats(candidates, task, metric, roles, seed, repeats: int, deadline: float, frame, X, y, y_split,
                   time_column, group_column, positive_label, reporter: Reporter, params=None,
-                  family_roles=None, first: int = 1) -> dict[str, list[float | None]]:
-    """Train and score every candidate on splits first..repeats-1; return each candidate's primary-metric scores."""
+                  family_roles=None, first: int = 1, read_s: float = 0.0,
+                  test_rows: int | None = None) -> dict[str, list[float | None]]:
+    """Train and score every candidate on splits first..repeats-1; return each candidate's primary-metric scores.
+
+    Each split reads at most `test_rows` test rows (as many as split 0 was scored on) and keeps `read_s` of its
+    share of the time for reading them."""
     scores: dict[str, list[float | None]] = {name: [] for name in candidates}
     ones = None
     for index in range(first, repeats):
         split = repeated_split(frame, y_split, task, seed, index, time_column, group_column)
-        fit_s = (deadline - time.perf_counter()) / (repeats - index)
+        if test_rows is not None and test_rows < len(split.test):
+            split.subsample_test(test_rows, seed + index)
+        fit_s = (deadline - time.perf_counter()) / (repeats - index) - read_s
         plan = BudgetPlan(fit_s, 0, 0.0, 0.0)
         results, models = fit_candidates(
             candidates, task, roles, seed + index, plan, X.iloc[split.train], y[split.train],

@@ -32,7 +32,13 @@ from depthgauge.assessment.options import (
 from depthgauge.assessment.persist import store_assessment
 from depthgauge.assessment.plan import IMPORTANCE_SHARE, MIN_BUDGET_S, MIN_FIT_S, plan_budget
 from depthgauge.assessment.progress import Reporter
-from depthgauge.assessment.repeats import SMALL_TABLE_ROWS, affordable_repeats, score_repeats, settle_with_more_splits
+from depthgauge.assessment.repeats import (
+    MIN_REPEATS,
+    SMALL_TABLE_ROWS,
+    affordable_repeats,
+    score_repeats,
+    settle_with_more_splits,
+)
 from depthgauge.assessment.results import Assessment
 from depthgauge.assessment.verdict import Circumstances, decide_verdict, still_improving, unlabelled_anomaly_verdict
 from depthgauge.cost.catalog import load_catalog
@@ -55,9 +61,9 @@ from depthgauge.zoo.model import TABLE_ROLES
 
 __all__ = ["DataOptions", "DecisionOptions", "Reporter", "RunOptions", "assess", "run_assessment"]
 
-# Graphs are one transductive split. Text is one split too: on 2 cores a small set's repeats overran the budget by
-# 20% (each split fits the encoders again), and a large one's (40,000 texts) were never affordable.
-REPEATED_KINDS = ("table", "image", "series")
+# Every labelled kind is judged over repeated splits. A text encoder's pass over each split's test rows is reserved
+# from the fitting time (`read_s`), so the repeats keep the budget.
+REPEATED_KINDS = ("table", "image", "series", "text", "graph")
 SETTLE_RESERVE, SETTLE_RESERVE_S = 0.03, 5.0  # of the budget, kept for the report and the registry after more splits
 MAX_CALIBRATION_ROWS = 2000  # validation rows each classifier is calibrated on: enough for isotonic, cheap to read
 ENCODER_SAVE_S = 3.0  # writing and hashing a fine-tuned encoder's 90 MB of weights
@@ -268,7 +274,9 @@ def _assess(data, data_options: DataOptions, run: RunOptions, decision: Decision
         repeatable = labelled and kind in REPEATED_KINDS and executor == "local" and not tune and workers == 1
         repeats = run.repeats if repeatable else 1
         fit_started, split_s = time.perf_counter(), None
-        repeats, repeat_note = affordable_repeats(repeats, plan.fit_s, candidates) if repeats > 1 else (1, None)
+        read_s = _encoder_reads(sum(FAMILIES[c].embeds_text for c in candidates), len(split.test), rate, False)
+        repeats, repeat_note = (affordable_repeats(repeats, plan.fit_s, candidates, read_s) if repeats > 1
+                                else (1, None))
         if executor == "ray":
             params = {name: {**text_params.get(name, {}), **params.get(name, {})} for name in candidates}
             results, models = fit_on_ray(candidates, task, roles, seed, plan, data, reporter, ray_address, params,
@@ -276,26 +284,41 @@ def _assess(data, data_options: DataOptions, run: RunOptions, decision: Decision
         else:
             params = {name: {**prepared.params.get(name, {}), **text_params.get(name, {}), **params.get(name, {})}
                       for name in candidates}
-            fold = replace(plan, fit_s=plan.fit_s / repeats)
+            fold = replace(plan, fit_s=(plan.fit_s - (repeats - 1) * read_s) / repeats)
             if repeats > 1:
                 reporter.stage(f"Split 1 of {repeats}")
             results, models = fit_candidates(candidates, task, roles, seed, fold, *data, reporter, params,
                                              data_parallel, prepared.roles)
             cut = [r.display_name for r in results if still_improving(r)]
+            deadline = fit_started + plan.fit_s
+
+            def more_splits(count: int, first: int = 1, until: float = deadline) -> dict:
+                return score_repeats(candidates, scored, metric, roles, seed, count, until, frame, X, y,
+                                     split_labels, time_column, group_column, positive_label, reporter, params,
+                                     prepared.roles, first=first, read_s=read_s, test_rows=len(split.test))
+
             if repeats > 1 and cut and (profile.n_rows >= SMALL_TABLE_ROWS or kind != "table"):
-                # Split 1 shows the repeats are not affordable: one split, refitted with all the time that is left.
-                repeat_note = (f"One split, not {repeats}: on split 1, with a {repeats}th of the fitting time, "
-                               f"{', '.join(cut)} stopped on the clock while still improving. A larger "
-                               "--time-budget allows repeated splits.")
-                repeats = 1
-                left = replace(plan, fit_s=fit_started + plan.fit_s - time.perf_counter())
-                results, models = fit_candidates(candidates, task, roles, seed, left, *data, reporter, params,
-                                                 data_parallel, prepared.roles)
+                # Split 1 shows a split needs more than its share: split 1 is refitted with all the time that is
+                # left, and the time that took is what each later split gets, as many as the rest affords.
+                requested, refit_started = repeats, time.perf_counter()
+                results, models = fit_candidates(candidates, task, roles, seed,
+                                                 replace(plan, fit_s=deadline - refit_started), *data, reporter,
+                                                 params, data_parallel, prepared.roles)
+                needed_s = time.perf_counter() - refit_started + read_s
+                repeats = min(requested, 1 + int((deadline - time.perf_counter()) // needed_s))
+                repeats = repeats if repeats >= MIN_REPEATS else 1
+                repeat_note = (f"On split 1, with a {requested}th of the fitting time, {', '.join(cut)} stopped on "
+                               f"the clock while still improving, so split 1 was refitted with the time left "
+                               f"({needed_s:.0f}s); ")
+                if repeats > 1:
+                    repeat_note += f"the rest of the budget afforded {repeats - 1} more splits of that length."
+                    split_s = needed_s - read_s
+                    extra = more_splits(repeats)
+                else:
+                    repeat_note += "nothing was left for more splits. A larger --time-budget allows repeated splits."
             elif repeats > 1:
                 split_s = fold.fit_s  # what each split is given: an added split gets the same
-                extra = score_repeats(candidates, scored, metric, roles, seed, repeats, fit_started + plan.fit_s,
-                                      frame, X, y, split_labels, time_column, group_column, positive_label,
-                                      reporter, params, prepared.roles)
+                extra = more_splits(repeats)
         reporter.stage(f"Measuring on {len(split.test):,} test rows")
         features_reference = build_reference(X_train, roles, {}, seed=seed)
         importance_left = plan.importance_s  # seconds, spent candidate by candidate
@@ -342,13 +365,10 @@ def _assess(data, data_options: DataOptions, run: RunOptions, decision: Decision
             if split_s is not None:
                 def one_more_split(index: int) -> dict:
                     reporter.stage(f"Split {index + 1}: one more, to settle an inconclusive call")
-                    return score_repeats(candidates, scored, metric, roles, seed, index + 1,
-                                         time.perf_counter() + split_s, frame, X, y, split_labels, time_column,
-                                         group_column, positive_label, reporter, params, prepared.roles,
-                                         first=index)
+                    return more_splits(index + 1, index, time.perf_counter() + split_s + read_s)
 
                 verdict, added = settle_with_more_splits(
-                    results, metric, len(split.test) / len(split.train), decide, one_more_split, split_s,
+                    results, metric, len(split.test) / len(split.train), decide, one_more_split, split_s + read_s,
                     started + budget_s - max(SETTLE_RESERVE_S, SETTLE_RESERVE * budget_s), repeats, MAX_REPEATS)
                 if added:
                     repeat_note = (f"{repeats} splits left the call inconclusive, so {added} more were run with the "
@@ -472,8 +492,13 @@ def _encoder_seconds(candidates, X: pd.DataFrame, test: np.ndarray, seed: int) -
     return _encoder_reads(len(encoders), len(test), rate), rate
 
 
-def _encoder_reads(encoders: int, n_test: int, rate: float) -> float:
-    """Seconds for each encoder to read the test rows and a throughput batch, plus saving one fine-tuned encoder."""
+def _encoder_reads(encoders: int, n_test: int, rate: float | None, measured: bool = True) -> float:
+    """Seconds for each encoder to read the test rows and (when `measured`, as split 0 is) a throughput batch, plus
+    saving one fine-tuned encoder."""
+    if not encoders or not rate:
+        return 0.0
+    if not measured:
+        return encoders * n_test / rate
     return encoders * (n_test + min(n_test, THROUGHPUT_BATCH)) / rate + ENCODER_SAVE_S
 
 
