@@ -44,7 +44,15 @@ class Workspace:
         except DepthgaugeError:
             engine.dispose()
             raise
+        if url.startswith("sqlite:///"):  # the database and its journal hold logged inputs: the owner's alone
+            for suffix in ("", "-wal", "-shm"):
+                found = Path(url[len("sqlite:///"):] + suffix)
+                if found.exists() and found.stat().st_mode & 0o077:
+                    found.chmod(0o600)
         artifacts = ArtifactStore(os.environ.get("DEPTHGAUGE_ARTIFACTS") or root / "artifacts")
+        from depthgauge.govern.audit import attach_seal
+
+        attach_seal(engine, root)
         return cls(home=root, engine=engine, artifacts=artifacts)
 
     @property

@@ -39,7 +39,7 @@ def test_every_response_carries_the_security_headers_and_the_report_is_sandboxed
     for response in (login, api, signed_in, report):
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "same-origin"
     for response in (login, api, signed_in):
         rules = _directives(response)
         assert rules["script-src"] == "script-src 'self'"  # no inline scripts run on the dashboard

@@ -15,7 +15,7 @@ def test_open_creates_the_schema_in_wal_mode_and_reopens(home):
             "alembic_version"} <= set(inspect(workspace.engine).get_table_names())
     with workspace.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
     workspace.close()
     Workspace.open(home).close()  # migrating an up-to-date database is a no-op
 
@@ -45,7 +45,7 @@ def test_the_migrations_run_on_postgresql_and_reopening_is_a_no_op(tmp_path, pos
     assert {"datasets", "assessments", "runs", "model_versions", "audit_events", "prediction_log", "log_profiles",
             "monitor_snapshots", "alerts", "serving_counts"} <= set(inspect(workspace.engine).get_table_names())
     with workspace.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
     workspace.close()
     Workspace.open(tmp_path / "ws", url).close()
     assert not (tmp_path / "ws" / "depthgauge.db").exists(), "nothing is written to SQLite when PostgreSQL is set"

@@ -1,4 +1,4 @@
-"""`depthgauge keys create|list|revoke` and `depthgauge audit verify|log`."""
+"""`depthgauge keys create|list|revoke` and `depthgauge audit verify|log|rotate-key`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from depthgauge.errors import DepthgaugeError
 
 keys_app = typer.Typer(help="API keys for the prediction service (stored only as hashes).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-audit_app = typer.Typer(help="The hash-chained audit log of every state-changing action.", no_args_is_help=True)
+audit_app = typer.Typer(help="The keyed, hash-chained audit log of every state-changing action.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
@@ -86,6 +86,18 @@ def verify_command(ctx: typer.Context, json_output: bool = typer.Option(False, "
         typer.echo(f"Audit log intact: {result.events} events, chain verified.")
     if not result.ok:
         raise DepthgaugeError(f"Audit log tampered: {result.problem}.")
+
+
+@audit_app.command("rotate-key")
+def rotate_key_command(ctx: typer.Context):
+    """Seal the audit events from the next one on with a new secret (the old ones stay in audit.key, to verify
+    the events they sealed). Copy the new audit.key to every other server of the workspace."""
+    from depthgauge.govern.audit import KEY_FILE, rotate_key
+    from depthgauge.store.tables import actor_of
+
+    with _workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:
+        event = rotate_key(session, actor_of(session))
+        typer.echo(f"New audit secret in {workspace.home / KEY_FILE}; it seals events from {event.seq} on.")
 
 
 @audit_app.command("log")

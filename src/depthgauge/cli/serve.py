@@ -76,7 +76,10 @@ def serve(
     with Workspace.open(ctx.obj["home"]) as workspace, workspace.session() as session:
         deployed = [(row.model_name, row.ref) for row in deployments.active_deployments(session)]
     _banner(host, port, deployed, not insecure_no_auth, "https" if tls else "http", workers)
-    uvicorn.run(application, host=host, port=port, log_level="warning", workers=workers, factory=workers > 1, **tls)
+    from depthgauge.serve.protocol import HeaderTimeoutProtocol
+
+    uvicorn.run(application, host=host, port=port, log_level="warning", workers=workers, factory=workers > 1,
+                http=HeaderTimeoutProtocol, **tls)
 
 
 def _check_tls(cert: Path | None, key: Path | None) -> dict:

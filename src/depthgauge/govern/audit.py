@@ -1,15 +1,31 @@
 """The append-only, hash-chained audit log of every state-changing action.
 
 Each event stores the hash of the one before it; `verify` recomputes the chain and names the
-first event that was altered or removed.
+first event that was altered or removed. Two things outside the database keep someone who can
+write it from rewriting the log unseen:
+- the chain is keyed: each hash is an HMAC-SHA256 under a secret in the workspace folder
+  (`audit.key`, mode 0600, made when the workspace is first opened), so an edited event cannot be
+  re-chained without the secret. `depthgauge audit rotate-key` starts a new secret from the next
+  event; the old ones stay in the file to verify the events they sealed. Events written before a
+  workspace had a key keep their plain SHA-256 links, sealed by the first keyed event after them.
+- the head is anchored: after each commit the event's number and hash are appended to
+  `audit.head`, so removing the last events, or rewriting everything with the secret, still
+  disagrees with the anchor.
+Every server of a workspace needs the same `audit.key`: copy it with the workspace.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
+import weakref
 from dataclasses import dataclass
+from pathlib import Path
 
+from sqlalchemy import event as sql_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -19,22 +35,140 @@ from depthgauge.store.tables import AuditEventRow, AuditHeadRow, utcnow
 GENESIS = "0" * 64
 
 
-def _digest(seq: int, at: str, actor: str, action: str, obj: str, details: dict, prev_hash: str) -> str:
-    canonical = json.dumps([seq, at, actor, action, obj, details, prev_hash], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+KEY_FILE, HEAD_FILE = "audit.key", "audit.head"
+
+
+class Seal:
+    """The workspace's audit secrets (`audit.key`: each with the first event it seals) and its head anchor file."""
+
+    def __init__(self, home: Path):
+        self.key_path, self.head_path = Path(home) / KEY_FILE, Path(home) / HEAD_FILE
+        self._keys: list[tuple[int, bytes]] = []
+        self._read_at: float | None = None
+
+    def keys(self) -> list[tuple[int, bytes]]:
+        """(first event sealed, secret), oldest first; re-read when the file changes (a rotation elsewhere)."""
+        changed = self.key_path.stat().st_mtime_ns
+        if changed != self._read_at:
+            self._keys = [(int(k["from_seq"]), bytes.fromhex(k["key"])) for k in json.loads(self.key_path.read_text())]
+            self._read_at = changed
+        return self._keys
+
+    def key_for(self, seq: int) -> bytes | None:
+        """The secret that seals event `seq`, or None for an event written before the workspace had one."""
+        found = None
+        for first, key in self.keys():
+            if first <= seq:
+                found = key
+        return found
+
+    def create(self, next_seq: int) -> None:
+        """Make the first secret (owner-readable only), sealing events from `next_seq` on; another process may
+        have made it first, and then theirs is kept."""
+        if self.key_path.exists():
+            return
+        _write_keys(self.key_path, [{"from_seq": next_seq, "key": secrets.token_hex(32)}], exclusive=True)
+
+    def rotate(self, next_seq: int) -> None:
+        entries = json.loads(self.key_path.read_text())
+        _write_keys(self.key_path, [*entries, {"from_seq": next_seq, "key": secrets.token_hex(32)}])
+
+    def anchor(self, heads: list[tuple[int, str]]) -> None:
+        """Append committed events' numbers and hashes to the head file (one short write, atomic with O_APPEND)."""
+        descriptor = os.open(self.head_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(descriptor, "".join(f"{seq} {digest}\n" for seq, digest in heads).encode())
+        finally:
+            os.close(descriptor)
+
+    def anchored(self) -> dict[int, str]:
+        """Every event number the head file holds, with its hash (a torn last line is ignored)."""
+        if not self.head_path.exists():
+            return {}
+        found = {}
+        for line in self.head_path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0].isdigit() and len(parts[1]) == 64:
+                found[int(parts[0])] = parts[1]
+        return found
+
+
+def _write_keys(path: Path, entries: list[dict], exclusive: bool = False) -> None:
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(entries, handle)
+    try:
+        if exclusive:
+            try:
+                os.link(temporary, path)  # fails when another process made it first: theirs is kept
+            except FileExistsError:
+                pass
+        else:
+            os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+_SEALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> its workspace's Seal
+
+
+def attach_seal(engine, home: Path) -> None:
+    """Seal the audit log of the workspace whose database is `engine` with the secrets and anchor in `home`,
+    making the first secret when there is none."""
+    seal = Seal(home)
+    if not seal.key_path.exists():
+        with Session(engine) as session:
+            head = session.get(AuditHeadRow, 1)
+        seal.create((head.seq if head is not None else 0) + 1)
+    _SEALS[engine] = seal
+
+
+def seal_of(session: Session) -> Seal | None:
+    return _SEALS.get(session.get_bind())
+
+
+def rotate_key(session: Session, actor: str) -> AuditEventRow:
+    """Start a new audit secret from the next event, and record that it was started (sealed by the new one)."""
+    seal = seal_of(session)
+    head = session.get(AuditHeadRow, 1, populate_existing=True)
+    seal.rotate(head.seq + 1)
+    return record(session, actor, "audit.rotate_key", "audit", {"from_event": head.seq + 1})
+
+
+def _digest(seq: int, at: str, actor: str, action: str, obj: str, details: dict, prev_hash: str,
+            key: bytes | None) -> str:
+    canonical = json.dumps([seq, at, actor, action, obj, details, prev_hash], sort_keys=True,
+                           separators=(",", ":")).encode()
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest() if key else hashlib.sha256(canonical).hexdigest()
 
 
 def record(session: Session, actor: str, action: str, obj: str, details: dict | None = None) -> AuditEventRow:
-    """Append one event in the caller's transaction, so it is stored if and only if the change is."""
+    """Append one event in the caller's transaction, so it is stored if and only if the change is; once it is
+    committed, its number and hash are anchored outside the database."""
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq + 1))
     head = session.get(AuditHeadRow, 1, populate_existing=True)
     details = json_ready(details or {})
     at = utcnow().isoformat()
+    seal = seal_of(session)
+    key = seal.key_for(head.seq) if seal is not None else None
     event = AuditEventRow(seq=head.seq, at=at, actor=actor, action=action, object=obj, details=details,
-                          prev_hash=head.hash, hash=_digest(head.seq, at, actor, action, obj, details, head.hash))
+                          prev_hash=head.hash, hash=_digest(head.seq, at, actor, action, obj, details, head.hash, key))
     session.add(event)
     head.hash = event.hash
+    if seal is not None:
+        if "audit_heads" not in session.info:
+            session.info["audit_heads"] = []
+            sql_event.listen(session, "after_commit", _anchor_committed)
+            sql_event.listen(session, "after_rollback", lambda s: s.info.get("audit_heads", []).clear())
+        session.info["audit_heads"].append((event.seq, event.hash))
     return event
+
+
+def _anchor_committed(session: Session) -> None:
+    heads, session.info["audit_heads"] = session.info.get("audit_heads", []), []
+    if heads:
+        seal_of(session).anchor(heads)
 
 
 @dataclass
@@ -46,7 +180,10 @@ class Verification:
 
 
 def verify(session: Session) -> Verification:
-    """Recompute the chain; return where it first breaks, if it does."""
+    """Recompute the chain under the workspace's secrets and hold it against the anchored heads; return where it
+    first breaks, if it does."""
+    seal = seal_of(session)
+    anchored = seal.anchored() if seal is not None else {}
     previous, expected_seq, count = GENESIS, 1, 0
     for event in session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq)):
         count += 1
@@ -55,8 +192,10 @@ def verify(session: Session) -> Verification:
         if event.prev_hash != previous:
             return Verification(False, count, f"event {event.seq} does not follow event {event.seq - 1}: the chain was "
                                               "broken or an event was removed", event.seq)
-        recomputed = _digest(event.seq, event.at, event.actor, event.action, event.object, event.details, event.prev_hash)
-        if recomputed != event.hash:
+        key = seal.key_for(event.seq) if seal is not None else None
+        recomputed = _digest(event.seq, event.at, event.actor, event.action, event.object, event.details,
+                             event.prev_hash, key)
+        if not hmac.compare_digest(recomputed, event.hash) or anchored.get(event.seq, event.hash) != event.hash:
             return Verification(False, count, f"event {event.seq} ({event.action} on {event.object}) was altered",
                                 event.seq)
         previous, expected_seq = event.hash, expected_seq + 1
@@ -64,6 +203,10 @@ def verify(session: Session) -> Verification:
     if head is not None and (head.seq != expected_seq - 1 or head.hash != previous):
         return Verification(False, count, f"the log ends at event {expected_seq - 1} but {head.seq} were written: "
                                           "the last events were removed", expected_seq)
+    last = max(anchored, default=0)
+    if last > expected_seq - 1:
+        return Verification(False, count, f"the log ends at event {expected_seq - 1} but event {last} was anchored "
+                                          f"in {HEAD_FILE}: the last events were removed", expected_seq)
     return Verification(True, count)
 
 

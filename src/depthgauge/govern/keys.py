@@ -15,8 +15,11 @@ from depthgauge.govern import audit
 from depthgauge.store.tables import ApiKeyRow, KeyUsageRow, actor_of, utcnow
 
 ROLES = ("admin", "deployer", "reviewer", "predictor", "viewer")
+# Least privilege: a predictor key predicts, lists the deployed models' inputs, and gives feedback on its own
+# predictions; it reads nothing else (not the audit log, other callers' logged inputs, monitoring or the dashboard).
 PERMISSIONS = {
-    "view": set(ROLES),
+    "discover": set(ROLES),
+    "view": {"admin", "deployer", "reviewer", "viewer"},
     "predict": {"admin", "deployer", "predictor"},
     "feedback": {"admin", "deployer", "predictor", "reviewer"},
     "review": {"admin", "reviewer"},

@@ -58,11 +58,17 @@ class Predictor:
 
 def load_model(reference: str | os.PathLike, home: str | os.PathLike | None = None, workspace=None) -> Predictor:
     """Return the predictor for `churn@production`, `churn:3`, `churn`, or a local artifact folder (no database).
-    A caller that holds the workspace passes it (`workspace=`), so it is not opened a second time."""
+    A caller that holds the workspace passes it (`workspace=`), so it is not opened a second time.
+
+    A folder is loaded only when it is named as one: a `Path`, or text with a '/' in it (`./churn`). Anything
+    else is a registry reference, so a folder in the working directory named like one (`churn:2`) can never
+    stand in for the registered, digest-checked version."""
     from depthgauge.zoo import load_model as load_folder
 
-    if Path(reference).is_dir():
+    if is_folder(reference):
         folder = Path(reference)
+        if not folder.is_dir():
+            raise DepthgaugeError(f"No model folder at '{folder}'.")
         return Predictor(load_folder(folder), None, folder)
     if workspace is not None:
         return _from_workspace(workspace, str(reference), load_folder)
@@ -70,16 +76,30 @@ def load_model(reference: str | os.PathLike, home: str | os.PathLike | None = No
 
     root = resolve_home(home)
     if not (root / "depthgauge.db").exists() and not os.environ.get("DEPTHGAUGE_DB_URL"):
-        raise DepthgaugeError(f"No workspace at {root}, so no model '{reference}'. Pass home=..., or a local artifact folder.")
+        folder = f" The folder '{reference}' is loaded when written as a path: ./{reference}" if Path(
+            reference).is_dir() else ""
+        raise DepthgaugeError(f"No workspace at {root}, so no model '{reference}'. Pass home=..., or a local artifact "
+                              f"folder.{folder}")
     with Workspace.open(root) as opened:
         return _from_workspace(opened, str(reference), load_folder)
+
+
+def is_folder(reference: str | os.PathLike) -> bool:
+    """Whether `reference` names a folder rather than a registry reference: a path object, or text with a '/'."""
+    return isinstance(reference, os.PathLike) or "/" in str(reference) or os.sep in str(reference)
 
 
 def _from_workspace(workspace, reference: str, load_folder) -> Predictor:
     from depthgauge.registry.service import resolve
 
     with workspace.session() as session:
-        version = resolve(session, reference)
+        try:
+            version = resolve(session, reference)
+        except DepthgaugeError as exc:
+            if Path(reference).is_dir():
+                raise DepthgaugeError(f"{exc} To load the folder '{reference}' instead, write it as a path: "
+                                      f"./{reference}") from None
+            raise
         ref, digest = version.ref, version.artifact_digest
         calibration = (version.reference or {}).get("review_calibration")
     folder = workspace.artifacts.get_dir(digest, workspace.home / "models" / digest)  # verified on every load

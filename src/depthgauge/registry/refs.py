@@ -24,7 +24,7 @@ class ModelRef:
 
 
 def check_name(name: str) -> str:
-    if not NAME.match(name or ""):
+    if not NAME.fullmatch(name or ""):
         raise DepthgaugeError(
             f"'{name}' is not a valid model name. Use a letter followed by up to 63 letters, digits, '-' or '_', "
             "e.g. churn or churn-v2."

@@ -13,17 +13,20 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from depthgauge.errors import DepthgaugeError, InvalidField, NotFound
 from depthgauge.serve.access import access_log
+from depthgauge.serve.auth import token_of
 from depthgauge.serve.answers import BODIES, PredictAnswer, Problem, field_problems, problems
 from depthgauge.serve.log import GroupCommitLog, check_durability
-from depthgauge.serve.predict import PATH, ROUTE, PredictRoute, clean_request_id, declared_too_large
+from depthgauge.serve.bodies import BODY_METHODS, declared_too_large, nesting_problem, read_within, replay
+from depthgauge.serve.predict import PATH, ROUTE, PredictRoute, clean_request_id
 from depthgauge.serve.routes import deploys, feedback, ops, reviews
 from depthgauge.serve.state import Serving
 
@@ -32,7 +35,7 @@ MAX_BODY_BYTES = 1_000_000
 # served from here (they have none inline); the self-contained assessment report, whose Plotly charts are inline
 # scripts, is served sandboxed: its scripts run in an opaque origin with no access to the dashboard or its cookie.
 _BASE_HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"no-referrer")]
+                 (b"referrer-policy", b"same-origin")]  # same-origin: a form names its origin (see web/routes.py)
 SECURITY_HEADERS = [*_BASE_HEADERS, (b"content-security-policy",
                                      b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                                      b"img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")]
@@ -41,6 +44,7 @@ REPORT_HEADERS = [*_BASE_HEADERS, (b"content-security-policy",
                                    b"style-src 'unsafe-inline'; img-src data: blob:; font-src data:; frame-ancestors 'none'")]
 HEADERS_BY_ROUTE = {"/assessments/{assessment_id}/report": REPORT_HEADERS,
                     "/docs": _BASE_HEADERS, "/redoc": _BASE_HEADERS}  # the API docs load FastAPI's own page
+HSTS = [(b"strict-transport-security", b"max-age=31536000")]  # served over TLS: browsers keep to HTTPS for a year
 FOLLOW_SECONDS = 2.0  # how often the app picks up deployments made elsewhere and stores request counts
 
 
@@ -112,7 +116,8 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         state.log.close()
         state.workspace.close()
 
-    app = ServingApp(title="depthgauge", version="1", lifespan=lifespan,
+    app = ServingApp(title="depthgauge", version="1", lifespan=lifespan, openapi_url=None, docs_url=None,
+                     redoc_url=None,
                      description="Predictions with validated inputs, access control, a durable log, human review "
                                  "and feedback.")
     app.state.serving = state
@@ -153,6 +158,20 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
             # the caller's X-Request-ID when it sends one (for tracing across services), else a new one
             request_id = (clean_request_id(headers.get(b"x-request-id")) or new_id()) if write_access else ""
             too_large = declared_too_large(headers, max_body_bytes)
+            if not too_large and scope["method"] in BODY_METHODS:
+                # Every body is read here, up to the limit and no further, before any route (or its key check)
+                # sees it: a chunked body declares no length, and a form is parsed before its session is checked.
+                body, too_large = await read_within(receive, max_body_bytes)
+                if body is None:
+                    return  # the client hung up
+                deep = nesting_problem(body) if b"json" in headers.get(b"content-type", b"") else None
+                if deep:
+                    await JSONResponse({"detail": [{"field": "body", "reason": deep}]}, status_code=422,
+                                       headers={"x-request-id": request_id} if write_access else None)(
+                        scope, receive, send)
+                    observe(scope, "unmatched", 422, time.perf_counter() - started, request_id)
+                    return
+                receive = replay(body, receive)
             if too_large:
                 response = JSONResponse({"detail": too_large}, status_code=413,
                                         headers={"x-request-id": request_id} if write_access else None)
@@ -164,7 +183,8 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 if message["type"] == "http.response.start":
                     status["code"] = message["status"]
                     message = {**message, "headers": [*message.get("headers", []),
-                                                      *headers_for(path_of(scope), request_id)]}
+                                                      *headers_for(path_of(scope), request_id),
+                                                      *(HSTS if scope.get("scheme") == "https" else [])]}
                 await send(message)
 
             await self.inner(scope, receive, send_and_note)
@@ -191,11 +211,11 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
     for router in (ops.router, deploys.router, reviews.router, feedback.router):
         app.include_router(router)
 
-    def openapi():
-        """FastAPI's document, with each deployed model's predict endpoint under its own path and request schema,
-        and the bearer key each /v1 route and /metrics need."""
-        if app.openapi_schema:
-            return app.openapi_schema
+    documents: dict[bool, dict] = {}  # with the deployed models' inputs, and without (for callers with no key)
+
+    def build_document(with_models: bool) -> dict:
+        """FastAPI's document, with each deployed model's predict endpoint under its own path and request schema
+        (`with_models`; else one generic predict operation), and the bearer key each /v1 route and /metrics need."""
         from fastapi.openapi.utils import get_openapi
 
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -204,14 +224,16 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
         for body in BODIES:
             _add_schema(schemas, body)
         paths = schema["paths"]
-        for name, deployed in sorted(state.models.items()):
+        models = sorted(state.models.items()) if with_models else []
+        for name, deployed in models:
             _add_schema(schemas, deployed.request_model)
             paths[f"/v1/models/{name}/predict"] = {"post": _predict_operation(
                 schemas, f"predict_{deployed.request_model.__name__}", f"Predict with {name} (now {deployed.ref})",
                 {"$ref": f"#/components/schemas/{deployed.request_model.__name__}"})}
-        if not state.models:
+        if not models:
             operation = _predict_operation(schemas, "predict", "Predict with a deployed model", {
-                "type": "object", "description": "See the <model>_predict_request schemas of the deployed models."})
+                "type": "object", "description": "Each deployed model's inputs are in this document when it is "
+                                                 "fetched with a key (any role)."})
             operation["parameters"] = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
             paths[ROUTE] = {"post": operation}
         if auth:
@@ -222,10 +244,35 @@ def create_api(home=None, auth: bool = True, max_body_bytes: int = MAX_BODY_BYTE
                 if path.startswith("/v1/") or path == "/metrics":
                     for operation in item.values():
                         operation["security"] = [{"apiKey": []}]
-        app.openapi_schema = schema
         return schema
 
+    def openapi(with_models: bool = True) -> dict:
+        if app.openapi_schema is None:  # deployments changed (see `follow`): both documents are rebuilt
+            documents.clear()
+            app.openapi_schema = build_document(True)
+            documents[True] = app.openapi_schema
+        if with_models not in documents:
+            documents[with_models] = build_document(with_models)
+        return documents[with_models]
+
     app.openapi = openapi
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def document(request: Request):
+        """The API's document. Without a key it shows every operation but not the deployed models: their names,
+        versions, columns, ranges and categories are for callers with a key (any role)."""
+        token = token_of(request.headers.get("authorization"), request.headers.get("x-api-key"))
+        keyed = not auth or await run_in_threadpool(state.gate.key, token) is not None
+        return JSONResponse(openapi(keyed))
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="depthgauge API")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc():
+        return get_redoc_html(openapi_url="/openapi.json", title="depthgauge API")
+
     return app
 
 

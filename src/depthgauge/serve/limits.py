@@ -3,20 +3,21 @@ prediction quota (rows predicted since midnight UTC, counted in the database and
 workspace, and kept across restarts). Over either, the caller is told when to come back.
 
 A server counts a key's predictions locally and adds them to the shared count every couple of seconds (`sync`);
-it reads a key's count from the database the first time it sees the key each day. So several servers together can
-overshoot a quota by at most what they predict for that key between two syncs.
+it reads a key's count from the database the first time it sees the key each day: the shared count, or the number
+of the key's predictions in the durable log, whichever is larger, so a killed server's unsynced count is not lost.
+Several live servers together can overshoot a quota by at most what they predict for that key between two syncs.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from depthgauge.store.tables import KeyUsageRow
+from depthgauge.store.tables import KeyUsageRow, PredictionLogRow
 
 
 def _today():
@@ -104,8 +105,15 @@ class KeyLimits:
                                         .values(predictions=KeyUsageRow.predictions + rows))
 
     def _read(self, key_id: str, day: str) -> int:
+        """The key's count for the day: the shared count, or the durable prediction log's, whichever is larger
+        (a server killed between answering and its next sync left the log ahead of the shared count)."""
         if self.workspace is None:
             return 0
+        start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=timezone.utc)
         with self.workspace.session() as session:
-            return session.scalar(select(KeyUsageRow.predictions).where(KeyUsageRow.key_id == key_id,
-                                                                        KeyUsageRow.day == day)) or 0
+            shared = session.scalar(select(KeyUsageRow.predictions).where(KeyUsageRow.key_id == key_id,
+                                                                          KeyUsageRow.day == day)) or 0
+            logged = session.scalar(select(func.count()).select_from(PredictionLogRow).where(
+                PredictionLogRow.key_id == key_id, PredictionLogRow.at >= start,
+                PredictionLogRow.at < start + timedelta(days=1))) or 0
+        return max(shared, logged)

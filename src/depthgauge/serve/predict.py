@@ -33,6 +33,7 @@ from depthgauge.contract import ContractError, http_problems
 from depthgauge.data.estimation import review_confidence
 from depthgauge.errors import DepthgaugeError
 from depthgauge.serve.auth import token_of
+from depthgauge.serve.bodies import declared_too_large, nesting_problem, read_within
 from depthgauge.serve.batching import MicroBatcher
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import utcnow
@@ -113,7 +114,10 @@ class PredictRoute:
             *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()),
             *self.headers_for(ROUTE, request_id)]})
         await send({"type": "http.response.body", "body": body})
-        self.observe(scope, ROUTE, status, time.perf_counter() - started, request_id, name)
+        # a model's serving counts (kept in the database) count only keyed calls to a deployed model: a caller
+        # without a key writes nothing, and cannot raise a real model's rejected rate
+        counted = name if status not in (401, 403) and name in self.serving.models else None
+        self.observe(scope, ROUTE, status, time.perf_counter() - started, request_id, counted)
 
     async def _answer(self, name: str, method: str, headers: dict, receive) -> dict:
         if method != "POST":
@@ -129,8 +133,11 @@ class PredictRoute:
             raise HTTPException(404, f"Model '{name}' is not deployed. "
                                      f"Deployed: {', '.join(sorted(serving.models)) or 'none'}.")
         raw = await self._body(receive)
+        deep = nesting_problem(raw)
+        if deep:
+            raise HTTPException(422, [{"field": "body", "reason": deep}])
         try:
-            body = json.loads(raw)
+            body = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
         except ValueError as exc:
             raise HTTPException(422, [{"field": "body", "reason": f"not valid JSON ({exc})"}]) from None
         shape = request_shape(body)
@@ -140,12 +147,6 @@ class PredictRoute:
         records = [body["inputs"]] if single else body["inputs"]
         if len(records) > MAX_ROWS:
             raise HTTPException(413, f"{len(records):,} records exceed the limit of {MAX_ROWS:,} per request.")
-        wait = serving.limits.take_predictions(caller.key_id, caller.quota_per_day, len(records))
-        if wait is not None:
-            serving.metrics.limited.labels(caller.name, "quota").inc()
-            raise HTTPException(429, f"Key '{caller.name}' has used its quota of {caller.quota_per_day:,} "
-                                     "predictions for today (UTC). Retry after the time in Retry-After.",
-                                headers={"Retry-After": str(math.ceil(wait))})
         try:
             rows, notes = deployed.predictor.contract.check_records(records)
         except ContractError as exc:
@@ -157,26 +158,27 @@ class PredictRoute:
             check_images(deployed, rows)  # before batching: one bad image must not fail its batch-mates
         except DepthgaugeError as exc:
             raise HTTPException(422, [{"field": "inputs", "reason": str(exc)}]) from None
-        answers = await self._predict_and_log(name, deployed, rows, notes)
+        # a refused request uses no quota: it is taken once the inputs are known to be good
+        wait = serving.limits.take_predictions(caller.key_id, caller.quota_per_day, len(records))
+        if wait is not None:
+            serving.metrics.limited.labels(caller.name, "quota").inc()
+            raise HTTPException(429, f"Key '{caller.name}' has used its quota of {caller.quota_per_day:,} "
+                                     "predictions for today (UTC). Retry after the time in Retry-After.",
+                                headers={"Retry-After": str(math.ceil(wait))})
+        answers = await self._predict_and_log(name, deployed, rows, notes, caller.key_id)
         serving.metrics.predictions.labels(name).inc(len(rows))
         return {"model": name, "version": deployed.ref, "predictions": answers}
 
     async def _body(self, receive) -> bytes:
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Gone()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise HTTPException(413, f"Body exceeds the limit of {self.max_body_bytes:,} bytes. "
-                                         "Send smaller batches.")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        raw, too_large = await read_within(receive, self.max_body_bytes)
+        if raw is None:
+            raise _Gone()
+        if too_large:
+            raise HTTPException(413, too_large)
+        return raw
 
-    async def _predict_and_log(self, name: str, deployed: Deployed, rows: list[dict], notes: list) -> list[dict]:
+    async def _predict_and_log(self, name: str, deployed: Deployed, rows: list[dict], notes: list,
+                               key_id: str | None) -> list[dict]:
         started = time.perf_counter()
         alone = self.in_flight == 0
         self.in_flight += 1  # until this request's log record is committed
@@ -198,7 +200,7 @@ class PredictRoute:
                 log_rows.append({"request_id": request_id, "model_name": name, "ref": deployed.ref, "at": now,
                                  "inputs": json_ready(redact(record, deployed.review["redact"])),
                                  "output": json_ready(output), "confidence": confidence, "latency_ms": latency_ms,
-                                 "review_status": "pending" if reasons else "none"})
+                                 "review_status": "pending" if reasons else "none", "key_id": key_id})
                 if reasons:
                     reviews.append({"id": review_id, "request_id": request_id, "model_name": name,
                                     "reason": "; ".join(reasons), "status": "pending", "label": None,
@@ -212,12 +214,15 @@ class PredictRoute:
         return answers
 
 
-def declared_too_large(headers: dict, limit: int) -> str | None:
-    """Why a request whose Content-Length is over `limit` bytes is refused (413) before its body is read, or None."""
-    length = headers.get(b"content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        return f"Body of {int(length):,} bytes exceeds the limit of {limit:,}. Send smaller batches."
-    return None
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows; send finite numbers, or null for a missing value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large to be a finite number; send finite numbers, or null for a missing value")
+    return value
 
 
 def clean_request_id(given: bytes | None) -> str:

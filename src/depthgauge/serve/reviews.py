@@ -7,6 +7,8 @@ with the label "supported" says the contexts do support it. The label replaces t
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import func, select
 
 from depthgauge.errors import Conflict, InvalidField, NotFound
@@ -20,6 +22,30 @@ CLAIM_LABELS = ("supported", "unsupported")
 
 class ReviewConflict(Conflict):
     """The review was already decided."""
+
+
+LABELLERS = ("admin", "deployer", "reviewer")  # may label any prediction; a predictor key only its own
+
+
+def check_label(logged: PredictionLogRow, label):
+    """Return `label` as the model's answers are written (a class it predicts, or a finite number for a regressor),
+    or raise `InvalidField` naming what it may be: a wrong label would feed the quality alerts and retraining."""
+    classes = (logged.output or {}).get("probabilities")
+    if classes:
+        text = str(label).strip() if isinstance(label, (str, int, float)) and not isinstance(label, bool) else None
+        if text not in classes:
+            raise InvalidField("label", f"{label!r} is not a class of model '{logged.model_name}'; its classes are "
+                                        f"{', '.join(map(str, classes))}")
+        return text
+    if isinstance(label, bool) or not isinstance(label, (int, float)) or not math.isfinite(label):
+        raise InvalidField("label", f"model '{logged.model_name}' predicts a number; {label!r} is not a finite number")
+    return float(label)
+
+
+def check_labeller(logged: PredictionLogRow, role: str, key_id: str | None) -> None:
+    """Feedback on a prediction comes from the key that asked for it, or from a labeller (reviewer and up)."""
+    if role not in LABELLERS and logged.key_id is not None and logged.key_id != key_id:
+        raise NotFound(f"No prediction with request id '{logged.request_id}' made with this key.")
 
 
 def decide(session, review_id: str, decision: str, label, actor: str) -> ReviewRow:
@@ -36,7 +62,7 @@ def decide(session, review_id: str, decision: str, label, actor: str) -> ReviewR
     if review.kind == "claim":
         return _decide_claim(session, review, decision, label, actor)
     logged = session.get(PredictionLogRow, review.request_id)
-    chosen = logged.output["prediction"] if decision == "approve" else label
+    chosen = logged.output["prediction"] if decision == "approve" else check_label(logged, label)
     review.status = "approved" if decision == "approve" else "corrected"
     review.label, review.decided_by, review.decided_at = json_ready(chosen), actor, utcnow()
     logged.review_status = review.status

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -218,6 +219,18 @@ class KeyUsageRow(Base):
     predictions: Mapped[int] = mapped_column(BigInteger)
 
 
+class DashboardSessionRow(Base):
+    """A dashboard sign-in: the cookie holds a random token, and only its hash is stored; signing out ends it."""
+    __tablename__ = "dashboard_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    csrf: Mapped[str] = mapped_column(String(64))
+    expires: Mapped[float] = mapped_column(Float)
+    ended: Mapped[bool] = mapped_column(Boolean)
+
+
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -250,6 +263,7 @@ class DeploymentRow(Base):
 
 class PredictionLogRow(Base):
     __tablename__ = "prediction_log"
+    __table_args__ = (Index("ix_prediction_log_key_at", "key_id", "at"),)  # a key's predictions today: its quota
     request_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     model_name: Mapped[str] = mapped_column(String(64))
     ref: Mapped[str] = mapped_column(String(80))
@@ -259,6 +273,7 @@ class PredictionLogRow(Base):
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     latency_ms: Mapped[float] = mapped_column(Float)
     review_status: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the key that asked (None: no auth)
 
 
 class ReviewRow(Base):

@@ -1,17 +1,18 @@
 """Dashboard routes on the serving app: sign-in, the overview and drill-down pages, and the few actions.
 
-Reading needs any key (viewer and up); reviewing needs the reviewer or admin role; approving and
-promoting need deployer or admin. Forms carry the session's CSRF token and the cookie is
-HttpOnly and SameSite=Strict.
+Reading needs a viewer key or above (a predictor key only calls the API); reviewing needs the reviewer or admin
+role; approving and promoting need deployer or admin. Sessions are kept server-side (signing out ends them), forms
+carry the session's CSRF token and must come from this server's own origin, and the cookie is HttpOnly and
+SameSite=Strict.
 """
 
 from __future__ import annotations
 
 import hmac
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -40,21 +41,25 @@ TEMPLATES.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.1f}%"
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """Return the fields of a URL-encoded form (the only kind the dashboard's pages send)."""
+    """Return the fields of a URL-encoded form (the only kind the dashboard's pages send). A form sent from another
+    site is refused (403): a browser names the page's origin, and it must be this server's (no cross-site sign-in
+    with someone else's key, no cross-site action)."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise HTTPException(403, "This form was sent from another site; sign in and act from the dashboard itself.")
     body = (await request.body()).decode("utf-8", errors="replace")
     return {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
 
 
 def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
-    secret = sessions.secret_for(workspace.home)
     anonymous = sessions.Session("anonymous", "anonymous", "admin", "no-auth", float("inf"))
     gate = app.state.serving.gate  # the API's key checks and cache: one per server
 
     def current(request: Request) -> sessions.Session | None:
         if not auth:
             return anonymous
-        session = sessions.read(secret, request.cookies.get(sessions.COOKIE))
-        if session is None:
+        session = sessions.read(workspace, request.cookies.get(sessions.COOKIE))
+        if session is None or not allowed(session.role, "view"):
             return None
         if not gate.is_live(session.key_id):  # a revoked key signs its sessions out
             return None
@@ -107,11 +112,15 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         fields = await _form(request)
         key, next = fields.get("key", ""), fields.get("next", "/")
         row = gate.key(key.strip())
-        if row is None:
-            body = TEMPLATES.get_template("login.html").render(next=next, error="That key is not valid (or was revoked).",
-                                                               who=None, auth=auth, path="/login")
-            return HTMLResponse(body, status_code=401)
-        cookie, _ = sessions.issue(secret, row.id, row.name, row.role)
+        error = None if row is not None else "That key is not valid (or was revoked)."
+        if row is not None and not allowed(row.role, "view"):
+            error = (f"A {row.role} key calls the API; it cannot sign in to the dashboard. Use a viewer key, or one "
+                     "with more rights.")
+        if error:
+            body = TEMPLATES.get_template("login.html").render(next=next, error=error, who=None, auth=auth,
+                                                               path="/login")
+            return HTMLResponse(body, status_code=401 if row is None else 403)
+        cookie, _ = await run_in_threadpool(sessions.issue, workspace, row.id, row.name, row.role)
         target = next if next.startswith("/") and not next.startswith("//") else "/"
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(sessions.COOKIE, cookie, max_age=sessions.LIFETIME_S, httponly=True, samesite="strict",
@@ -124,6 +133,7 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
         who = current(request)
         response = RedirectResponse("/login", status_code=303)
         if who is not None and check_form(who, csrf):
+            await run_in_threadpool(sessions.end, workspace, request.cookies.get(sessions.COOKIE))
             response.delete_cookie(sessions.COOKIE, path="/")
         return response
 
@@ -168,7 +178,7 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
             row = db.get(AssessmentRow, assessment_id)
         if row is None or not row.report_path or not Path(row.report_path).is_file():
             return page("error.html", request, who, status=404, message=f"No report for assessment '{assessment_id}'.")
-        return FileResponse(row.report_path, media_type="text/html")
+        return FileResponse(row.report_path, media_type="text/html", headers={"Cache-Control": "no-store"})
 
     @app.get("/cards/{ref}", include_in_schema=False)
     async def model_card(request: Request, ref: str):
@@ -184,7 +194,7 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
                 title, sections = card_sections(db, version, build_checklist(db, version.assessment_id))
         except DepthgaugeError as exc:
             return page("error.html", request, who, status=404, message=str(exc))
-        return HTMLResponse(to_html(title, sections))
+        return HTMLResponse(to_html(title, sections), headers={"Cache-Control": "no-store"})
 
     @app.post("/audit/verify", include_in_schema=False)
     async def audit_verify(request: Request):

@@ -1,21 +1,20 @@
-"""Dashboard sign-in: an API key is exchanged for a signed session cookie carrying a CSRF token.
+"""Dashboard sign-in, kept server-side: an API key is exchanged for a random session token in a cookie.
 
-The cookie holds the key's id, name and role, an expiry and a CSRF token, signed with HMAC-SHA256
-under a secret kept in the workspace (so every server over the workspace accepts it). Every
-request re-checks that the key is still live, so revoking a key signs its sessions out.
+The database holds only the token's SHA-256 hash, with the key's id, name and role, a CSRF token and an expiry,
+so every server of the workspace reads the same sessions. Signing out ends the session everywhere at once, and
+every request re-checks that the key is still live, so revoking a key signs its sessions out too.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
-import os
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
+
+from sqlalchemy import delete
+
+from depthgauge.store.tables import DashboardSessionRow
 
 COOKIE = "depthgauge_session"
 LIFETIME_S = 8 * 3600
@@ -30,36 +29,35 @@ class Session:
     expires: float
 
 
-def secret_for(home: Path) -> bytes:
-    """Return the workspace's session secret, creating it (readable by the owner only) on first use."""
-    path = Path(home) / "session.key"
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _sign(secret: bytes, payload: bytes) -> str:
-    return base64.urlsafe_b64encode(hmac.new(secret, payload, hashlib.sha256).digest()).decode().rstrip("=")
+def issue(workspace, key_id: str, name: str, role: str) -> tuple[str, Session]:
+    """Start a session for the key; return the cookie's token and the session. Expired sessions are cleared."""
+    token, now = secrets.token_urlsafe(32), time.time()
+    session = Session(key_id, name, role, secrets.token_urlsafe(24), now + LIFETIME_S)
+    with workspace.transaction() as db:
+        db.execute(delete(DashboardSessionRow).where(DashboardSessionRow.expires < now))
+        db.add(DashboardSessionRow(token_hash=_hash(token), key_id=key_id, name=name, role=role, csrf=session.csrf,
+                                   expires=session.expires, ended=False))
+    return token, session
 
 
-def issue(secret: bytes, key_id: str, name: str, role: str) -> tuple[str, Session]:
-    session = Session(key_id, name, role, secrets.token_urlsafe(24), time.time() + LIFETIME_S)
-    payload = base64.urlsafe_b64encode(json.dumps(session.__dict__).encode()).decode().rstrip("=")
-    return f"{payload}.{_sign(secret, payload.encode())}", session
-
-
-def read(secret: bytes, cookie: str | None) -> Session | None:
-    """Return the session in `cookie` if its signature holds and it has not expired, else None."""
-    if not cookie or "." not in cookie:
+def read(workspace, token: str | None) -> Session | None:
+    """Return the live session the cookie's token names, else None (unknown, signed out or expired)."""
+    if not token or len(token) > 128:
         return None
-    payload, signature = cookie.rsplit(".", 1)
-    if not hmac.compare_digest(_sign(secret, payload.encode()), signature):
+    with workspace.session() as db:
+        row = db.get(DashboardSessionRow, _hash(token))
+    if row is None or row.ended or row.expires <= time.time():
         return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        session = Session(**data)
-    except (ValueError, TypeError):
-        return None
-    return session if session.expires > time.time() else None
+    return Session(row.key_id, row.name, row.role, row.csrf, row.expires)
+
+
+def end(workspace, token: str) -> None:
+    """Sign the session out: its cookie is refused from now on, by every server."""
+    with workspace.transaction() as db:
+        row = db.get(DashboardSessionRow, _hash(token))
+        if row is not None:
+            row.ended = True

@@ -15,7 +15,7 @@ from depthgauge.serve.state import Serving
 router = APIRouter()
 
 
-@router.get("/v1/models", response_model=DeployedModels, dependencies=[Depends(require("view"))],
+@router.get("/v1/models", response_model=DeployedModels, dependencies=[Depends(require("discover"))],
             responses=problems(401, 403, 429))
 async def list_deployed(state: Serving = Depends(serving)):
     with state.workspace.session() as session:

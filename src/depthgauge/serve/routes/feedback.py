@@ -1,4 +1,5 @@
-"""Ground truth for a served prediction, sent by the application that asked for it."""
+"""Ground truth for a served prediction, sent by the application that asked for it (the same key), or by a labeller
+(reviewer, deployer or admin); the label must be one the model could have answered."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from depthgauge.errors import NotFound
 from depthgauge.serve.answers import Feedback, FeedbackTaken, body_doc, problems
 from depthgauge.serve.auth import Caller
 from depthgauge.serve.dependencies import parsed_body, require, serving
+from depthgauge.serve.reviews import check_label, check_labeller
 from depthgauge.serve.state import Serving
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import FeedbackRow, PredictionLogRow
@@ -20,10 +22,12 @@ router = APIRouter()
 async def feedback(request: Request, caller: Caller = Depends(require("feedback")), state: Serving = Depends(serving)):
     body = await parsed_body(request, Feedback)
     with state.workspace.transaction(actor=caller.actor) as session:
-        if session.get(PredictionLogRow, body.request_id) is None:
+        logged = session.get(PredictionLogRow, body.request_id)
+        if logged is None:
             raise NotFound(f"No prediction with request id '{body.request_id}'.")
-        row = FeedbackRow(request_id=body.request_id, label=json_ready(body.label), source="feedback",
-                          given_by=caller.actor)
+        check_labeller(logged, caller.role, caller.key_id)
+        row = FeedbackRow(request_id=body.request_id, label=json_ready(check_label(logged, body.label)),
+                          source="feedback", given_by=caller.actor)
         session.add(row)
         session.flush()
         return {"id": row.id, "request_id": body.request_id}

@@ -30,7 +30,7 @@ async def readyz(state: Serving = Depends(serving)):
         return JSONResponse({"status": "not ready", "reason": str(exc)}, status_code=503)
     if state.log is None or not state.log.thread.is_alive():
         return JSONResponse({"status": "not ready", "reason": "prediction log writer is not running"}, status_code=503)
-    return {"status": "ready", "models": {name: d.ref for name, d in state.models.items()}}
+    return {"status": "ready"}  # which models and versions are served is for a key: GET /v1/models
 
 
 @router.get("/metrics", dependencies=[Depends(require("view"))], responses={
