@@ -41,8 +41,8 @@ def _client(url, token):
 
 
 def test_the_document_gives_each_model_its_own_predict_operation_and_says_how_to_authenticate(fuzz_server):
-    url, _ = fuzz_server
-    document = httpx.get(f"{url}/openapi.json").json()
+    url, tokens = fuzz_server
+    document = httpx.get(f"{url}/openapi.json", headers={"Authorization": f"Bearer {tokens['viewer']}"}).json()
     paths = document["paths"]
     assert {"/v1/models/churn/predict", "/v1/models/digits/predict", "/v1/models/topics/predict"} <= set(paths)
     assert "/v1/models/{name}/predict" not in paths

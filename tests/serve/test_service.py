@@ -22,11 +22,13 @@ def logged(home, request_id=None):
 
 
 def test_health_and_readiness(server):
-    url, _, _ = server
+    url, tokens, _ = server
     with client(url) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
         ready = c.get("/readyz").json()
-        assert ready["status"] == "ready" and ready["models"] == {"churn": "churn:2"}
+        assert ready["status"] == "ready" and "models" not in ready  # what is served is for a key: /v1/models
+    with client(url, tokens["viewer"]) as c:
+        assert {m["name"]: m["ref"] for m in c.get("/v1/models").json()["models"]} == {"churn": "churn:2"}
 
 
 def test_a_prediction_is_answered_with_version_and_id_and_is_already_logged(server):
@@ -90,7 +92,7 @@ def test_invalid_json_oversized_bodies_and_unknown_models(server):
 
 
 ENDPOINTS = {
-    "list models": ("GET", "/v1/models", None, "view"),
+    "list models": ("GET", "/v1/models", None, "discover"),
     "metrics": ("GET", "/metrics", None, "view"),
     "reviews": ("GET", "/v1/reviews", None, "view"),
     "predict": ("POST", "/v1/models/churn/predict", {"inputs": ROW}, "predict"),

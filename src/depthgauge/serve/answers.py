@@ -61,7 +61,6 @@ class Health(BaseModel):
 
 class Ready(BaseModel):
     status: Literal["ready", "not ready"]
-    models: Optional[dict[str, str]] = None
     reason: Optional[str] = None
 
 
