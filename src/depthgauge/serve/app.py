@@ -22,10 +22,10 @@ from pydantic import BaseModel
 
 from depthgauge.errors import DepthgaugeError, InvalidField, NotFound
 from depthgauge.serve.access import access_log
-from depthgauge.serve.auth import token_of
 from depthgauge.serve.answers import BODIES, PredictAnswer, Problem, field_problems, problems
-from depthgauge.serve.log import GroupCommitLog, check_durability
+from depthgauge.serve.auth import token_of
 from depthgauge.serve.bodies import BODY_METHODS, declared_too_large, nesting_problem, read_within, replay
+from depthgauge.serve.log import GroupCommitLog, check_durability
 from depthgauge.serve.predict import PATH, ROUTE, PredictRoute, clean_request_id
 from depthgauge.serve.routes import deploys, feedback, ops, reviews
 from depthgauge.serve.state import Serving

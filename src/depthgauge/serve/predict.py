@@ -33,8 +33,8 @@ from depthgauge.contract import ContractError, http_problems
 from depthgauge.data.estimation import review_confidence
 from depthgauge.errors import DepthgaugeError
 from depthgauge.serve.auth import token_of
-from depthgauge.serve.bodies import declared_too_large, nesting_problem, read_within
 from depthgauge.serve.batching import MicroBatcher
+from depthgauge.serve.bodies import declared_too_large, nesting_problem, read_within
 from depthgauge.store.jsonable import json_ready
 from depthgauge.store.tables import utcnow
 
