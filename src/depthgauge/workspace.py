@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from depthgauge.errors import DepthgaugeError
 from depthgauge.store.artifacts import ArtifactStore
 from depthgauge.store.db import make_engine, prepare
+from depthgauge.store.seal import attach_seal
 
 DEFAULT_HOME = ".depthgauge"
 
@@ -50,8 +51,6 @@ class Workspace:
                 if found.exists() and found.stat().st_mode & 0o077:
                     found.chmod(0o600)
         artifacts = ArtifactStore(os.environ.get("DEPTHGAUGE_ARTIFACTS") or root / "artifacts")
-        from depthgauge.govern.audit import attach_seal
-
         attach_seal(engine, root)
         return cls(home=root, engine=engine, artifacts=artifacts)
 

@@ -11,6 +11,7 @@ import pytest
 
 import depthgauge
 from depthgauge.govern import audit
+from depthgauge.store.seal import HEAD_FILE, KEY_FILE
 from depthgauge.workspace import Workspace
 from tests.helpers.cli import run_cli
 
@@ -80,11 +81,11 @@ def test_a_rewrite_with_the_secret_is_still_caught_by_the_anchored_head(tmp_path
 def test_the_secret_is_owner_only_and_rotation_keeps_every_event_verifiable(tmp_path):
     home = tmp_path / "ws"
     depthgauge.mark_checklist("governance", "before", home=home)
-    assert stat.S_IMODE(os.stat(home / audit.KEY_FILE).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(home / KEY_FILE).st_mode) == 0o600
     rotated = run_cli("--home", str(home), "audit", "rotate-key")
     assert rotated.returncode == 0 and "seals events from 2 on" in rotated.stdout, rotated.stderr
     depthgauge.mark_checklist("governance", "after", home=home)
-    assert len(json.loads((home / audit.KEY_FILE).read_text())) == 2
+    assert len(json.loads((home / KEY_FILE).read_text())) == 2
     verified = run_cli("--home", str(home), "audit", "verify", "--json")
     assert json.loads(verified.stdout)["ok"] and json.loads(verified.stdout)["events"] == 3
     log = run_cli("--home", str(home), "audit", "log", "--json")
@@ -94,12 +95,12 @@ def test_the_secret_is_owner_only_and_rotation_keeps_every_event_verifiable(tmp_
 def test_a_workspace_from_before_the_secret_is_sealed_from_its_next_event(tmp_path):
     home = tmp_path / "ws"
     depthgauge.mark_checklist("governance", "old", home=home)
-    (home / audit.KEY_FILE).unlink()  # as a workspace an earlier release left has no secret
-    (home / audit.HEAD_FILE).unlink()
+    (home / KEY_FILE).unlink()  # as a workspace an earlier release left has no secret
+    (home / HEAD_FILE).unlink()
     db = sqlite3.connect(home / "depthgauge.db")
     _rechain(db)  # and its one event carries a plain SHA-256 link
     db.close()
     depthgauge.mark_checklist("governance", "new", home=home)
-    assert json.loads((home / audit.KEY_FILE).read_text())[0]["from_seq"] == 2
+    assert json.loads((home / KEY_FILE).read_text())[0]["from_seq"] == 2
     with Workspace.open(home) as workspace, workspace.session() as session:
         assert audit.verify(session).ok

@@ -267,3 +267,11 @@ def test_a_connection_that_trickles_its_headers_is_closed(served):
             except socket.timeout:
                 pass
         assert closed and time.monotonic() - started >= HEADER_TIMEOUT_S - 1
+
+
+def test_dashboard_pages_are_rate_limited_per_key(served):
+    url, tokens, _ = served
+    with httpx.Client(base_url=url, follow_redirects=False) as browser:
+        assert browser.post("/login", data={"key": tokens["reviewer"], "next": "/"}).status_code == 303
+        answers = [browser.get("/costs").status_code for _ in range(60)]
+    assert answers[0] == 200 and 429 in answers

@@ -92,7 +92,8 @@ def verify_command(ctx: typer.Context, json_output: bool = typer.Option(False, "
 def rotate_key_command(ctx: typer.Context):
     """Seal the audit events from the next one on with a new secret (the old ones stay in audit.key, to verify
     the events they sealed). Copy the new audit.key to every other server of the workspace."""
-    from depthgauge.govern.audit import KEY_FILE, rotate_key
+    from depthgauge.govern.audit import rotate_key
+    from depthgauge.store.seal import KEY_FILE
     from depthgauge.store.tables import actor_of
 
     with _workspace(ctx.obj["home"]) as workspace, workspace.transaction() as session:

@@ -9,6 +9,7 @@ SameSite=Strict.
 from __future__ import annotations
 
 import hmac
+import math
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -22,6 +23,8 @@ from depthgauge.govern.checklist import build_checklist
 from depthgauge.govern.keys import allowed
 from depthgauge.money import usd
 from depthgauge.web import sessions, views
+
+DASHBOARD_RATE = 20.0  # pages and actions a second per signed-in key (a burst of 20): a person never needs more
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]))
@@ -63,6 +66,10 @@ def add_dashboard(app: FastAPI, workspace, auth: bool) -> None:
             return None
         if not gate.is_live(session.key_id):  # a revoked key signs its sessions out
             return None
+        wait = gate.limits.take_request(f"dashboard:{session.key_id}", DASHBOARD_RATE)
+        if wait is not None:
+            raise HTTPException(429, "Too many dashboard requests from this key; retry in a moment.",
+                                headers={"Retry-After": str(math.ceil(wait))})
         return session
 
     def actor_of_session(who: sessions.Session) -> str:
